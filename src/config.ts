@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** The configuration, read from the environment once, validated, typed and frozen. */
+export type Config = Readonly<{
+  port: number;
+  host: string;
+  nodeEnv: string;
+  isProduction: boolean;
+  database: DatabaseConfig;
+  adminApiKey: string | null;
+  enableDebugRoutes: boolean;
+  logLevel: LogLevel;
+  maxMessageLength: number;
+  maxBodyBytes: number;
+}>;
+
+export type DatabaseConfig = Readonly<{ provider: 'sqlite'; url: string; file: string }>;
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The folder holding package.json, found from here so it is the same from src/ and dist/. */
+export function projectRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new ConfigError('cannot find the project root (no package.json above src/)');
+    dir = parent;
+  }
+  return dir;
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = read(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+export const DEFAULT_DATABASE_URL = 'file:./data/chat-gateway.db';
+
+/**
+ * A SQLite URL is `file:` and a path; a relative path is resolved against the project root
+ * (not the working directory), so the CLI, the server and the tests all open the same file.
+ */
+function database(env: Env, root: string): DatabaseConfig {
+  const url = read(env, 'DATABASE_URL') ?? DEFAULT_DATABASE_URL;
+  if (!url.startsWith('file:')) {
+    throw new ConfigError(`DATABASE_URL must be a SQLite "file:" URL, got "${url}"`);
+  }
+  const given = url.slice('file:'.length).replace(/\?.*$/, '');
+  if (given === '') throw new ConfigError('DATABASE_URL names no file');
+  const file = path.resolve(root, given);
+  return { provider: 'sqlite', url: `file:${file}`, file };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const root = projectRoot();
+  const nodeEnv = read(env, 'NODE_ENV') ?? 'development';
+  const isProduction = nodeEnv === 'production';
+  return Object.freeze({
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: read(env, 'HOST') ?? '127.0.0.1',
+    nodeEnv,
+    isProduction,
+    database: Object.freeze(database(env, root)),
+    adminApiKey: read(env, 'ADMIN_API_KEY') ?? null,
+    enableDebugRoutes: boolean(env, 'ENABLE_DEBUG_ROUTES', !isProduction),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    maxMessageLength: integer(env, 'MAX_MESSAGE_LENGTH', 100_000, 1, 10_000_000),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 100 * 1_048_576),
+  });
+}
+
+export const config: Config = loadConfig();

@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import { builder } from '../builder';
+import { prisma } from '../db';
+import { badInput, chatNotFound, forbidden } from '../errors';
+import { Prisma } from '../generated/prisma/client';
+import { DEFAULT_LIMIT, limitSchema, offsetSchema } from './pagination';
+import { assertUserExists } from './users';
+
+/**
+ * The access rule of the chat routes: with a `user_id`, only that user's chats and anonymous
+ * chats are reachable; anything else looks exactly like a chat that does not exist.
+ */
+export function accessibleChat(chatId: number, userId: number | null | undefined): Prisma.ChatWhereInput {
+  return userId == null ? { chat_id: chatId } : { chat_id: chatId, OR: [{ user_id: null }, { user_id: userId }] };
+}
+
+/** `update` of a row that is not there (P2025) is a not-found, not a crash. */
+export function nullIfMissing(error: unknown): null {
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') return null;
+  throw error;
+}
+
+/** Newest first; chats made in the same millisecond keep their creation order (reversed). */
+export const newestFirst: Prisma.ChatOrderByWithRelationInput[] = [{ created_at: 'desc' }, { chat_id: 'desc' }];
+
+const titleSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+
+builder.prismaObject('Chat', {
+  description: 'A conversation between a user (or an anonymous visitor) and the AI.',
+  fields: (t) => ({
+    chat_id: t.exposeInt('chat_id', { description: 'The chat’s ID.' }),
+    user_id: t.exposeInt('user_id', {
+      nullable: true,
+      description: 'The owner’s user ID; null for an anonymous chat.',
+    }),
+    title: t.exposeString('title', { description: 'Title shown in the chat list; "New Chat" until renamed.' }),
+    created_at: t.expose('created_at', { type: 'DateTime', description: 'When the chat was created.' }),
+    messages: t.relation('messages', {
+      description: 'All messages of the chat, oldest first (ties by message ID).',
+      query: { orderBy: [{ timestamp: 'asc' }, { message_id: 'asc' }] },
+    }),
+    user: t.relation('user', { nullable: true, description: 'The owner; null for an anonymous chat.' }),
+  }),
+});
+
+builder.prismaObjectField('User', 'chats', (t) =>
+  t.relation('chats', {
+    description: 'The user’s chats, newest first.',
+    args: {
+      limit: t.arg.int({
+        defaultValue: DEFAULT_LIMIT,
+        description: 'How many chats, 1 to 100.',
+        validate: limitSchema,
+      }),
+      offset: t.arg.int({ defaultValue: 0, description: 'How many chats to skip.', validate: offsetSchema }),
+    },
+    query: ({ limit, offset }) => ({ orderBy: newestFirst, take: limit ?? DEFAULT_LIMIT, skip: offset ?? 0 }),
+  }),
+);
+
+const DeleteChatResult = builder
+  .objectRef<{ message: string; preserved_model_usage: boolean }>('DeleteChatResult')
+  .implement({
+    description: 'What `delete_chat` did.',
+    fields: (t) => ({
+      message: t.exposeString('message', { description: 'E.g. "Chat 456 deleted successfully".' }),
+      preserved_model_usage: t.exposeBoolean('preserved_model_usage', {
+        description: 'Always true: the chat’s model usage records are kept, with `chat_id` set to null.',
+      }),
+    }),
+  });
+
+const CleanupResult = builder.objectRef<{ message: string; deleted_count: number }>('CleanupResult').implement({
+  description: 'What `cleanup_empty_chats` did.',
+  fields: (t) => ({
+    message: t.exposeString('message', { description: 'E.g. "Deleted 5 empty chats".' }),
+    deleted_count: t.exposeInt('deleted_count', { description: 'How many chats were deleted.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  chat: t.prismaField({
+    type: 'Chat',
+    description: 'One chat. With `user_id`, another user’s chat is reported as not found.',
+    args: {
+      chat_id: t.arg.int({ required: true, description: 'The chat’s ID.' }),
+      user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
+    },
+    resolve: async (query, _root, { chat_id, user_id }) => {
+      const chat = await prisma.chat.findFirst({ ...query, where: accessibleChat(chat_id, user_id) });
+      if (!chat) throw chatNotFound(chat_id);
+      return chat;
+    },
+  }),
+  chats: t.prismaField({
+    type: ['Chat'],
+    description: 'Recent chats, newest first, optionally only those of one user.',
+    args: {
+      user_id: t.arg.int({ description: 'Only this user’s chats.' }),
+      limit: t.arg.int({
+        defaultValue: DEFAULT_LIMIT,
+        description: 'How many chats, 1 to 100.',
+        validate: limitSchema,
+      }),
+      offset: t.arg.int({ defaultValue: 0, description: 'How many chats to skip.', validate: offsetSchema }),
+    },
+    resolve: (query, _root, { user_id, limit, offset }) =>
+      prisma.chat.findMany({
+        ...query,
+        where: user_id == null ? {} : { user_id },
+        orderBy: newestFirst,
+        take: limit ?? DEFAULT_LIMIT,
+        skip: offset ?? 0,
+      }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  create_chat: t.prismaField({
+    type: 'Chat',
+    description: 'Creates a chat titled "New Chat"; without `user_id` the chat is anonymous.',
+    args: { user_id: t.arg.int({ description: 'The owner’s user ID; must exist.' }) },
+    resolve: async (query, _root, { user_id }) => {
+      if (user_id != null) await assertUserExists(user_id);
+      return prisma.chat.create({ ...query, data: { user_id } });
+    },
+  }),
+  update_chat: t.prismaField({
+    type: 'Chat',
+    description: 'Renames a chat and/or moves it to another existing user. Absent or null fields stay unchanged.',
+    args: {
+      chat_id: t.arg.int({ required: true, description: 'The chat’s ID.' }),
+      title: t.arg.string({
+        description: 'New title, 1 to 200 characters.',
+        validate: titleSchema.optional().nullable(),
+      }),
+      user_id: t.arg.int({ description: 'New owner’s user ID; must exist.' }),
+    },
+    resolve: async (query, _root, { chat_id, title, user_id }) => {
+      if (user_id != null) await assertUserExists(user_id);
+      const data = { ...(title == null ? {} : { title: title.trim() }), ...(user_id == null ? {} : { user_id }) };
+      const chat =
+        Object.keys(data).length === 0
+          ? await prisma.chat.findUnique({ ...query, where: { chat_id } })
+          : await prisma.chat.update({ ...query, where: { chat_id }, data }).catch(nullIfMissing);
+      if (!chat) throw chatNotFound(chat_id);
+      return chat;
+    },
+  }),
+  delete_chat: t.field({
+    type: DeleteChatResult,
+    description: 'Deletes a chat and all its messages. Model usage records are kept, with `chat_id` set to null.',
+    args: {
+      chat_id: t.arg.int({ required: true, description: 'The chat’s ID.' }),
+      user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
+    },
+    resolve: async (_root, { chat_id, user_id }) => {
+      // One DELETE: the foreign keys remove the messages and detach the usage rows atomically.
+      const { count } = await prisma.chat.deleteMany({ where: accessibleChat(chat_id, user_id) });
+      if (count === 0) throw chatNotFound(chat_id);
+      return { message: `Chat ${chat_id} deleted successfully`, preserved_model_usage: true };
+    },
+  }),
+  cleanup_empty_chats: t.field({
+    type: CleanupResult,
+    description:
+      'Deletes the chats without any message of one user. With `is_admin: true` and no `user_id`, deletes every empty chat (anonymous ones too); that needs the admin key (`X-Admin-API-Key`).',
+    args: {
+      user_id: t.arg.int({ description: 'Whose empty chats to delete.' }),
+      is_admin: t.arg.boolean({ defaultValue: false, description: 'With no `user_id`: all users’ empty chats.' }),
+    },
+    resolve: async (_root, { user_id, is_admin }, ctx) => {
+      let where: Prisma.ChatWhereInput;
+      if (user_id != null) where = { user_id };
+      else if (!is_admin) throw badInput('user_id is required (or is_admin: true with the admin key)');
+      else if (!ctx.isAdmin) throw forbidden('Deleting every user’s empty chats needs a valid X-Admin-API-Key header');
+      else where = {};
+      const { count } = await prisma.chat.deleteMany({ where: { ...where, messages: { none: {} } } });
+      return { message: `Deleted ${count} empty chats`, deleted_count: count };
+    },
+  }),
+}));
