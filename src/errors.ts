@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { logger } from './logger';
 
 /**
  * Every expected failure has a code. On /graphql it travels as `extensions.code` (HTTP 200);
@@ -51,11 +52,15 @@ export function detailResponse(status: number, detail: string, headers: Record<s
  */
 export function restErrorResponse(errors: ReadonlyArray<unknown>): Response {
   const error = errors[0] as Partial<GraphQLError> | undefined;
-  const extensions = (error?.extensions ?? {}) as { code?: unknown; http?: { status?: number } };
+  const extensions = (error?.extensions ?? {}) as { code?: unknown; http?: { status?: number }; unexpected?: boolean };
   if (extensions.code === undefined && extensions.http?.status === 400) {
     return detailResponse(HTTP_STATUS_BY_CODE.BAD_USER_INPUT, String(error?.message));
   }
   const status = httpStatusOf(extensions.code);
-  if (status >= 500) return detailResponse(status, 'Internal Server Error');
+  if (status >= 500) {
+    // Yoga already logged what it masked; anything else failed outside execution.
+    if (!extensions.unexpected) logger.error(error, 'REST request failed');
+    return detailResponse(status, 'Internal Server Error');
+  }
   return detailResponse(status, String(error?.message));
 }

@@ -3,7 +3,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import { type Context, createContext } from './context';
 import { restErrorResponse } from './errors';
-import { logger } from './logger';
+import { logger, useRequestLogging } from './logger';
 import { sofaRoutes, useRestRoutes } from './rest';
 import { schema } from './schema';
 
@@ -19,6 +19,7 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
   graphiql: { title: 'chat-gateway' },
   landingPage: false,
   plugins: [
+    useRequestLogging(),
     useRestRoutes(schema, graphqlEndpoint),
     useSofa({
       basePath: '',

@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { ConfigError, loadConfig, projectRoot } from '../src/config';
+
+describe('loadConfig', () => {
+  it('has working defaults: port 4000 on loopback, a SQLite file under ./data, debug routes on', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 4000, host: '127.0.0.1', adminApiKey: null, enableDebugRoutes: true });
+    expect(c.database.file).toBe(path.join(projectRoot(), 'data', 'chat-gateway.db'));
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('resolves a relative SQLite path against the project root, not the working directory', () => {
+    expect(loadConfig({ DATABASE_URL: 'file:./tmp/x.db' }).database.file).toBe(path.join(projectRoot(), 'tmp', 'x.db'));
+    expect(loadConfig({ DATABASE_URL: 'file:/var/lib/x.db' }).database.file).toBe('/var/lib/x.db');
+  });
+
+  it('turns debug routes off by default in production', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).enableDebugRoutes).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', ENABLE_DEBUG_ROUTES: 'true' }).enableDebugRoutes).toBe(true);
+    expect(loadConfig({ ENABLE_DEBUG_ROUTES: 'false' }).enableDebugRoutes).toBe(false);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['DATABASE_URL', 'file:'],
+    ['ENABLE_DEBUG_ROUTES', 'maybe'],
+    ['LOG_LEVEL', 'loud'],
+    ['MAX_MESSAGE_LENGTH', '0'],
+  ])('stops with a clear message on %s=%s', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});

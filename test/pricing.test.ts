@@ -1,0 +1,45 @@
+import prices from '../src/prices.json';
+import { costOf, normalizeModelName, priceOf } from '../src/pricing';
+import { countTokens, encodingFor } from '../src/tokens';
+
+describe('price table', () => {
+  it('prices gpt-3.5-turbo at $0.50 in and $1.50 out per 1M tokens', () => {
+    expect(priceOf('gpt-3.5-turbo')).toMatchObject({ provider: 'openai', input: 0.5, output: 1.5 });
+    expect(costOf(priceOf('gpt-3.5-turbo')!, { prompt_tokens: 1_000_000, completion_tokens: 1_000_000 })).toBe(2);
+  });
+
+  it('has lines from OpenAI, Anthropic, Google and Groq, each with a positive price and a date', () => {
+    const providers = new Set(Object.values(prices.models).map((m) => m.provider));
+    expect([...providers].sort()).toEqual(['anthropic', 'google', 'groq', 'openai']);
+    for (const [name, m] of Object.entries(prices.models)) {
+      expect([name, m.input > 0 && m.output > 0]).toEqual([name, true]);
+      expect(m.as_of).toMatch(/^\d{4}-\d\d-\d\d$/);
+      expect(prices.sources).toHaveProperty(m.provider);
+    }
+  });
+
+  it('matches exactly after normalising case and provider prefix, never by substring', () => {
+    expect(normalizeModelName(' OpenAI/GPT-4o ')).toBe('gpt-4o');
+    expect(priceOf('openai/gpt-4o-mini')?.model).toBe('gpt-4o-mini');
+    expect(priceOf('gpt-4o-mini-2099')).toBeUndefined();
+    expect(priceOf('gpt')).toBeUndefined();
+    expect(priceOf('my-gpt-4o')).toBeUndefined();
+  });
+
+  it('charges cached prompt tokens at the cached price where there is one', () => {
+    const gpt4o = priceOf('gpt-4o')!;
+    const tokens = { prompt_tokens: 1000, completion_tokens: 100, cached_prompt_tokens: 400 };
+    expect(costOf(gpt4o, tokens)).toBeCloseTo((600 * 2.5 + 400 * 1.25 + 100 * 10) / 1e6, 12);
+    const noCache = priceOf('gpt-3.5-turbo')!;
+    expect(costOf(noCache, tokens)).toBeCloseTo((1000 * 0.5 + 100 * 1.5) / 1e6, 12);
+  });
+});
+
+describe('token counting', () => {
+  it('uses the model family’s encoding', async () => {
+    expect(encodingFor('gpt-4o')).toBe('o200k_base');
+    expect(encodingFor('gpt-3.5-turbo')).toBe('cl100k_base');
+    expect(await countTokens('hello world', 'gpt-3.5-turbo')).toBe(2);
+    expect(await countTokens('This is a test response', 'gpt-4o')).toBe(5);
+  });
+});
