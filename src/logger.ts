@@ -13,6 +13,9 @@ const current = new AsyncLocalStorage<RequestFields>();
  * the request's id, method and path, so an error logged deep down (e.g. by Yoga when it masks
  * an unexpected error) can be traced to the call that caused it.
  */
+/** Where the lines go (stdout); exported so tests can read what was logged. */
+export const logStream = pino.destination({ dest: 1, sync: true });
+
 export const logger = pino(
   {
     level: config.logLevel,
@@ -22,11 +25,8 @@ export const logger = pino(
       return fields ? { req_id: fields.req_id, method: fields.method, path: fields.path } : {};
     },
   },
-  pino.destination({ dest: 1, sync: true }),
+  logStream,
 );
-
-/** Where the lines go (stdout); exported so tests can read what was logged. */
-export const logStream = logger[pino.symbols.streamSym] as { write(line: string): boolean };
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 

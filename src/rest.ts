@@ -28,6 +28,12 @@ export type RestRoute = Readonly<{
   /** The fields of the JSON body, in the documented order; aliases rename (`tokens: total_tokens`). */
   selection: string;
   summary: string;
+  /** The section of the API docs. */
+  tag: 'Chats' | 'Messages' | 'Users' | 'Debugging';
+  /** On POST/PUT, the arguments documented in the query string rather than the body. */
+  query?: readonly string[];
+  /** The error statuses the route documents (all routes also answer 422 for bad input). */
+  errors?: readonly number[];
   /** Served only while debug routes are on. */
   debug?: boolean;
 }>;
@@ -40,21 +46,32 @@ const MESSAGE = 'message_id chat_id content sender timestamp';
  * root field and select every field of its type, so each route declares its exact response here.
  */
 export const routes: readonly RestRoute[] = [
-  { method: 'POST', path: '/chats/', field: 'Mutation.create_chat', selection: CHAT, summary: 'Create a new chat' },
+  {
+    method: 'POST',
+    path: '/chats/',
+    field: 'Mutation.create_chat',
+    selection: CHAT,
+    summary: 'Create a new chat',
+    tag: 'Chats',
+  },
   {
     method: 'GET',
     path: '/chats/:chat_id',
     field: 'Query.chat',
     selection: `chat_id title created_at user_id messages { ${MESSAGE} }`,
     summary: 'Retrieve a chat with its messages',
+    tag: 'Chats',
+    errors: [404],
   },
-  { method: 'GET', path: '/chats/', field: 'Query.chats', selection: CHAT, summary: 'List recent chats' },
+  { method: 'GET', path: '/chats/', field: 'Query.chats', selection: CHAT, summary: 'List recent chats', tag: 'Chats' },
   {
     method: 'PUT',
     path: '/chats/:chat_id',
     field: 'Mutation.update_chat',
     selection: 'chat_id title created_at user_id',
     summary: 'Update a chat',
+    tag: 'Chats',
+    errors: [404],
   },
   {
     method: 'DELETE',
@@ -62,6 +79,8 @@ export const routes: readonly RestRoute[] = [
     field: 'Mutation.delete_chat',
     selection: 'message preserved_model_usage',
     summary: 'Delete a chat and its messages',
+    tag: 'Chats',
+    errors: [404],
   },
   {
     method: 'POST',
@@ -69,6 +88,8 @@ export const routes: readonly RestRoute[] = [
     field: 'Mutation.cleanup_empty_chats',
     selection: 'message',
     summary: 'Delete empty chats',
+    tag: 'Chats',
+    errors: [403],
   },
   {
     method: 'POST',
@@ -76,6 +97,9 @@ export const routes: readonly RestRoute[] = [
     field: 'Mutation.add_message',
     selection: MESSAGE,
     summary: 'Add a message to a chat',
+    tag: 'Messages',
+    query: ['user_id'],
+    errors: [404],
   },
   {
     method: 'POST',
@@ -83,6 +107,7 @@ export const routes: readonly RestRoute[] = [
     field: 'Mutation.create_or_get_user',
     selection: 'user_id username email created_at',
     summary: 'Create or retrieve a user',
+    tag: 'Users',
   },
   {
     method: 'POST',
@@ -90,6 +115,8 @@ export const routes: readonly RestRoute[] = [
     field: 'Mutation.test_model_usage',
     selection: 'success message response usage_recorded { usage_id model_name tokens: total_tokens cost timestamp }',
     summary: 'Test model usage tracking',
+    tag: 'Debugging',
+    query: ['model_name', 'user_id', 'chat_id'],
     debug: true,
   },
 ];
@@ -111,7 +138,7 @@ type CompiledRoute = RestRoute & {
   selectionSet: SelectionSetNode;
 };
 
-function rootField(schema: GraphQLSchema, coordinate: string): GraphQLField<unknown, unknown> {
+export function rootField(schema: GraphQLSchema, coordinate: string): GraphQLField<unknown, unknown> {
   const [typeName, fieldName] = coordinate.split('.');
   const type = typeName === 'Query' ? schema.getQueryType() : schema.getMutationType();
   const field = type?.getFields()[fieldName ?? ''];

@@ -2,6 +2,7 @@ import { useSofa } from '@graphql-yoga/plugin-sofa';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga } from 'graphql-yoga';
 import { type Context, createContext } from './context';
+import { useDocs } from './docs';
 import { restErrorResponse } from './errors';
 import { logger, useRequestLogging } from './logger';
 import { sofaRoutes, useRestRoutes } from './rest';
@@ -20,6 +21,7 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
   landingPage: false,
   plugins: [
     useRequestLogging(),
+    useDocs(schema),
     useRestRoutes(schema, graphqlEndpoint),
     useSofa({
       basePath: '',

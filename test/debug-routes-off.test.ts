@@ -13,6 +13,12 @@ describe('with ENABLE_DEBUG_ROUTES=false', () => {
     expect((await gql('{ model_usage { usage_id } }')).json.data.model_usage).toEqual([]);
   });
 
+  it('the debug route is absent from the OpenAPI document', async () => {
+    const { json } = await call('GET', '/openapi.json');
+    expect(Object.keys(json.paths)).not.toContain('/chats/debug/test-model-usage');
+    expect(Object.keys(json.paths)).toContain('/chats/');
+  });
+
   it('the other routes still work', async () => {
     expect((await call('POST', '/chats/', {})).status).toBe(200);
   });

@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  type GraphQLArgument,
+  type GraphQLField,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  getNamedType,
+  isEnumType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  Kind,
+  parse,
+  type SelectionSetNode,
+} from 'graphql';
+import { projectRoot } from './config';
+import { type RestRoute, rootField } from './rest';
+
+type JsonSchema = Record<string, unknown>;
+
+const SCALARS: Record<string, JsonSchema> = {
+  Int: { type: 'integer', format: 'int32' },
+  Float: { type: 'number' },
+  String: { type: 'string' },
+  Boolean: { type: 'boolean' },
+  DateTime: { type: 'string', format: 'date-time' },
+};
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  403: 'Forbidden',
+  404: 'Not found, or not accessible with the given user_id',
+  413: 'Request body too large',
+  422: 'Invalid input',
+  500: 'Unexpected error',
+};
+
+function leafSchema(type: GraphQLOutputType | GraphQLArgument['type']): JsonSchema {
+  const named = getNamedType(type);
+  if (isEnumType(named)) return { type: 'string', enum: named.getValues().map((v) => v.value) };
+  return { ...(SCALARS[named.name] ?? { type: 'string' }) };
+}
+
+/** The JSON schema of what a selection returns, aliases included, so the docs match the bodies. */
+function outputSchema(
+  type: GraphQLOutputType,
+  selectionSet: SelectionSetNode | undefined,
+  description?: string | null,
+) {
+  let nullable = true;
+  let inner = type;
+  if (isNonNullType(inner)) {
+    nullable = false;
+    inner = inner.ofType;
+  }
+  let schema: JsonSchema;
+  if (isListType(inner)) schema = { type: 'array', items: outputSchema(inner.ofType, selectionSet) };
+  else if (isObjectType(inner) && selectionSet) {
+    const properties: Record<string, JsonSchema> = {};
+    for (const selection of selectionSet.selections) {
+      if (selection.kind !== Kind.FIELD) continue;
+      const field = inner.getFields()[selection.name.value] as GraphQLField<unknown, unknown>;
+      properties[selection.alias?.value ?? selection.name.value] = outputSchema(
+        field.type,
+        selection.selectionSet,
+        field.description,
+      );
+    }
+    schema = { type: 'object', properties, ...requiredList(Object.keys(properties)), additionalProperties: false };
+  } else schema = leafSchema(inner);
+  if (description) schema.description = description;
+  if (nullable) schema.nullable = true;
+  return schema;
+}
+
+// OpenAPI 3.0 forbids an empty `required` list.
+const requiredList = (names: string[]) => (names.length > 0 ? { required: names } : {});
+
+function argSchema(arg: GraphQLArgument, withDescription = true): JsonSchema {
+  const schema = leafSchema(arg.type);
+  if (withDescription && arg.description) schema.description = arg.description;
+  if (arg.defaultValue !== undefined) schema.default = arg.defaultValue;
+  return schema;
+}
+
+const isRequired = (arg: GraphQLArgument) => isNonNullType(arg.type) && arg.defaultValue === undefined;
+
+function operation(schema: GraphQLSchema, route: RestRoute) {
+  const field = rootField(schema, route.field);
+  const pathParams = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
+  const hasBody = route.method === 'POST' || route.method === 'PUT';
+  const inQuery = (arg: GraphQLArgument) => !hasBody || route.query?.includes(arg.name);
+  const parameters = field.args
+    .filter((arg) => pathParams.includes(arg.name) || inQuery(arg))
+    .map((arg) => ({
+      name: arg.name,
+      in: pathParams.includes(arg.name) ? 'path' : 'query',
+      required: pathParams.includes(arg.name) || isRequired(arg),
+      description: arg.description ?? undefined,
+      schema: argSchema(arg, false),
+    }));
+  const bodyArgs = hasBody ? field.args.filter((arg) => !pathParams.includes(arg.name) && !inQuery(arg)) : [];
+  const selectionSet = (parse(`{ ${route.selection} }`).definitions[0] as { selectionSet: SelectionSetNode })
+    .selectionSet;
+  const errors = [...new Set([...(route.errors ?? []), 422, 500])].sort();
+  return {
+    operationId: field.name,
+    summary: route.summary,
+    description: field.description ?? undefined,
+    tags: [route.tag],
+    parameters,
+    ...(bodyArgs.length > 0 && {
+      requestBody: {
+        required: bodyArgs.some(isRequired),
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              properties: Object.fromEntries(bodyArgs.map((arg) => [arg.name, argSchema(arg)])),
+              ...requiredList(bodyArgs.filter(isRequired).map((arg) => arg.name)),
+            },
+          },
+        },
+      },
+    }),
+    responses: {
+      200: {
+        description: 'Success',
+        content: { 'application/json': { schema: outputSchema(field.type, selectionSet) } },
+      },
+      ...Object.fromEntries(
+        errors.map((status) => [
+          status,
+          {
+            description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
+        ]),
+      ),
+    },
+  };
+}
+
+/** The OpenAPI 3 document of the REST routes this process serves, built from the route map and the schema. */
+export function buildOpenApi(schema: GraphQLSchema, routes: readonly RestRoute[]) {
+  const { version } = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8'));
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const path = route.path.replace(/:(\w+)/g, '{$1}');
+    paths[path] ??= {};
+    (paths[path] as Record<string, unknown>)[route.method.toLowerCase()] = operation(schema, route);
+  }
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'chat-gateway REST API',
+      version,
+      description:
+        'Users, chats, messages and model usage of the AI data-analysis chat app. The same data and operations are available over GraphQL at /graphql.',
+    },
+    paths,
+    components: {
+      schemas: {
+        Error: {
+          type: 'object',
+          properties: { detail: { type: 'string', description: 'What went wrong.' } },
+          required: ['detail'],
+        },
+      },
+    },
+  };
+}

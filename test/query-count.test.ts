@@ -1,0 +1,65 @@
+import { prisma } from '../src/db';
+import { addMessage, call, gql, newChat, newUser } from './http';
+
+// Every SQL statement Prisma sends, so a test can assert how many a request runs (as Pothos'
+// plugin-prisma tests do): an N+1 regression shows up as a count that grows with the data.
+let recording: string[] | null = null;
+prisma.$on('query', (event) => recording?.push(event.query));
+
+async function statementsOf(request: () => Promise<unknown>) {
+  recording = [];
+  try {
+    await request();
+    return recording;
+  } finally {
+    recording = null;
+  }
+}
+
+async function seed(chats: number, messagesPerChat: number) {
+  const u = await newUser();
+  for (let i = 0; i < chats; i++) {
+    const c = await newChat(u.user_id);
+    for (let j = 0; j < messagesPerChat; j++) await addMessage(c.chat_id, `m${j}`);
+  }
+  return u;
+}
+
+const LIST = /* GraphQL */ `
+  query ($u: Int) {
+    chats(user_id: $u, limit: 100) {
+      chat_id
+      title
+      messages { message_id content sender chat { chat_id } }
+      user { user_id email chats(limit: 3) { chat_id } }
+    }
+  }
+`;
+
+describe('SQL statements per request', () => {
+  it('chats(limit: 100) { messages user { chats } } runs the same few statements for 2 chats or 40', async () => {
+    const small = await seed(2, 2);
+    const large = await seed(40, 3);
+    const few = await statementsOf(() => gql(LIST, { u: small.user_id }));
+    const many = await statementsOf(() => gql(LIST, { u: large.user_id }));
+    const result = await gql(LIST, { u: large.user_id });
+    expect(result.json.data.chats).toHaveLength(40);
+    expect(result.json.data.chats[0].messages).toHaveLength(3);
+    expect(many.length).toBe(few.length);
+    expect(many.length).toBeLessThanOrEqual(5);
+  });
+
+  it('GET /chats/{chat_id} runs two statements (the chat, its messages) however long the chat', async () => {
+    const u = await seed(1, 25);
+    const [chat] = (await call('GET', `/chats/?user_id=${u.user_id}`)).json;
+    const statements = await statementsOf(() => call('GET', `/chats/${chat.chat_id}?user_id=${u.user_id}`));
+    expect(statements).toHaveLength(2);
+  });
+
+  it('GET /chats/ runs one statement and selects no relation', async () => {
+    const u = await seed(12, 1);
+    const statements = await statementsOf(() => call('GET', `/chats/?user_id=${u.user_id}&limit=100`));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).not.toMatch(/Message|User/);
+  });
+});
