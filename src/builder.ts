@@ -8,12 +8,14 @@ import { badInput } from './errors';
 import type PrismaTypes from './generated/pothos-types';
 import { getDatamodel } from './generated/pothos-types';
 
-export const builder = new SchemaBuilder<{
+export type BuilderTypes = {
   Context: Context;
   PrismaTypes: PrismaTypes;
   DefaultFieldNullability: false;
   Scalars: { DateTime: { Input: Date; Output: Date } };
-}>({
+};
+
+export const builder = new SchemaBuilder<BuilderTypes>({
   plugins: [ValidationPlugin, PrismaPlugin],
   defaultFieldNullability: false,
   prisma: {

@@ -13,9 +13,17 @@ export type Config = Readonly<{
   logLevel: LogLevel;
   maxMessageLength: number;
   maxBodyBytes: number;
+  /** Origins allowed to call from a browser (CORS); empty: none, ['*']: any. */
+  corsOrigins: readonly string[];
+  /** A chat younger than this is not "empty" yet for cleanup (its first message may be on its way). */
+  emptyChatGraceSeconds: number;
+  /** How long a SIGTERM waits for in-flight requests before closing their connections. */
+  shutdownTimeoutMs: number;
 }>;
 
-export type DatabaseConfig = Readonly<{ provider: 'sqlite'; url: string; file: string }>;
+export type DatabaseConfig =
+  | Readonly<{ provider: 'sqlite'; url: string; file: string }>
+  | Readonly<{ provider: 'postgresql'; url: string; poolSize: number }>;
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -68,16 +76,38 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T;
 }
 
+function origins(env: Env): string[] {
+  const list = (read(env, 'CORS_ORIGINS') ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of list) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(`CORS_ORIGINS entries must be origins like https://app.example.com or *, got "${origin}"`);
+    }
+  }
+  return list;
+}
+
 export const DEFAULT_DATABASE_URL = 'file:./data/chat-gateway.db';
 
 /**
- * A SQLite URL is `file:` and a path; a relative path is resolved against the project root
- * (not the working directory), so the CLI, the server and the tests all open the same file.
+ * `postgresql://` (or `postgres://`) selects PostgreSQL. A SQLite URL is `file:` and a path; a
+ * relative path is resolved against the project root (not the working directory), so the CLI,
+ * the server and the tests all open the same file.
  */
 function database(env: Env, root: string): DatabaseConfig {
   const url = read(env, 'DATABASE_URL') ?? DEFAULT_DATABASE_URL;
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    try {
+      new URL(url);
+    } catch {
+      throw new ConfigError('DATABASE_URL is not a valid postgresql:// URL');
+    }
+    return { provider: 'postgresql', url, poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000) };
+  }
   if (!url.startsWith('file:')) {
-    throw new ConfigError(`DATABASE_URL must be a SQLite "file:" URL, got "${url}"`);
+    throw new ConfigError(`DATABASE_URL must be a postgresql:// URL or a SQLite file: URL, got "${url}"`);
   }
   const given = url.slice('file:'.length).replace(/\?.*$/, '');
   if (given === '') throw new ConfigError('DATABASE_URL names no file');
@@ -100,6 +130,9 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     maxMessageLength: integer(env, 'MAX_MESSAGE_LENGTH', 100_000, 1, 10_000_000),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 100 * 1_048_576),
+    corsOrigins: Object.freeze(origins(env)),
+    emptyChatGraceSeconds: integer(env, 'EMPTY_CHAT_GRACE_SECONDS', 0, 0, 86_400),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
   });
 }
 

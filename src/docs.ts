@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { buildOpenApi } from './openapi';
-import { activeRoutes } from './rest';
+import type { CompiledRoute } from './rest';
 
 const SWAGGER_UI = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
@@ -32,8 +31,8 @@ const ASSETS: Record<string, string> = {
 };
 
 /** Serves `/openapi.json` and the Swagger UI page at `/docs`, both from this process. */
-export function useDocs(schema: GraphQLSchema): Plugin {
-  const openapi = JSON.stringify(buildOpenApi(schema, activeRoutes()));
+export function useDocs(routes: readonly CompiledRoute[]): Plugin {
+  const openapi = JSON.stringify(buildOpenApi(routes));
   const cache = new Map<string, string>();
   const asset = (name: string) => {
     let body = cache.get(name);

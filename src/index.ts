@@ -1,25 +1,44 @@
 import { createServer } from 'node:http';
 import { config } from './config';
 import { prepareDatabase, prisma } from './db';
+import { markShuttingDown } from './health';
 import { logger } from './logger';
 import { yoga } from './server';
 
 async function main() {
   await prepareDatabase();
-  const server = createServer(yoga);
+  let stopping = false;
+  const server = createServer((req, res) => {
+    // Once stopping, answer what is in flight but let no client reuse its keep-alive connection:
+    // close() only refuses new connections, and a busy client would keep an old one forever.
+    if (stopping) res.setHeader('connection', 'close');
+    yoga(req, res);
+  });
+  // Longer than the usual load-balancer idle timeout (60 s), so the balancer closes first.
+  server.keepAliveTimeout = 65_000;
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info(`chat-gateway listening on http://${config.host}:${port} (GraphiQL at /graphql)`);
   });
 
-  let closing = false;
   const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'shutting down');
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    markShuttingDown();
+    const force = setTimeout(() => {
+      logger.warn(`requests still running after ${config.shutdownTimeoutMs} ms; closing their connections`);
+      server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    // close() stops accepting and calls back once every connection has ended. Keep-alive
+    // connections that fall idle while others drain would hold it open: sweep them as they do.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
     server.close(async () => {
+      clearTimeout(force);
+      clearInterval(sweep);
       await prisma.$disconnect();
+      logger.info('stopped');
       process.exit(0);
     });
     server.closeIdleConnections();

@@ -4,18 +4,16 @@ import {
   type GraphQLArgument,
   type GraphQLField,
   type GraphQLOutputType,
-  type GraphQLSchema,
   getNamedType,
   isEnumType,
   isListType,
   isNonNullType,
   isObjectType,
   Kind,
-  parse,
   type SelectionSetNode,
 } from 'graphql';
 import { projectRoot } from './config';
-import { type RestRoute, rootField } from './rest';
+import type { CompiledRoute } from './rest';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -34,6 +32,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   422: 'Invalid input',
   500: 'Unexpected error',
 };
+
+// OpenAPI 3.0 forbids an empty `required` list.
+const requiredList = (names: string[]) => (names.length > 0 ? { required: names } : {});
 
 function leafSchema(type: GraphQLOutputType | GraphQLArgument['type']): JsonSchema {
   const named = getNamedType(type);
@@ -73,9 +74,6 @@ function outputSchema(
   return schema;
 }
 
-// OpenAPI 3.0 forbids an empty `required` list.
-const requiredList = (names: string[]) => (names.length > 0 ? { required: names } : {});
-
 function argSchema(arg: GraphQLArgument, withDescription = true): JsonSchema {
   const schema = leafSchema(arg.type);
   if (withDescription && arg.description) schema.description = arg.description;
@@ -85,23 +83,18 @@ function argSchema(arg: GraphQLArgument, withDescription = true): JsonSchema {
 
 const isRequired = (arg: GraphQLArgument) => isNonNullType(arg.type) && arg.defaultValue === undefined;
 
-function operation(schema: GraphQLSchema, route: RestRoute) {
-  const field = rootField(schema, route.field);
-  const pathParams = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
-  const hasBody = route.method === 'POST' || route.method === 'PUT';
-  const inQuery = (arg: GraphQLArgument) => !hasBody || route.query?.includes(arg.name);
+function operation(route: CompiledRoute) {
+  const field = route.graphqlField;
   const parameters = field.args
-    .filter((arg) => pathParams.includes(arg.name) || inQuery(arg))
+    .filter((arg) => route.sourceOf(arg) !== 'body')
     .map((arg) => ({
       name: arg.name,
-      in: pathParams.includes(arg.name) ? 'path' : 'query',
-      required: pathParams.includes(arg.name) || isRequired(arg),
+      in: route.sourceOf(arg),
+      required: route.sourceOf(arg) === 'path' || isRequired(arg),
       description: arg.description ?? undefined,
       schema: argSchema(arg, false),
     }));
-  const bodyArgs = hasBody ? field.args.filter((arg) => !pathParams.includes(arg.name) && !inQuery(arg)) : [];
-  const selectionSet = (parse(`{ ${route.selection} }`).definitions[0] as { selectionSet: SelectionSetNode })
-    .selectionSet;
+  const bodyArgs = field.args.filter((arg) => route.sourceOf(arg) === 'body');
   const errors = [...new Set([...(route.errors ?? []), 422, 500])].sort();
   return {
     operationId: field.name,
@@ -126,7 +119,7 @@ function operation(schema: GraphQLSchema, route: RestRoute) {
     responses: {
       200: {
         description: 'Success',
-        content: { 'application/json': { schema: outputSchema(field.type, selectionSet) } },
+        content: { 'application/json': { schema: outputSchema(field.type, route.selectionSet) } },
       },
       ...Object.fromEntries(
         errors.map((status) => [
@@ -141,14 +134,14 @@ function operation(schema: GraphQLSchema, route: RestRoute) {
   };
 }
 
-/** The OpenAPI 3 document of the REST routes this process serves, built from the route map and the schema. */
-export function buildOpenApi(schema: GraphQLSchema, routes: readonly RestRoute[]) {
+/** The OpenAPI 3 document of the REST routes this process serves, from the route map and the schema. */
+export function buildOpenApi(routes: readonly CompiledRoute[]) {
   const { version } = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8'));
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.path.replace(/:(\w+)/g, '{$1}');
     paths[path] ??= {};
-    (paths[path] as Record<string, unknown>)[route.method.toLowerCase()] = operation(schema, route);
+    (paths[path] as Record<string, unknown>)[route.method.toLowerCase()] = operation(route);
   }
   return {
     openapi: '3.0.3',

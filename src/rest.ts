@@ -7,7 +7,6 @@ import {
   getNamedType,
   isEnumType,
   isNonNullType,
-  isScalarType,
   type OperationDefinitionNode,
   parse,
   type SelectionSetNode,
@@ -131,14 +130,18 @@ export function sofaRoutes(): Record<string, { method: Method; path: string; des
 
 const hasBody = (method: string) => method === 'POST' || method === 'PUT';
 
-type CompiledRoute = RestRoute & {
+/** A route with what the schema says about it, ready to match, check and document. */
+export type CompiledRoute = RestRoute & {
   pattern: RegExp;
-  pathParams: string[];
-  args: readonly GraphQLArgument[];
+  pathParams: readonly string[];
+  hasBody: boolean;
+  graphqlField: GraphQLField<unknown, unknown>;
   selectionSet: SelectionSetNode;
+  /** Where each argument is read: the path, the query string or the JSON body. */
+  sourceOf: (arg: GraphQLArgument) => 'path' | 'query' | 'body';
 };
 
-export function rootField(schema: GraphQLSchema, coordinate: string): GraphQLField<unknown, unknown> {
+function rootField(schema: GraphQLSchema, coordinate: string): GraphQLField<unknown, unknown> {
   const [typeName, fieldName] = coordinate.split('.');
   const type = typeName === 'Query' ? schema.getQueryType() : schema.getMutationType();
   const field = type?.getFields()[fieldName ?? ''];
@@ -149,13 +152,27 @@ export function rootField(schema: GraphQLSchema, coordinate: string): GraphQLFie
 function compile(schema: GraphQLSchema, route: RestRoute): CompiledRoute {
   const field = rootField(schema, route.field);
   const pathParams = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1] as string);
-  const pattern = new RegExp(`^${route.path.replace(/:(\w+)/g, '([^/]+)')}$`);
   const query = parse(`{ ${route.selection} }`).definitions[0] as OperationDefinitionNode;
-  const compiled = { ...route, pattern, pathParams, args: field.args, selectionSet: query.selectionSet };
+  const body = hasBody(route.method);
+  const compiled: CompiledRoute = {
+    ...route,
+    graphqlField: field,
+    pattern: new RegExp(`^${route.path.replace(/:(\w+)/g, '([^/]+)')}$`),
+    pathParams,
+    hasBody: body,
+    selectionSet: query.selectionSet,
+    sourceOf: (arg) =>
+      pathParams.includes(arg.name) ? 'path' : !body || route.query?.includes(arg.name) ? 'query' : 'body',
+  };
   // Fails at start-up, not per request, when a selection does not fit the schema.
   const errors = validate(schema, shapedDocument(compiled, probeDocument(route, field)));
   if (errors.length > 0) throw new Error(`REST route ${route.method} ${route.path}: ${errors[0]?.message}`);
   return compiled;
+}
+
+/** The routes this process serves, checked against the schema. */
+export function compileRoutes(schema: GraphQLSchema): CompiledRoute[] {
+  return activeRoutes().map((route) => compile(schema, route));
 }
 
 /** An operation like the one SOFA generates for the field, to validate the route's selection. */
@@ -182,6 +199,7 @@ function shapedDocument(route: CompiledRoute, document: DocumentNode): DocumentN
 }
 
 class InputError extends Error {}
+class TooLarge extends Error {}
 
 const INT32 = 2 ** 31;
 
@@ -197,7 +215,6 @@ function coerce(arg: GraphQLArgument, value: unknown, fromUrl: boolean): unknown
     if (typeof value !== 'string' || !allowed.includes(value)) throw fail(`must be one of ${allowed.join(', ')}`);
     return value;
   }
-  if (!isScalarType(type)) throw fail('is not supported over REST');
   switch (type.name) {
     case 'Int': {
       const n = fromUrl && typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
@@ -205,23 +222,21 @@ function coerce(arg: GraphQLArgument, value: unknown, fromUrl: boolean): unknown
       if (n < -INT32 || n >= INT32) throw fail('is out of range');
       return n;
     }
-    case 'Float': {
-      const n = fromUrl && typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-      if (typeof n !== 'number' || !Number.isFinite(n)) throw fail('must be a number');
-      return n;
-    }
     case 'Boolean': {
       if (fromUrl && (value === 'true' || value === 'false')) return value === 'true';
       if (typeof value !== 'boolean') throw fail('must be true or false');
       return value;
     }
-    default:
+    case 'String': {
       if (typeof value !== 'string') throw fail('must be a string');
+      // A lone UTF-16 surrogate ("\ud800") is valid JSON but no text any database can store.
+      if (!value.isWellFormed()) throw fail('must be valid Unicode text');
       return value;
+    }
+    default:
+      throw fail('is not supported over REST');
   }
 }
-
-class TooLarge extends Error {}
 
 async function readJsonBody(request: Request): Promise<Record<string, unknown>> {
   const text = await request.text();
@@ -247,73 +262,88 @@ function decodePathSegment(arg: GraphQLArgument, segment: string): string {
   }
 }
 
-/** Path, then query, then body, as SOFA reads them; JSON nulls count as absent, like SOFA. */
+function queryValue(arg: GraphQLArgument, url: URL): string | undefined {
+  const values = url.searchParams.getAll(arg.name);
+  if (values.length > 1) throw new InputError(`${arg.name}: is given more than once`);
+  for (const key of url.searchParams.keys()) {
+    if (key.startsWith(`${arg.name}[`)) throw new InputError(`${arg.name}: must be a single value`);
+  }
+  return values[0];
+}
+
+/**
+ * Each argument from where the route documents it (path, query string or body), as SOFA will
+ * look for it. JSON nulls count as absent, as in SOFA.
+ */
 async function readArguments(route: CompiledRoute, request: Request, url: URL, match: RegExpMatchArray) {
-  const body = hasBody(route.method) ? await readJsonBody(request) : {};
+  const body = route.hasBody ? await readJsonBody(request) : {};
   const values: Record<string, unknown> = {};
-  for (const arg of route.args) {
-    const index = route.pathParams.indexOf(arg.name);
-    let raw: unknown;
-    let fromUrl = true;
-    if (index >= 0) raw = decodePathSegment(arg, match[index + 1] as string);
-    else if (url.searchParams.has(arg.name)) raw = url.searchParams.get(arg.name);
-    else {
-      raw = body[arg.name];
-      fromUrl = false;
-    }
+  for (const arg of route.graphqlField.args) {
+    const source = route.sourceOf(arg);
+    const raw =
+      source === 'path'
+        ? decodePathSegment(arg, match[route.pathParams.indexOf(arg.name) + 1] as string)
+        : source === 'query'
+          ? queryValue(arg, url)
+          : body[arg.name];
     if (raw === undefined || raw === null) {
       if (isNonNullType(arg.type) && arg.defaultValue === undefined) throw new InputError(`${arg.name}: is required`);
       continue;
     }
-    values[arg.name] = coerce(arg, raw, fromUrl);
+    values[arg.name] = coerce(arg, raw, source !== 'body');
   }
   return values;
 }
 
-/** The request SOFA sees: the canonical path, and only the validated arguments. */
-function canonicalRequest(route: CompiledRoute, request: Request, url: URL, values: Record<string, unknown>) {
-  const target = new URL(
-    url.pathname.endsWith('/') || !route.path.endsWith('/') ? url.pathname : `${url.pathname}/`,
-    url,
-  );
+/** The request SOFA sees: the route's own path, and only the checked arguments, all in the body or all in the query. */
+function canonicalRequest(route: CompiledRoute, request: Request, path: string, values: Record<string, unknown>) {
+  const target = new URL(path, request.url);
   const init: RequestInit = { method: route.method, headers: request.headers, signal: request.signal };
   const rest = Object.fromEntries(Object.entries(values).filter(([name]) => !route.pathParams.includes(name)));
-  if (hasBody(route.method)) init.body = JSON.stringify(rest);
+  if (route.hasBody) init.body = JSON.stringify(rest);
   else for (const [name, value] of Object.entries(rest)) target.searchParams.set(name, String(value));
   return new Request(target, init);
 }
 
+type Match = { route: CompiledRoute; match: RegExpMatchArray; path: string };
+
+/**
+ * The routes whose path matches (`/chats` counts as `/chats/`). A fixed path beats a pattern:
+ * `/chats/users` is never `/chats/:chat_id`, whatever the method.
+ */
+function matchPath(routes: readonly CompiledRoute[], pathname: string): Match[] {
+  const paths = pathname.endsWith('/') ? [pathname] : [pathname, `${pathname}/`];
+  const found: Match[] = [];
+  for (const path of paths) {
+    for (const route of routes) {
+      const match = path.match(route.pattern);
+      if (match) found.push({ route, match, path });
+    }
+  }
+  const fixed = found.filter((f) => f.route.pathParams.length === 0);
+  return fixed.length > 0 ? fixed : found;
+}
+
 /**
  * Serves the REST route map through SOFA. Before SOFA, it answers everything that is not a
- * mapped route (404/405), checks arguments strictly (422) and normalises the path (`/chats` is
- * `/chats/`). During execution, it swaps SOFA's select-everything operation for the route's
- * declared selection.
+ * mapped route (404/405), checks arguments strictly (422) and normalises the path. During
+ * execution, it swaps SOFA's select-everything operation for the route's declared selection.
  */
-export function useRestRoutes(schema: GraphQLSchema, graphqlEndpoint: string): Plugin {
-  const compiled = activeRoutes().map((route) => compile(schema, route));
+export function useRestRoutes(routes: readonly CompiledRoute[], graphqlEndpoint: string): Plugin {
   const routeOf = new WeakMap<Request, CompiledRoute>();
   const shaped = new WeakMap<DocumentNode, DocumentNode>();
-
-  function find(pathname: string) {
-    const candidates = pathname.endsWith('/') ? [pathname] : [pathname, `${pathname}/`];
-    const found: { route: CompiledRoute; match: RegExpMatchArray }[] = [];
-    for (const path of candidates) {
-      for (const route of compiled) {
-        const match = path.match(route.pattern);
-        if (match) found.push({ route, match });
-      }
-    }
-    return found;
-  }
 
   return {
     async onRequest({ request, url, setRequest, endResponse }) {
       if (url.pathname === graphqlEndpoint) return;
-      const found = find(url.pathname);
-      const hit = found.find((f) => f.route.method === request.method);
+      const found = matchPath(routes, url.pathname);
+      // HEAD is GET without the body (Node's HTTP server drops it).
+      const method = request.method === 'HEAD' ? 'GET' : request.method;
+      const hit = found.find((f) => f.route.method === method);
       if (!hit) {
-        const allowed = [...new Set(found.map((f) => f.route.method))];
+        const allowed: string[] = [...new Set(found.map((f) => f.route.method))];
         if (allowed.length === 0) return endResponse(detailResponse(HTTP_STATUS_BY_CODE.NOT_FOUND, 'Not Found'));
+        if (allowed.includes('GET')) allowed.push('HEAD');
         return endResponse(
           detailResponse(HTTP_STATUS_BY_CODE.METHOD_NOT_ALLOWED, 'Method Not Allowed', { allow: allowed.join(', ') }),
         );
@@ -331,14 +361,16 @@ export function useRestRoutes(schema: GraphQLSchema, graphqlEndpoint: string): P
         }
         throw error;
       }
-      const canonical = canonicalRequest(hit.route, request, url, values);
+      const canonical = canonicalRequest(hit.route, request, hit.path, values);
       routeOf.set(canonical, hit.route);
       setRequest(canonical);
     },
     onExecute({ args, executeFn, setExecuteFn }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      const route = request && routeOf.get(request);
-      if (!route) return;
+      const request = (args.contextValue as { request: Request }).request;
+      if (new URL(request.url).pathname === graphqlEndpoint) return;
+      const route = routeOf.get(request);
+      // Fail closed: SOFA's own operation would select every field, relations and emails included.
+      if (!route) throw new Error(`REST execution without a mapped route: ${request.method} ${request.url}`);
       setExecuteFn((execArgs) => {
         let document = shaped.get(execArgs.document);
         if (!document) {

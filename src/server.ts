@@ -1,14 +1,28 @@
 import { useSofa } from '@graphql-yoga/plugin-sofa';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createYoga } from 'graphql-yoga';
+import { type CORSOptions, createYoga } from 'graphql-yoga';
+import { config } from './config';
 import { type Context, createContext } from './context';
 import { useDocs } from './docs';
 import { restErrorResponse } from './errors';
+import { useHealthChecks } from './health';
 import { logger, useRequestLogging } from './logger';
-import { sofaRoutes, useRestRoutes } from './rest';
+import { compileRoutes, sofaRoutes, useRestRoutes } from './rest';
 import { schema } from './schema';
 
 const graphqlEndpoint = '/graphql';
+
+/** No CORS headers unless origins are configured: browsers on other sites may not call us by default. */
+function corsOptions(): CORSOptions | false {
+  if (config.corsOrigins.length === 0) return false;
+  return {
+    origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],
+    credentials: false,
+  };
+}
+const restRoutes = compileRoutes(schema);
 
 /** The whole service as one fetch handler: GraphQL (with GraphiQL) and the REST API. */
 export const yoga = createYoga<Record<string, unknown>, Context>({
@@ -19,10 +33,16 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
   renderGraphiQL,
   graphiql: { title: 'chat-gateway' },
   landingPage: false,
+  // Yoga's own check matches any URL *ending* in /health; ours (useHealthChecks) matches exactly.
+  healthCheckEndpoint: '/.well-known/yoga-health',
+  cors: corsOptions(),
+  // Never send stacks or internals to clients, whatever NODE_ENV says; they go to the log.
+  maskedErrors: { isDev: false },
   plugins: [
     useRequestLogging(),
-    useDocs(schema),
-    useRestRoutes(schema, graphqlEndpoint),
+    useHealthChecks(),
+    useDocs(restRoutes),
+    useRestRoutes(restRoutes, graphqlEndpoint),
     useSofa({
       basePath: '',
       routes: sofaRoutes(),

@@ -5,13 +5,15 @@ describe('loadConfig', () => {
   it('has working defaults: port 4000 on loopback, a SQLite file under ./data, debug routes on', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ port: 4000, host: '127.0.0.1', adminApiKey: null, enableDebugRoutes: true });
-    expect(c.database.file).toBe(path.join(projectRoot(), 'data', 'chat-gateway.db'));
+    expect(c.database).toMatchObject({ provider: 'sqlite', file: path.join(projectRoot(), 'data', 'chat-gateway.db') });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
   it('resolves a relative SQLite path against the project root, not the working directory', () => {
-    expect(loadConfig({ DATABASE_URL: 'file:./tmp/x.db' }).database.file).toBe(path.join(projectRoot(), 'tmp', 'x.db'));
-    expect(loadConfig({ DATABASE_URL: 'file:/var/lib/x.db' }).database.file).toBe('/var/lib/x.db');
+    expect(loadConfig({ DATABASE_URL: 'file:./tmp/x.db' }).database).toMatchObject({
+      file: path.join(projectRoot(), 'tmp', 'x.db'),
+    });
+    expect(loadConfig({ DATABASE_URL: 'file:/var/lib/x.db' }).database).toMatchObject({ file: '/var/lib/x.db' });
   });
 
   it('turns debug routes off by default in production', () => {

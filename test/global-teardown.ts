@@ -1,5 +1,5 @@
-import fs from 'node:fs';
+import { dropAll } from './databases';
 
-export default function globalTeardown() {
-  if (process.env.TEST_DB_DIR) fs.rmSync(process.env.TEST_DB_DIR, { recursive: true, force: true });
+export default async function globalTeardown() {
+  await dropAll();
 }

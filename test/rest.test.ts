@@ -1,5 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { prisma } from '../src/db';
 import { logStream } from '../src/logger';
+import { yoga } from '../src/server';
 import { call, gql, newChat } from './http';
 
 describe('the REST route map', () => {
@@ -23,7 +26,67 @@ describe('the REST route map', () => {
     const r = await call('PATCH', '/chats/1', {});
     expect(r.status).toBe(405);
     expect(r.json).toEqual({ detail: 'Method Not Allowed' });
-    expect(r.headers.get('allow')?.split(', ').sort()).toEqual(['DELETE', 'GET', 'PUT']);
+    expect(r.headers.get('allow')?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD', 'PUT']);
+  });
+
+  it.each([
+    ['GET', '/chats/users'],
+    ['PUT', '/chats/users'],
+    ['DELETE', '/chats/cleanup-empty'],
+    ['GET', '/chats/debug/test-model-usage'],
+  ])('a fixed path is never taken for /chats/{chat_id}: %s %s is 405', async (method, path) => {
+    const r = await call(method, path, method === 'PUT' ? {} : undefined);
+    expect(r.status).toBe(405);
+    expect(r.headers.get('allow')).toBe('POST');
+  });
+
+  it('answers HEAD like GET, without a body (over a real socket)', async () => {
+    const server = createServer(yoga);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const r = await fetch(`http://127.0.0.1:${port}/chats/`, { method: 'HEAD' });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toMatch(/application\/json/);
+      expect(await r.text()).toBe('');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('reads arguments only where the route documents them', async () => {
+    const a = (await call('POST', '/chats/users', { username: 'a', email: `a-${Date.now()}@example.com` })).json;
+    const b = (await call('POST', '/chats/users', { username: 'b', email: `b-${Date.now()}@example.com` })).json;
+    const c = (await call('POST', '/chats/', { user_id: a.user_id })).json;
+    // On PUT, user_id is the new owner and belongs in the body; a query parameter is ignored.
+    const put = await call('PUT', `/chats/${c.chat_id}?user_id=${b.user_id}`, { title: 'renamed' });
+    expect(put.json).toMatchObject({ user_id: a.user_id, title: 'renamed' });
+    const noBody = await call('POST', `/chats/${c.chat_id}/messages?content=x&sender=ai`);
+    expect(noBody.status).toBe(422);
+    expect(noBody.json.detail).toMatch(/content/);
+  });
+
+  it.each([
+    ['/chats/?limit=1&limit=2', /limit/],
+    ['/chats/?limit[]=1', /limit/],
+    ['/chats/?user_id[a]=1', /user_id/],
+  ])('rejects the repeated or structured query parameter in %s with 422', async (path, detail) => {
+    const r = await call('GET', path);
+    expect(r.status).toBe(422);
+    expect(r.json.detail).toMatch(detail);
+  });
+
+  it.each([
+    ['POST', '/chats/users', { username: '\ud800', email: 'surrogate@example.com' }],
+    ['POST', '/chats/users', { username: 'x', email: 'sur\udc00@example.com' }],
+    ['PUT', '/chats/{id}', { title: 'x\ud800' }],
+    ['POST', '/chats/{id}/messages', { content: 'a\udfffb', sender: 'user' }],
+  ])('rejects a lone UTF-16 surrogate: %s %s %j is 422', async (method, path, body) => {
+    const c = (await call('POST', '/chats/', {})).json;
+    // JSON.stringify writes the lone surrogate as the escape "\\ud800", valid JSON.
+    const r = await call(method, path.replace('{id}', String(c.chat_id)), JSON.stringify(body));
+    expect(r.status).toBe(422);
+    expect(r.json.detail).toMatch(/Unicode|email/);
   });
 
   it.each([
@@ -71,6 +134,18 @@ describe('unexpected errors', () => {
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     });
     expect(graphql.text).not.toMatch(/secret/);
+  });
+
+  it('stay masked with NODE_ENV=development: no stack or original error reaches the client', async () => {
+    jest.spyOn(prisma.chat, 'findMany').mockRejectedValue(new Error('secret database detail'));
+    process.env.NODE_ENV = 'development';
+    try {
+      const graphql = await gql('{ chats { chat_id } }');
+      expect(graphql.json.errors[0].extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+      expect(graphql.text).not.toMatch(/secret|stack/);
+    } finally {
+      delete process.env.NODE_ENV;
+    }
   });
 
   it('are logged with the request’s method and path and the original stack', async () => {

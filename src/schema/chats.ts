@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import { builder } from '../builder';
-import { prisma } from '../db';
+import { config } from '../config';
+import { isPrismaError, prisma } from '../db';
 import { badInput, chatNotFound, forbidden } from '../errors';
-import { Prisma } from '../generated/prisma/client';
-import { DEFAULT_LIMIT, limitSchema, offsetSchema } from './pagination';
-import { assertUserExists } from './users';
+import type { Prisma } from '../generated/prisma/client';
+import { DEFAULT_LIMIT, pageArgs, textSchema } from './inputs';
+import { assertUserExists, unknownUser } from './users';
 
 /**
  * The access rule of the chat routes: with a `user_id`, only that user's chats and anonymous
@@ -16,14 +16,23 @@ export function accessibleChat(chatId: number, userId: number | null | undefined
 
 /** `update` of a row that is not there (P2025) is a not-found, not a crash. */
 export function nullIfMissing(error: unknown): null {
-  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') return null;
+  if (isPrismaError(error, 'P2025')) return null;
   throw error;
+}
+
+/**
+ * "Empty" for cleanup: no message, and (with a grace period) old enough that its first message
+ * cannot still be on its way. The default grace is 0, as the documented API behaves.
+ */
+function emptySince(graceSeconds: number): Prisma.ChatWhereInput {
+  const empty = { messages: { none: {} } };
+  return graceSeconds === 0 ? empty : { ...empty, created_at: { lt: new Date(Date.now() - graceSeconds * 1000) } };
 }
 
 /** Newest first; chats made in the same millisecond keep their creation order (reversed). */
 export const newestFirst: Prisma.ChatOrderByWithRelationInput[] = [{ created_at: 'desc' }, { chat_id: 'desc' }];
 
-const titleSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const titleSchema = textSchema(200);
 
 builder.prismaObject('Chat', {
   description: 'A conversation between a user (or an anonymous visitor) and the AI.',
@@ -47,12 +56,7 @@ builder.prismaObjectField('User', 'chats', (t) =>
   t.relation('chats', {
     description: 'The user’s chats, newest first.',
     args: {
-      limit: t.arg.int({
-        defaultValue: DEFAULT_LIMIT,
-        description: 'How many chats, 1 to 100.',
-        validate: limitSchema,
-      }),
-      offset: t.arg.int({ defaultValue: 0, description: 'How many chats to skip.', validate: offsetSchema }),
+      ...pageArgs(t.arg, 'chats'),
     },
     query: ({ limit, offset }) => ({ orderBy: newestFirst, take: limit ?? DEFAULT_LIMIT, skip: offset ?? 0 }),
   }),
@@ -97,12 +101,7 @@ builder.queryFields((t) => ({
     description: 'Recent chats, newest first, optionally only those of one user.',
     args: {
       user_id: t.arg.int({ description: 'Only this user’s chats.' }),
-      limit: t.arg.int({
-        defaultValue: DEFAULT_LIMIT,
-        description: 'How many chats, 1 to 100.',
-        validate: limitSchema,
-      }),
-      offset: t.arg.int({ defaultValue: 0, description: 'How many chats to skip.', validate: offsetSchema }),
+      ...pageArgs(t.arg, 'chats'),
     },
     resolve: (query, _root, { user_id, limit, offset }) =>
       prisma.chat.findMany({
@@ -122,7 +121,7 @@ builder.mutationFields((t) => ({
     args: { user_id: t.arg.int({ description: 'The owner’s user ID; must exist.' }) },
     resolve: async (query, _root, { user_id }) => {
       if (user_id != null) await assertUserExists(user_id);
-      return prisma.chat.create({ ...query, data: { user_id } });
+      return prisma.chat.create({ ...query, data: { user_id } }).catch(unknownUser(user_id));
     },
   }),
   update_chat: t.prismaField({
@@ -142,7 +141,10 @@ builder.mutationFields((t) => ({
       const chat =
         Object.keys(data).length === 0
           ? await prisma.chat.findUnique({ ...query, where: { chat_id } })
-          : await prisma.chat.update({ ...query, where: { chat_id }, data }).catch(nullIfMissing);
+          : await prisma.chat
+              .update({ ...query, where: { chat_id }, data })
+              .catch(nullIfMissing)
+              .catch(unknownUser(user_id));
       if (!chat) throw chatNotFound(chat_id);
       return chat;
     },
@@ -175,7 +177,9 @@ builder.mutationFields((t) => ({
       else if (!is_admin) throw badInput('user_id is required (or is_admin: true with the admin key)');
       else if (!ctx.isAdmin) throw forbidden('Deleting every user’s empty chats needs a valid X-Admin-API-Key header');
       else where = {};
-      const { count } = await prisma.chat.deleteMany({ where: { ...where, messages: { none: {} } } });
+      const { count } = await prisma.chat.deleteMany({
+        where: { ...where, ...emptySince(config.emptyChatGraceSeconds) },
+      });
       return { message: `Deleted ${count} empty chats`, deleted_count: count };
     },
   }),

@@ -1,10 +1,9 @@
-import { z } from 'zod';
 import { builder } from '../builder';
 import { config } from '../config';
-import { prisma } from '../db';
+import { isPrismaError, prisma } from '../db';
 import { chatNotFound } from '../errors';
-import { Prisma } from '../generated/prisma/client';
 import { accessibleChat } from './chats';
+import { textSchema } from './inputs';
 
 const Sender = builder.enumType('Sender', {
   description: 'Who wrote a message.',
@@ -41,10 +40,7 @@ builder.mutationField('add_message', (t) =>
       content: t.arg.string({
         required: true,
         description: `The text; must not be blank; at most ${config.maxMessageLength} characters.`,
-        validate: z
-          .string()
-          .refine((s) => s.trim().length > 0, 'must not be empty')
-          .refine((s) => s.length <= config.maxMessageLength, `must be at most ${config.maxMessageLength} characters`),
+        validate: textSchema(config.maxMessageLength),
       }),
       sender: t.arg({ type: Sender, required: true, description: 'Who wrote it: "user" or "ai".' }),
     },
@@ -55,8 +51,7 @@ builder.mutationField('add_message', (t) =>
         return await prisma.message.create({ ...query, data: { chat_id, content, sender } });
       } catch (error) {
         // The chat was deleted between the check and the insert.
-        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003')
-          throw chatNotFound(chat_id);
+        if (isPrismaError(error, 'P2003')) throw chatNotFound(chat_id);
         throw error;
       }
     },

@@ -1,11 +1,11 @@
 import { builder } from '../builder';
 import { config } from '../config';
-import { prisma } from '../db';
+import { isPrismaError, prisma } from '../db';
 import { badInput, notFound } from '../errors';
 import type { ModelUsage } from '../generated/prisma/client';
 import { costOf, priceOf } from '../pricing';
 import { countTokens } from '../tokens';
-import { DEFAULT_LIMIT, limitSchema, offsetSchema } from './pagination';
+import { DEFAULT_LIMIT, pageArgs } from './inputs';
 import { assertUserExists } from './users';
 
 const ModelUsageType = builder.prismaObject('ModelUsage', {
@@ -42,12 +42,7 @@ builder.queryField('model_usage', (t) =>
     args: {
       user_id: t.arg.int({ description: 'Only this user’s records.' }),
       chat_id: t.arg.int({ description: 'Only this chat’s records.' }),
-      limit: t.arg.int({
-        defaultValue: DEFAULT_LIMIT,
-        description: 'How many records, 1 to 100.',
-        validate: limitSchema,
-      }),
-      offset: t.arg.int({ defaultValue: 0, description: 'How many records to skip.', validate: offsetSchema }),
+      ...pageArgs(t.arg, 'records'),
     },
     resolve: (query, _root, { user_id, chat_id, limit, offset }) =>
       prisma.modelUsage.findMany({
@@ -104,18 +99,24 @@ builder.mutationField('test_model_usage', (t) =>
         prompt_tokens: await countTokens(TEST_PROMPT, price.model),
         completion_tokens: await countTokens(TEST_RESPONSE, price.model),
       };
-      const usage = await prisma.modelUsage.create({
-        data: {
-          user_id,
-          chat_id,
-          model_name: price.model,
-          provider: price.provider,
-          ...tokens,
-          total_tokens: tokens.prompt_tokens + tokens.completion_tokens,
-          cost: costOf(price, tokens),
-          request_time_ms: Math.round(performance.now() - started),
-        },
-      });
+      const usage = await prisma.modelUsage
+        .create({
+          data: {
+            user_id,
+            chat_id,
+            model_name: price.model,
+            provider: price.provider,
+            ...tokens,
+            total_tokens: tokens.prompt_tokens + tokens.completion_tokens,
+            cost: costOf(price, tokens),
+            request_time_ms: Math.round(performance.now() - started),
+          },
+        })
+        .catch((error) => {
+          // The user or chat was deleted between the check and the insert.
+          if (isPrismaError(error, 'P2003')) throw badInput('The user or chat no longer exists');
+          throw error;
+        });
       return {
         success: true,
         message: 'Model usage tracking test completed',

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { builder } from '../builder';
-import { prisma } from '../db';
+import { isPrismaError, prisma } from '../db';
 import { badInput, notFound } from '../errors';
-import { Prisma } from '../generated/prisma/client';
+import { textSchema } from './inputs';
 
 builder.prismaObject('User', {
   description: 'A person using the chat app, known by their email.',
@@ -21,6 +21,14 @@ export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 export async function assertUserExists(userId: number): Promise<void> {
   const user = await prisma.user.findUnique({ where: { user_id: userId }, select: { user_id: true } });
   if (!user) throw badInput(`User with ID ${userId} not found`);
+}
+
+/** For `.catch()` on a write: the user vanished between the check and the write (foreign key). */
+export function unknownUser(userId: number | null | undefined) {
+  return (error: unknown): never => {
+    if (userId != null && isPrismaError(error, 'P2003')) throw badInput(`User with ID ${userId} not found`);
+    throw error;
+  };
 }
 
 builder.queryField('user', (t) =>
@@ -45,7 +53,7 @@ builder.mutationField('create_or_get_user', (t) =>
       username: t.arg.string({
         required: true,
         description: 'Display name, 1 to 100 characters.',
-        validate: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+        validate: textSchema(100),
       }),
       email: t.arg.string({
         required: true,
@@ -65,7 +73,7 @@ builder.mutationField('create_or_get_user', (t) =>
         return await prisma.user.create({ ...query, data: { username: username.trim(), ...where } });
       } catch (error) {
         // Two first logins with one email: the loser of the race reads the winner's row.
-        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+        if (isPrismaError(error, 'P2002')) {
           return prisma.user.findUniqueOrThrow({ ...query, where });
         }
         throw error;

@@ -18,12 +18,12 @@ describe('POST /chats/{chat_id}/messages', () => {
     expect(isoUtc(r.json.timestamp)).toBe(true);
   });
 
-  it('stores text byte for byte: unicode, NUL, quotes, SQL-looking strings, surrounding spaces', async () => {
+  it('stores text byte for byte: unicode, control characters, quotes, SQL-looking strings, surrounding spaces', async () => {
     const c = await newChat();
     const samples = [
       '  padded  ',
       'emoji 👩‍💻 and 中文',
-      'nul\u0000byte',
+      'bell\u0007 and \u001b escape',
       `'; DROP TABLE "Message"; --`,
       'line\nbreak\ttab',
     ];
@@ -65,6 +65,7 @@ describe('POST /chats/{chat_id}/messages', () => {
     [{ content: '', sender: 'user' }, 'content'],
     [{ content: ' \n\t ', sender: 'user' }, 'content'],
     [{ content: 123, sender: 'user' }, 'content'],
+    [{ content: 'nul\u0000byte', sender: 'user' }, 'content'],
     [{ content: null, sender: 'user' }, 'content'],
     [{ content: 'x' }, 'sender'],
     [{ content: 'x', sender: 'bot' }, 'sender'],
@@ -96,6 +97,11 @@ describe('GraphQL add_message', () => {
       { id: c.chat_id },
     );
     expect(ok.json.data.add_message).toEqual({ content: 'hi', sender: 'ai', chat: { chat_id: c.chat_id } });
+    const surrogate = await gql(
+      `mutation($id: Int!, $c: String!) { add_message(chat_id: $id, content: $c, sender: ai) { content } }`,
+      { id: c.chat_id, c: 'lone \ud800 surrogate' },
+    );
+    expect(surrogate.json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     const blank = await gql(`mutation($id: Int!) { add_message(chat_id: $id, content: " ", sender: ai) { content } }`, {
       id: c.chat_id,
     });

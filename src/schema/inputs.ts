@@ -1,0 +1,34 @@
+import type { ArgBuilder } from '@pothos/core';
+import { z } from 'zod';
+import type { BuilderTypes } from '../builder';
+
+/** `limit`/`offset` as the REST API documents them: limit 1..100 (default 10), offset from 0. */
+export const limitSchema = z.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100');
+export const offsetSchema = z.number().int().min(0, 'must not be negative');
+
+export const DEFAULT_LIMIT = 10;
+
+/** The `limit` and `offset` arguments of a list. */
+export function pageArgs(arg: ArgBuilder<PothosSchemaTypes.ExtendDefaultTypes<BuilderTypes>>, things: string) {
+  return {
+    limit: arg.int({
+      defaultValue: DEFAULT_LIMIT,
+      description: `How many ${things}, 1 to 100.`,
+      validate: limitSchema,
+    }),
+    offset: arg.int({ defaultValue: 0, description: `How many ${things} to skip.`, validate: offsetSchema }),
+  };
+}
+
+/**
+ * Text as stored. A lone UTF-16 surrogate is no text at all, and PostgreSQL cannot hold the NUL
+ * character, so both are refused on every database alike rather than failing deep down.
+ */
+export function textSchema(max: number) {
+  return z
+    .string()
+    .refine((s) => s.isWellFormed(), 'must be valid Unicode text')
+    .refine((s) => !s.includes('\u0000'), 'must not contain the NUL character')
+    .refine((s) => s.trim().length > 0, 'must not be empty')
+    .refine((s) => s.length <= max, `must be at most ${max} characters`);
+}
