@@ -1,10 +1,14 @@
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import PrismaPlugin from '@pothos/plugin-prisma';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { GraphQLError } from 'graphql';
+import { authEnabled } from './auth';
+import { config } from './config';
 import type { Context } from './context';
 import { prisma } from './db';
-import { badInput } from './errors';
+import { AppError, badInput, forbidden } from './errors';
 import type PrismaTypes from './generated/pothos-types';
 import { getDatamodel } from './generated/pothos-types';
 
@@ -13,11 +17,41 @@ export type BuilderTypes = {
   PrismaTypes: PrismaTypes;
   DefaultFieldNullability: false;
   Scalars: { DateTime: { Input: Date; Output: Date } };
+  AuthScopes: {
+    /** Any caller when authentication is off; a verified one when it is on. */
+    member: boolean;
+    admin: boolean;
+    /** Debug routes and user provisioning: anyone when authentication is off, else admins. */
+    operator: boolean;
+  };
 };
 
 export const builder = new SchemaBuilder<BuilderTypes>({
-  plugins: [ValidationPlugin, PrismaPlugin],
+  // Scope auth and complexity run inside execution, so they hold for SOFA's REST calls as well,
+  // which skip GraphQL's parse and validate steps.
+  plugins: [ScopeAuthPlugin, ComplexityPlugin, ValidationPlugin, PrismaPlugin],
   defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      member: ctx.authenticated,
+      admin: ctx.isAdmin,
+      operator: !authEnabled || ctx.isAdmin,
+    }),
+    unauthorizedError: (_parent, ctx) =>
+      ctx.authenticated
+        ? forbidden('This operation needs an admin')
+        : new AppError('UNAUTHENTICATED', ctx.failure ?? 'Not authenticated'),
+  },
+  complexity: {
+    defaultComplexity: 1,
+    defaultListMultiplier: 10,
+    limit: { depth: config.graphqlMaxDepth, complexity: config.graphqlMaxComplexity },
+    complexityError: (kind, result) => {
+      const key = kind.toLowerCase() as 'depth' | 'breadth' | 'complexity';
+      const max = result[`max${kind}` as 'maxDepth' | 'maxBreadth' | 'maxComplexity'];
+      return badInput(`Query too ${kind === 'Depth' ? 'deep' : 'complex'}: ${key} ${result[key]} exceeds ${max}`);
+    },
+  },
   prisma: {
     client: prisma,
     dmmf: getDatamodel(),

@@ -19,7 +19,43 @@ export type Config = Readonly<{
   emptyChatGraceSeconds: number;
   /** How long a SIGTERM waits for in-flight requests before closing their connections. */
   shutdownTimeoutMs: number;
+  auth: AuthConfig;
+  /** Requests per caller per minute; 0: no limit. */
+  rateLimitPerMinute: number;
+  /** Shared state for several instances (rate limits); null: in this process only. */
+  redisUrl: string | null;
+  /** Prefix of every Redis key, so several deployments can share one Redis. */
+  redisPrefix: string;
+  /** Take the client address from X-Forwarded-For (behind a trusted proxy). */
+  trustProxy: boolean;
+  enableGraphiql: boolean;
+  enableIntrospection: boolean;
+  graphqlMaxDepth: number;
+  graphqlMaxComplexity: number;
 }>;
+
+export type AuthConfig = Readonly<
+  | { mode: 'off' }
+  | { mode: 'api-key' }
+  | { mode: 'jwt'; secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null }
+>;
+
+function auth(env: Env): AuthConfig {
+  const mode = oneOf(env, 'AUTH_MODE', ['off', 'jwt', 'api-key'] as const, 'off');
+  if (mode !== 'jwt') return { mode };
+  const secret = read(env, 'JWT_SECRET') ?? null;
+  const jwksUrl = read(env, 'JWT_JWKS_URL') ?? null;
+  if (!secret && !jwksUrl) throw new ConfigError('AUTH_MODE=jwt needs JWT_SECRET (HS256) or JWT_JWKS_URL');
+  if (secret && secret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters');
+  if (jwksUrl && !/^https?:\/\//.test(jwksUrl)) throw new ConfigError('JWT_JWKS_URL must be an http(s) URL');
+  return {
+    mode,
+    secret,
+    jwksUrl,
+    issuer: read(env, 'JWT_ISSUER') ?? null,
+    audience: read(env, 'JWT_AUDIENCE') ?? null,
+  };
+}
 
 export type DatabaseConfig =
   | Readonly<{ provider: 'sqlite'; url: string; file: string }>
@@ -89,6 +125,13 @@ function origins(env: Env): string[] {
   return list;
 }
 
+function redis(env: Env): string | null {
+  const url = read(env, 'REDIS_URL');
+  if (url === undefined) return null;
+  if (!/^rediss?:\/\//.test(url)) throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
+  return url;
+}
+
 export const DEFAULT_DATABASE_URL = 'file:./data/chat-gateway.db';
 
 /**
@@ -133,6 +176,15 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: Object.freeze(origins(env)),
     emptyChatGraceSeconds: integer(env, 'EMPTY_CHAT_GRACE_SECONDS', 0, 0, 86_400),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    auth: Object.freeze(auth(env)),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
+    redisUrl: redis(env),
+    redisPrefix: read(env, 'REDIS_PREFIX') ?? 'chat-gateway:',
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    enableGraphiql: boolean(env, 'ENABLE_GRAPHIQL', !isProduction),
+    enableIntrospection: boolean(env, 'ENABLE_INTROSPECTION', !isProduction),
+    graphqlMaxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 12, 4, 100),
+    graphqlMaxComplexity: integer(env, 'GRAPHQL_MAX_COMPLEXITY', 5000, 10, 10_000_000),
   });
 }
 

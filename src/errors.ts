@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { config } from './config';
 import { logger } from './logger';
 
 /**
@@ -57,6 +58,9 @@ export function restErrorResponse(errors: ReadonlyArray<unknown>): Response {
     return detailResponse(HTTP_STATUS_BY_CODE.BAD_USER_INPUT, String(error?.message));
   }
   const status = httpStatusOf(extensions.code);
+  if (status === 401 && config.auth.mode === 'jwt') {
+    return detailResponse(status, String(error?.message), { 'www-authenticate': 'Bearer' });
+  }
   if (status >= 500) {
     // Yoga already logged what it masked; anything else failed outside execution.
     if (!extensions.unexpected) logger.error(error, 'REST request failed');

@@ -6,9 +6,11 @@ import { type Context, createContext } from './context';
 import { useDocs } from './docs';
 import { restErrorResponse } from './errors';
 import { useHealthChecks } from './health';
+import { useRateLimit } from './limits';
 import { logger, useRequestLogging } from './logger';
 import { compileRoutes, sofaRoutes, useRestRoutes } from './rest';
 import { schema } from './schema';
+import { useNoIntrospection, useSecurityHeaders } from './security';
 
 const graphqlEndpoint = '/graphql';
 
@@ -31,7 +33,8 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
   context: createContext,
   logging: logger,
   renderGraphiQL,
-  graphiql: { title: 'chat-gateway' },
+  graphiql: config.enableGraphiql ? { title: 'chat-gateway' } : false,
+  maxRequestBodySize: config.maxBodyBytes,
   landingPage: false,
   // Yoga's own check matches any URL *ending* in /health; ours (useHealthChecks) matches exactly.
   healthCheckEndpoint: '/.well-known/yoga-health',
@@ -40,9 +43,12 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
   maskedErrors: { isDev: false },
   plugins: [
     useRequestLogging(),
+    useSecurityHeaders(),
     useHealthChecks(),
+    useRateLimit(graphqlEndpoint),
     useDocs(restRoutes),
     useRestRoutes(restRoutes, graphqlEndpoint),
+    ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
     useSofa({
       basePath: '',
       routes: sofaRoutes(),

@@ -1,7 +1,5 @@
-// Config is read once at start-up, so this file sets it before loading the server
-// (imports would be hoisted above the assignment).
-process.env.ENABLE_DEBUG_ROUTES = 'false';
-const { call, gql } = require('./http') as typeof import('./http');
+import './modes/debug-off';
+import { call, gql } from './http';
 
 describe('with ENABLE_DEBUG_ROUTES=false', () => {
   it('the debug route is 404 on REST and NOT_FOUND on GraphQL, and records nothing', async () => {

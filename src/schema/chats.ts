@@ -1,5 +1,7 @@
+import { type ActingAs, actingAs, authEnabled } from '../auth';
 import { builder } from '../builder';
 import { config } from '../config';
+import type { Context } from '../context';
 import { isPrismaError, prisma } from '../db';
 import { badInput, chatNotFound, forbidden } from '../errors';
 import type { Prisma } from '../generated/prisma/client';
@@ -13,6 +15,17 @@ import { assertUserExists, unknownUser } from './users';
 export function accessibleChat(chatId: number, userId: number | null | undefined): Prisma.ChatWhereInput {
   return userId == null ? { chat_id: chatId } : { chat_id: chatId, OR: [{ user_id: null }, { user_id: userId }] };
 }
+
+/**
+ * The access rule for a caller: who they act as (src/auth.ts), then the rule above. Null when
+ * they name another user, which is answered like a missing chat.
+ */
+export function chatFor(ctx: Context, chatId: number, givenUserId: number | null | undefined) {
+  const who = actingAs(ctx, givenUserId);
+  return who.allowed ? accessibleChat(chatId, who.userId) : null;
+}
+
+const ownerOf = (who: ActingAs & { allowed: true }) => (who.userId == null ? {} : { user_id: who.userId });
 
 /** `update` of a row that is not there (P2025) is a not-found, not a crash. */
 export function nullIfMissing(error: unknown): null {
@@ -86,47 +99,60 @@ builder.queryFields((t) => ({
   chat: t.prismaField({
     type: 'Chat',
     description: 'One chat. With `user_id`, another user’s chat is reported as not found.',
+    authScopes: { member: true },
     args: {
       chat_id: t.arg.int({ required: true, description: 'The chat’s ID.' }),
       user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
     },
-    resolve: async (query, _root, { chat_id, user_id }) => {
-      const chat = await prisma.chat.findFirst({ ...query, where: accessibleChat(chat_id, user_id) });
+    resolve: async (query, _root, { chat_id, user_id }, ctx) => {
+      const where = chatFor(ctx, chat_id, user_id);
+      const chat = where && (await prisma.chat.findFirst({ ...query, where }));
       if (!chat) throw chatNotFound(chat_id);
       return chat;
     },
   }),
   chats: t.prismaField({
     type: ['Chat'],
-    description: 'Recent chats, newest first, optionally only those of one user.',
+    description:
+      'Recent chats, newest first, optionally only those of one user. With authentication on, only the caller’s own (an admin sees all).',
+    authScopes: { member: true },
     args: {
       user_id: t.arg.int({ description: 'Only this user’s chats.' }),
       ...pageArgs(t.arg, 'chats'),
     },
-    resolve: (query, _root, { user_id, limit, offset }) =>
-      prisma.chat.findMany({
+    resolve: async (query, _root, { user_id, limit, offset }, ctx) => {
+      const who = actingAs(ctx, user_id);
+      if (!who.allowed) return [];
+      return prisma.chat.findMany({
         ...query,
-        where: user_id == null ? {} : { user_id },
+        where: ownerOf(who),
         orderBy: newestFirst,
         take: limit ?? DEFAULT_LIMIT,
         skip: offset ?? 0,
-      }),
+      });
+    },
   }),
 }));
 
 builder.mutationFields((t) => ({
   create_chat: t.prismaField({
     type: 'Chat',
-    description: 'Creates a chat titled "New Chat"; without `user_id` the chat is anonymous.',
+    description:
+      'Creates a chat titled "New Chat"; without `user_id` the chat is anonymous (with authentication on, it is the caller’s).',
+    authScopes: { member: true },
     args: { user_id: t.arg.int({ description: 'The owner’s user ID; must exist.' }) },
-    resolve: async (query, _root, { user_id }) => {
-      if (user_id != null) await assertUserExists(user_id);
-      return prisma.chat.create({ ...query, data: { user_id } }).catch(unknownUser(user_id));
+    resolve: async (query, _root, { user_id }, ctx) => {
+      const who = actingAs(ctx, user_id);
+      if (!who.allowed) throw forbidden('You can only create chats for yourself');
+      if (who.userId != null) await assertUserExists(who.userId);
+      return prisma.chat.create({ ...query, data: { user_id: who.userId } }).catch(unknownUser(who.userId));
     },
   }),
   update_chat: t.prismaField({
     type: 'Chat',
-    description: 'Renames a chat and/or moves it to another existing user. Absent or null fields stay unchanged.',
+    description:
+      'Renames a chat and/or moves it to another existing user. Absent or null fields stay unchanged. With authentication on, callers change only their own (or anonymous) chats, and only an admin moves a chat to someone else.',
+    authScopes: { member: true },
     args: {
       chat_id: t.arg.int({ required: true, description: 'The chat’s ID.' }),
       title: t.arg.string({
@@ -135,14 +161,19 @@ builder.mutationFields((t) => ({
       }),
       user_id: t.arg.int({ description: 'New owner’s user ID; must exist.' }),
     },
-    resolve: async (query, _root, { chat_id, title, user_id }) => {
+    resolve: async (query, _root, { chat_id, title, user_id }, ctx) => {
+      // The new owner is not "acting as": only the chat's access is checked against the caller.
+      const where = authEnabled && !ctx.isAdmin ? accessibleChat(chat_id, ctx.userId) : { chat_id };
+      if (user_id != null && !actingAs(ctx, user_id).allowed) {
+        throw forbidden('Only an admin can move a chat to another user');
+      }
       if (user_id != null) await assertUserExists(user_id);
       const data = { ...(title == null ? {} : { title: title.trim() }), ...(user_id == null ? {} : { user_id }) };
       const chat =
         Object.keys(data).length === 0
-          ? await prisma.chat.findUnique({ ...query, where: { chat_id } })
+          ? await prisma.chat.findFirst({ ...query, where })
           : await prisma.chat
-              .update({ ...query, where: { chat_id }, data })
+              .update({ ...query, where: { ...where, chat_id }, data })
               .catch(nullIfMissing)
               .catch(unknownUser(user_id));
       if (!chat) throw chatNotFound(chat_id);
@@ -152,13 +183,15 @@ builder.mutationFields((t) => ({
   delete_chat: t.field({
     type: DeleteChatResult,
     description: 'Deletes a chat and all its messages. Model usage records are kept, with `chat_id` set to null.',
+    authScopes: { member: true },
     args: {
       chat_id: t.arg.int({ required: true, description: 'The chat’s ID.' }),
       user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
     },
-    resolve: async (_root, { chat_id, user_id }) => {
+    resolve: async (_root, { chat_id, user_id }, ctx) => {
+      const where = chatFor(ctx, chat_id, user_id);
       // One DELETE: the foreign keys remove the messages and detach the usage rows atomically.
-      const { count } = await prisma.chat.deleteMany({ where: accessibleChat(chat_id, user_id) });
+      const { count } = where ? await prisma.chat.deleteMany({ where }) : { count: 0 };
       if (count === 0) throw chatNotFound(chat_id);
       return { message: `Chat ${chat_id} deleted successfully`, preserved_model_usage: true };
     },
@@ -166,17 +199,20 @@ builder.mutationFields((t) => ({
   cleanup_empty_chats: t.field({
     type: CleanupResult,
     description:
-      'Deletes the chats without any message of one user. With `is_admin: true` and no `user_id`, deletes every empty chat (anonymous ones too); that needs the admin key (`X-Admin-API-Key`).',
+      'Deletes the chats without any message of one user. With `is_admin: true` and no `user_id`, deletes every empty chat (anonymous ones too); that needs an admin caller (the `X-Admin-API-Key`, or an admin token).',
+    authScopes: { member: true },
     args: {
       user_id: t.arg.int({ description: 'Whose empty chats to delete.' }),
       is_admin: t.arg.boolean({ defaultValue: false, description: 'With no `user_id`: all users’ empty chats.' }),
     },
     resolve: async (_root, { user_id, is_admin }, ctx) => {
-      let where: Prisma.ChatWhereInput;
-      if (user_id != null) where = { user_id };
-      else if (!is_admin) throw badInput('user_id is required (or is_admin: true with the admin key)');
-      else if (!ctx.isAdmin) throw forbidden('Deleting every user’s empty chats needs a valid X-Admin-API-Key header');
-      else where = {};
+      if (user_id == null && is_admin && !ctx.isAdmin) {
+        throw forbidden('Deleting every user’s empty chats needs an admin (X-Admin-API-Key)');
+      }
+      const who = actingAs(ctx, user_id);
+      if (!who.allowed) throw forbidden('You can only clean up your own chats');
+      if (who.userId == null && !is_admin) throw badInput('user_id is required (or is_admin: true as an admin)');
+      const where = ownerOf(who);
       const { count } = await prisma.chat.deleteMany({
         where: { ...where, ...emptySince(config.emptyChatGraceSeconds) },
       });

@@ -3,5 +3,6 @@ import './users';
 import './chats';
 import './messages';
 import './usage';
+import './api-keys';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -2,7 +2,7 @@ import { builder } from '../builder';
 import { config } from '../config';
 import { isPrismaError, prisma } from '../db';
 import { chatNotFound } from '../errors';
-import { accessibleChat } from './chats';
+import { chatFor } from './chats';
 import { textSchema } from './inputs';
 
 const Sender = builder.enumType('Sender', {
@@ -34,6 +34,7 @@ builder.mutationField('add_message', (t) =>
   t.prismaField({
     type: 'Message',
     description: 'Adds a message to a chat. With `user_id`, another user’s chat is reported as not found.',
+    authScopes: { member: true },
     args: {
       chat_id: t.arg.int({ required: true, description: 'The chat’s ID.' }),
       user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
@@ -44,8 +45,9 @@ builder.mutationField('add_message', (t) =>
       }),
       sender: t.arg({ type: Sender, required: true, description: 'Who wrote it: "user" or "ai".' }),
     },
-    resolve: async (query, _root, { chat_id, user_id, content, sender }) => {
-      const chat = await prisma.chat.findFirst({ where: accessibleChat(chat_id, user_id), select: { chat_id: true } });
+    resolve: async (query, _root, { chat_id, user_id, content, sender }, ctx) => {
+      const where = chatFor(ctx, chat_id, user_id);
+      const chat = where && (await prisma.chat.findFirst({ where, select: { chat_id: true } }));
       if (!chat) throw chatNotFound(chat_id);
       try {
         return await prisma.message.create({ ...query, data: { chat_id, content, sender } });

@@ -1,3 +1,4 @@
+import { actingAs } from '../auth';
 import { builder } from '../builder';
 import { config } from '../config';
 import { isPrismaError, prisma } from '../db';
@@ -38,20 +39,25 @@ const ModelUsageType = builder.prismaObject('ModelUsage', {
 builder.queryField('model_usage', (t) =>
   t.prismaField({
     type: ['ModelUsage'],
-    description: 'Model usage records, newest first, optionally only those of one user and/or chat.',
+    description:
+      'Model usage records, newest first, optionally only those of one user and/or chat. With authentication on, callers see only their own (an admin sees all).',
+    authScopes: { member: true },
     args: {
       user_id: t.arg.int({ description: 'Only this user’s records.' }),
       chat_id: t.arg.int({ description: 'Only this chat’s records.' }),
       ...pageArgs(t.arg, 'records'),
     },
-    resolve: (query, _root, { user_id, chat_id, limit, offset }) =>
-      prisma.modelUsage.findMany({
+    resolve: async (query, _root, { user_id, chat_id, limit, offset }, ctx) => {
+      const who = actingAs(ctx, user_id);
+      if (!who.allowed) return [];
+      return prisma.modelUsage.findMany({
         ...query,
-        where: { ...(user_id == null ? {} : { user_id }), ...(chat_id == null ? {} : { chat_id }) },
+        where: { ...(who.userId == null ? {} : { user_id: who.userId }), ...(chat_id == null ? {} : { chat_id }) },
         orderBy: [{ timestamp: 'desc' }, { usage_id: 'desc' }],
         take: limit ?? DEFAULT_LIMIT,
         skip: offset ?? 0,
-      }),
+      });
+    },
   }),
 );
 
@@ -79,7 +85,8 @@ builder.mutationField('test_model_usage', (t) =>
   t.field({
     type: TestModelUsageResult,
     description:
-      'Debugging aid: simulates a model call with a fixed prompt, counts its tokens, prices them and records the usage. Not available when debug routes are turned off.',
+      'Debugging aid: simulates a model call with a fixed prompt, counts its tokens, prices them and records the usage. Not available when debug routes are turned off; with authentication on, admins only.',
+    authScopes: { operator: true },
     args: {
       model_name: t.arg.string({ defaultValue: 'gpt-3.5-turbo', description: 'A model from the price table.' }),
       user_id: t.arg.int({ description: 'The user to record the usage for; must exist.' }),

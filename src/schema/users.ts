@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { actingAs } from '../auth';
 import { builder } from '../builder';
 import { isPrismaError, prisma } from '../db';
 import { badInput, notFound } from '../errors';
@@ -34,10 +35,11 @@ export function unknownUser(userId: number | null | undefined) {
 builder.queryField('user', (t) =>
   t.prismaField({
     type: 'User',
-    description: 'One user by ID.',
+    description: 'One user by ID. With authentication on, callers see only themselves (an admin sees anyone).',
+    authScopes: { member: true },
     args: { user_id: t.arg.int({ required: true, description: 'The user’s ID.' }) },
-    resolve: async (query, _root, { user_id }) => {
-      const user = await prisma.user.findUnique({ ...query, where: { user_id } });
+    resolve: async (query, _root, { user_id }, ctx) => {
+      const user = actingAs(ctx, user_id).allowed && (await prisma.user.findUnique({ ...query, where: { user_id } }));
       if (!user) throw notFound(`User with ID ${user_id} not found`);
       return user;
     },
@@ -48,7 +50,8 @@ builder.mutationField('create_or_get_user', (t) =>
   t.prismaField({
     type: 'User',
     description:
-      'Creates a user, or returns the existing user with that email (compared case-insensitively; the stored username is kept).',
+      'Creates a user, or returns the existing user with that email (compared case-insensitively; the stored username is kept). With authentication on, only an admin provisions users.',
+    authScopes: { operator: true },
     args: {
       username: t.arg.string({
         required: true,

@@ -1,0 +1,194 @@
+// The access matrix of AUTH_MODE=jwt and AUTH_MODE=api-key: every REST route, and its GraphQL
+// twin, called by the same request as four callers. Only the credentials differ.
+import { call, gql } from './http';
+
+export type Role = 'anonymous' | 'owner' | 'other' | 'admin';
+export type Credentials = Record<Role, Record<string, string>>;
+
+const ADMIN_KEY = { 'x-admin-api-key': 'test-admin-key' };
+
+type Fixture = { a: number; b: number; chat: number };
+type Case = {
+  name: string;
+  rest: (f: Fixture) => { method: string; path: string; body?: unknown };
+  graphql: (f: Fixture) => { query: string; variables: Record<string, unknown> };
+  expect: Record<Role, number>;
+  /** For lists: the other user gets 200 and sees nothing. */
+  emptyFor?: Role[];
+};
+
+const CODE: Record<number, string> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
+
+export const cases: Case[] = [
+  {
+    name: 'create a chat for user A',
+    rest: (f) => ({ method: 'POST', path: '/chats/', body: { user_id: f.a } }),
+    graphql: (f) => ({ query: 'mutation($a: Int) { create_chat(user_id: $a) { chat_id } }', variables: { a: f.a } }),
+    expect: { anonymous: 401, owner: 200, other: 403, admin: 200 },
+  },
+  {
+    name: 'read A’s chat with user_id=A',
+    rest: (f) => ({ method: 'GET', path: `/chats/${f.chat}?user_id=${f.a}` }),
+    graphql: (f) => ({
+      query: 'query($c: Int!, $a: Int) { chat(chat_id: $c, user_id: $a) { chat_id } }',
+      variables: { c: f.chat, a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+  },
+  {
+    name: 'read A’s chat without user_id',
+    rest: (f) => ({ method: 'GET', path: `/chats/${f.chat}` }),
+    graphql: (f) => ({ query: 'query($c: Int!) { chat(chat_id: $c) { chat_id } }', variables: { c: f.chat } }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+  },
+  {
+    name: 'list A’s chats',
+    rest: (f) => ({ method: 'GET', path: `/chats/?user_id=${f.a}` }),
+    graphql: (f) => ({ query: 'query($a: Int) { chats(user_id: $a) { chat_id } }', variables: { a: f.a } }),
+    expect: { anonymous: 401, owner: 200, other: 200, admin: 200 },
+    emptyFor: ['other'],
+  },
+  {
+    name: 'rename A’s chat',
+    rest: (f) => ({ method: 'PUT', path: `/chats/${f.chat}`, body: { title: 'renamed' } }),
+    graphql: (f) => ({
+      query: 'mutation($c: Int!) { update_chat(chat_id: $c, title: "renamed") { chat_id } }',
+      variables: { c: f.chat },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+  },
+  {
+    name: 'move A’s chat to B',
+    rest: (f) => ({ method: 'PUT', path: `/chats/${f.chat}`, body: { user_id: f.b } }),
+    graphql: (f) => ({
+      query: 'mutation($c: Int!, $b: Int) { update_chat(chat_id: $c, user_id: $b) { chat_id } }',
+      variables: { c: f.chat, b: f.b },
+    }),
+    expect: { anonymous: 401, owner: 403, other: 404, admin: 200 },
+  },
+  {
+    name: 'delete A’s chat',
+    rest: (f) => ({ method: 'DELETE', path: `/chats/${f.chat}?user_id=${f.a}` }),
+    graphql: (f) => ({
+      query: 'mutation($c: Int!, $a: Int) { delete_chat(chat_id: $c, user_id: $a) { message } }',
+      variables: { c: f.chat, a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+  },
+  {
+    name: 'add a message to A’s chat',
+    rest: (f) => ({
+      method: 'POST',
+      path: `/chats/${f.chat}/messages?user_id=${f.a}`,
+      body: { content: 'hi', sender: 'user' },
+    }),
+    graphql: (f) => ({
+      query:
+        'mutation($c: Int!, $a: Int) { add_message(chat_id: $c, user_id: $a, content: "hi", sender: user) { message_id } }',
+      variables: { c: f.chat, a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+  },
+  {
+    name: 'clean up A’s empty chats',
+    rest: (f) => ({ method: 'POST', path: '/chats/cleanup-empty', body: { user_id: f.a, is_admin: false } }),
+    graphql: (f) => ({
+      query: 'mutation($a: Int) { cleanup_empty_chats(user_id: $a) { message } }',
+      variables: { a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 403, admin: 200 },
+  },
+  {
+    name: 'clean up everyone’s empty chats',
+    rest: () => ({ method: 'POST', path: '/chats/cleanup-empty', body: { is_admin: true } }),
+    graphql: () => ({ query: 'mutation { cleanup_empty_chats(is_admin: true) { message } }', variables: {} }),
+    expect: { anonymous: 401, owner: 403, other: 403, admin: 200 },
+  },
+  {
+    name: 'create or get a user',
+    rest: () => ({ method: 'POST', path: '/chats/users', body: { username: 'n', email: 'new-user@example.com' } }),
+    graphql: () => ({
+      query: 'mutation { create_or_get_user(username: "n", email: "new-user@example.com") { user_id } }',
+      variables: {},
+    }),
+    expect: { anonymous: 401, owner: 403, other: 403, admin: 200 },
+  },
+  {
+    name: 'record a test model usage',
+    rest: (f) => ({ method: 'POST', path: `/chats/debug/test-model-usage?user_id=${f.a}` }),
+    graphql: (f) => ({
+      query: 'mutation($a: Int) { test_model_usage(user_id: $a) { success } }',
+      variables: { a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 403, other: 403, admin: 200 },
+  },
+  {
+    name: 'read A’s model usage',
+    rest: () => ({ method: 'GET', path: '/openapi.json' }), // no REST route: GraphQL only
+    graphql: (f) => ({ query: 'query($a: Int) { model_usage(user_id: $a) { usage_id } }', variables: { a: f.a } }),
+    expect: { anonymous: 401, owner: 200, other: 200, admin: 200 },
+    emptyFor: ['other'],
+  },
+  {
+    name: 'read user A',
+    rest: () => ({ method: 'GET', path: '/openapi.json' }), // no REST route: GraphQL only
+    graphql: (f) => ({ query: 'query($a: Int!) { user(user_id: $a) { user_id } }', variables: { a: f.a } }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+  },
+];
+
+export async function adminGql(query: string, variables: Record<string, unknown> = {}) {
+  const r = await gql(query, variables, ADMIN_KEY);
+  if (r.json?.errors) throw new Error(JSON.stringify(r.json.errors));
+  return r.json.data;
+}
+
+export async function createUser(name: string): Promise<number> {
+  const data = await adminGql(
+    'mutation($n: String!, $e: String!) { create_or_get_user(username: $n, email: $e) { user_id } }',
+    {
+      n: name,
+      e: `${name}-${process.pid}-${Date.now()}@example.com`,
+    },
+  );
+  return data.create_or_get_user.user_id;
+}
+
+/** A fresh chat of A's with one usage row, so every case starts from the same state. */
+async function fixture(a: number, b: number): Promise<Fixture> {
+  const chat = (await adminGql('mutation($a: Int) { create_chat(user_id: $a) { chat_id } }', { a })).create_chat
+    .chat_id;
+  await adminGql('mutation($a: Int) { test_model_usage(user_id: $a) { success } }', { a });
+  return { a, b, chat };
+}
+
+/** Runs every case for every role on both surfaces; returns how many checks ran. */
+export function describeMatrix(users: () => { a: number; b: number }, credentials: () => Credentials) {
+  const roles: Role[] = ['anonymous', 'owner', 'other', 'admin'];
+  for (const c of cases) {
+    for (const role of roles) {
+      const expected = c.expect[role];
+      it(`${c.name}: ${role} gets ${expected} (REST and GraphQL)`, async () => {
+        const { a, b } = users();
+        const headers = credentials()[role];
+        const graphqlOnly = c.rest({ a, b, chat: 0 }).path === '/openapi.json';
+        if (!graphqlOnly) {
+          const req = c.rest(await fixture(a, b));
+          const r = await call(req.method, req.path, req.body, headers);
+          expect([r.status, r.json?.detail]).toEqual([expected, expected === 200 ? undefined : expect.any(String)]);
+          if (c.emptyFor?.includes(role)) expect(r.json).toEqual([]);
+        }
+        const op = c.graphql(await fixture(a, b));
+        const g = await gql(op.query, op.variables, headers);
+        expect(g.status).toBe(200);
+        if (expected === 200) {
+          expect(g.json.errors).toBeUndefined();
+          if (c.emptyFor?.includes(role)) expect(Object.values(g.json.data)[0]).toEqual([]);
+          else if (Array.isArray(Object.values(g.json.data)[0])) expect(Object.values(g.json.data)[0]).not.toEqual([]);
+        } else {
+          expect(g.json.errors?.[0]?.extensions?.code).toBe(CODE[expected]);
+        }
+      });
+    }
+  }
+}

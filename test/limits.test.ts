@@ -1,0 +1,69 @@
+import './modes/limits';
+import { compileRoutes } from '../src/rest';
+import { schema } from '../src/schema';
+import { call, gql } from './http';
+
+const admin = { 'x-admin-api-key': 'test-admin-key' };
+
+describe('GraphQL depth limit (GRAPHQL_MAX_DEPTH=5)', () => {
+  it('refuses a deep query over the schema’s cycles with BAD_USER_INPUT, before running it', async () => {
+    const deep = '{ chats { user { chats { user { chats { user { chats { chat_id } } } } } } } }';
+    const r = await gql(deep, {}, admin);
+    expect(r.json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(r.json.errors[0].message).toMatch(/too deep/);
+    expect((await gql('{ chats { user { chats { chat_id } } } }', {}, admin)).json.errors).toBeUndefined();
+  });
+
+  it('cannot be reached over REST: every route’s fixed selection is shallower than the lowest allowed limit (4)', () => {
+    const depth = (selections: readonly { selectionSet?: { selections: readonly unknown[] } }[]): number =>
+      Math.max(
+        ...selections.map((s) => 1 + (s.selectionSet ? depth(s.selectionSet.selections as typeof selections) : 0)),
+      );
+    const depths = compileRoutes(schema).map((route) => 1 + depth(route.selectionSet.selections as never));
+    expect(Math.max(...depths)).toBe(3); // GET /chats/{id}: chat { messages { content } }
+    expect(Math.max(...depths)).toBeLessThan(4);
+  });
+});
+
+describe('body size (MAX_BODY_BYTES=2048)', () => {
+  it('is 413 on REST and on /graphql', async () => {
+    const big = 'x'.repeat(3000);
+    const rest = await call('POST', '/chats/users', { username: big, email: 'big@example.com' }, admin);
+    expect(rest.status).toBe(413);
+    const graphql = await call('POST', '/graphql', { query: `{ chats { chat_id } } # ${big}` }, admin);
+    expect(graphql.status).toBe(413);
+  });
+});
+
+describe('introspection and GraphiQL off', () => {
+  it('refuses introspection', async () => {
+    const r = await gql('{ __schema { types { name } } }', {}, admin);
+    expect(r.json.errors[0].message).toMatch(/introspection/i);
+  });
+
+  it('serves no playground', async () => {
+    const r = await call('GET', '/graphql', undefined, { accept: 'text/html', ...admin });
+    expect(r.text).not.toMatch(/graphiql/i);
+  });
+});
+
+describe('headers', () => {
+  it('sends secure defaults', async () => {
+    const r = await call('GET', '/chats/', undefined, admin);
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(r.headers.get('x-frame-options')).toBe('DENY');
+    expect(r.headers.get('referrer-policy')).toBe('no-referrer');
+  });
+
+  it('answers CORS only for the configured origin', async () => {
+    const allowed = await call('OPTIONS', '/chats/', undefined, {
+      origin: 'https://app.example.com',
+      'access-control-request-method': 'GET',
+      ...admin,
+    });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    // Another origin never gets itself (or *) back, so browsers refuse to hand it the response.
+    const other = await call('GET', '/chats/', undefined, { origin: 'https://evil.example.com', ...admin });
+    expect(other.headers.get('access-control-allow-origin')).not.toMatch(/evil|\*/);
+  });
+});
