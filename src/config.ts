@@ -32,6 +32,8 @@ export type Config = Readonly<{
   enableIntrospection: boolean;
   graphqlMaxDepth: number;
   graphqlMaxComplexity: number;
+  /** A price table to use instead of the bundled src/prices.json. */
+  pricesFile: string | null;
 }>;
 
 export type AuthConfig = Readonly<
@@ -132,6 +134,14 @@ function redis(env: Env): string | null {
   return url;
 }
 
+function pricesFile(env: Env, root: string): string | null {
+  const given = read(env, 'PRICES_FILE');
+  if (given === undefined) return null;
+  const file = path.resolve(root, given);
+  if (!fs.existsSync(file)) throw new ConfigError(`PRICES_FILE ${file} does not exist`);
+  return file;
+}
+
 export const DEFAULT_DATABASE_URL = 'file:./data/chat-gateway.db';
 
 /**
@@ -185,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
     enableIntrospection: boolean(env, 'ENABLE_INTROSPECTION', !isProduction),
     graphqlMaxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 12, 4, 100),
     graphqlMaxComplexity: integer(env, 'GRAPHQL_MAX_COMPLEXITY', 5000, 10, 10_000_000),
+    pricesFile: pricesFile(env, root),
   });
 }
 

@@ -75,7 +75,8 @@ function outputSchema(
 }
 
 function argSchema(arg: GraphQLArgument, withDescription = true): JsonSchema {
-  const schema = leafSchema(arg.type);
+  const list = isListType(isNonNullType(arg.type) ? arg.type.ofType : arg.type);
+  const schema: JsonSchema = list ? { type: 'array', items: leafSchema(arg.type) } : leafSchema(arg.type);
   if (withDescription && arg.description) schema.description = arg.description;
   if (arg.defaultValue !== undefined) schema.default = arg.defaultValue;
   return schema;
@@ -93,6 +94,8 @@ function operation(route: CompiledRoute) {
       required: route.sourceOf(arg) === 'path' || isRequired(arg),
       description: arg.description ?? undefined,
       schema: argSchema(arg, false),
+      // Lists in the query string are comma-separated: group_by=MODEL,DAY.
+      ...(isListType(isNonNullType(arg.type) ? arg.type.ofType : arg.type) && { style: 'form', explode: false }),
     }));
   const bodyArgs = field.args.filter((arg) => route.sourceOf(arg) === 'body');
   const errors = [...new Set([...(route.errors ?? []), 422, 500])].sort();

@@ -6,6 +6,7 @@ import {
   type GraphQLSchema,
   getNamedType,
   isEnumType,
+  isListType,
   isNonNullType,
   type OperationDefinitionNode,
   parse,
@@ -28,7 +29,7 @@ export type RestRoute = Readonly<{
   selection: string;
   summary: string;
   /** The section of the API docs. */
-  tag: 'Chats' | 'Messages' | 'Users' | 'Debugging';
+  tag: 'Chats' | 'Messages' | 'Users' | 'Usage' | 'Debugging';
   /** On POST/PUT, the arguments documented in the query string rather than the body. */
   query?: readonly string[];
   /** The error statuses the route documents (all routes also answer 422 for bad input). */
@@ -39,6 +40,7 @@ export type RestRoute = Readonly<{
 
 const CHAT = 'chat_id user_id title created_at';
 const MESSAGE = 'message_id chat_id content sender timestamp';
+const SUMS = 'requests prompt_tokens completion_tokens cached_prompt_tokens reasoning_tokens total_tokens cost';
 
 /**
  * The documented REST API (shared/spec/chat-routes.md), and nothing else: SOFA would expose every
@@ -107,6 +109,27 @@ export const routes: readonly RestRoute[] = [
     selection: 'user_id username email created_at',
     summary: 'Create or retrieve a user',
     tag: 'Users',
+  },
+  {
+    method: 'POST',
+    path: '/usage',
+    field: 'Mutation.record_model_usage',
+    selection: `usage_id user_id chat_id model_name provider prompt_tokens completion_tokens cached_prompt_tokens
+      reasoning_tokens total_tokens cost price_known input_price cached_input_price output_price is_streaming
+      request_time_ms timestamp`,
+    summary: 'Record a model call and its cost',
+    tag: 'Usage',
+  },
+  {
+    method: 'GET',
+    path: '/usage/summary',
+    field: 'Query.usage_summary',
+    selection: `time_zone from to group_by
+      rows { model_name provider user_id chat_id day ${SUMS} }
+      totals { ${SUMS} }`,
+    summary: 'Usage and cost, grouped',
+    tag: 'Usage',
+    errors: [403],
   },
   {
     method: 'POST',
@@ -208,6 +231,13 @@ const INT32 = 2 ** 31;
  * `"content": 123` into "123" and `true` into 1. Values from the URL are strings by nature.
  */
 function coerce(arg: GraphQLArgument, value: unknown, fromUrl: boolean): unknown {
+  if (isListType(isNonNullType(arg.type) ? arg.type.ofType : arg.type)) {
+    // In a URL a list is comma-separated (`group_by=MODEL,DAY`) or repeated; in a body, an array.
+    const items = fromUrl ? String(value).split(',').filter(Boolean) : value;
+    if (!Array.isArray(items)) throw new InputError(`${arg.name}: must be a list`);
+    const item = { ...arg, type: getNamedType(arg.type) } as GraphQLArgument;
+    return items.map((v) => coerce(item, v, fromUrl));
+  }
   const type = getNamedType(arg.type);
   const fail = (expected: string) => new InputError(`${arg.name}: ${expected}`);
   if (isEnumType(type)) {
@@ -264,6 +294,8 @@ function decodePathSegment(arg: GraphQLArgument, segment: string): string {
 
 function queryValue(arg: GraphQLArgument, url: URL): string | undefined {
   const values = url.searchParams.getAll(arg.name);
+  const isList = isListType(isNonNullType(arg.type) ? arg.type.ofType : arg.type);
+  if (isList && values.length > 0) return values.join(',');
   if (values.length > 1) throw new InputError(`${arg.name}: is given more than once`);
   for (const key of url.searchParams.keys()) {
     if (key.startsWith(`${arg.name}[`)) throw new InputError(`${arg.name}: must be a single value`);
@@ -301,7 +333,11 @@ function canonicalRequest(route: CompiledRoute, request: Request, path: string, 
   const init: RequestInit = { method: route.method, headers: request.headers, signal: request.signal };
   const rest = Object.fromEntries(Object.entries(values).filter(([name]) => !route.pathParams.includes(name)));
   if (route.hasBody) init.body = JSON.stringify(rest);
-  else for (const [name, value] of Object.entries(rest)) target.searchParams.set(name, String(value));
+  else {
+    for (const [name, value] of Object.entries(rest)) {
+      for (const item of Array.isArray(value) ? value : [value]) target.searchParams.append(name, String(item));
+    }
+  }
   return new Request(target, init);
 }
 

@@ -123,6 +123,29 @@ export const cases: Case[] = [
     expect: { anonymous: 401, owner: 403, other: 403, admin: 200 },
   },
   {
+    name: 'record a model call for A',
+    rest: (f) => ({
+      method: 'POST',
+      path: '/usage',
+      body: { user_id: f.a, model_name: 'gpt-4o', prompt_tokens: 10, completion_tokens: 5 },
+    }),
+    graphql: (f) => ({
+      query:
+        'mutation($a: Int) { record_model_usage(user_id: $a, model_name: "gpt-4o", prompt_tokens: 10, completion_tokens: 5) { usage_id } }',
+      variables: { a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 403, admin: 200 },
+  },
+  {
+    name: 'summarise A’s usage',
+    rest: (f) => ({ method: 'GET', path: `/usage/summary?user_id=${f.a}&group_by=MODEL` }),
+    graphql: (f) => ({
+      query: 'query($a: Int) { usage_summary(user_id: $a, group_by: [MODEL]) { totals { requests } } }',
+      variables: { a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 403, admin: 200 },
+  },
+  {
     name: 'read A’s model usage',
     rest: () => ({ method: 'GET', path: '/openapi.json' }), // no REST route: GraphQL only
     graphql: (f) => ({ query: 'query($a: Int) { model_usage(user_id: $a) { usage_id } }', variables: { a: f.a } }),

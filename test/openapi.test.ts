@@ -12,6 +12,8 @@ const DOCUMENTED = [
   'post /chats/{chat_id}/messages',
   'post /chats/users',
   'post /chats/debug/test-model-usage',
+  'post /usage',
+  'get /usage/summary',
 ];
 
 async function openapi() {

@@ -1,5 +1,5 @@
 import prices from '../src/prices.json';
-import { costOf, normalizeModelName, priceOf } from '../src/pricing';
+import { costOf, loadPriceTable, normalizeModelName, priceOf } from '../src/pricing';
 import { countTokens, encodingFor } from '../src/tokens';
 
 describe('price table', () => {
@@ -8,14 +8,21 @@ describe('price table', () => {
     expect(costOf(priceOf('gpt-3.5-turbo')!, { prompt_tokens: 1_000_000, completion_tokens: 1_000_000 })).toBe(2);
   });
 
-  it('has lines from OpenAI, Anthropic, Google and Groq, each with a positive price and a date', () => {
-    const providers = new Set(Object.values(prices.models).map((m) => m.provider));
+  it('has lines from OpenAI, Anthropic, Google and Groq, each with a positive price, a date and a source', () => {
+    const providers = new Set(prices.models.map((m) => m.provider));
     expect([...providers].sort()).toEqual(['anthropic', 'google', 'groq', 'openai']);
-    for (const [name, m] of Object.entries(prices.models)) {
-      expect([name, m.input > 0 && m.output > 0]).toEqual([name, true]);
-      expect(m.as_of).toMatch(/^\d{4}-\d\d-\d\d$/);
-      expect(prices.sources).toHaveProperty(m.provider);
+    for (const m of prices.models) {
+      expect([m.model, m.input > 0 && m.output > 0]).toEqual([m.model, true]);
+      expect(m.effective_from).toMatch(/^\d{4}-\d\d-\d\d$/);
+      expect(m.source).toMatch(/^https:\/\//);
     }
+    expect(() => loadPriceTable(prices)).not.toThrow();
+  });
+
+  it('prices a call with the entry in force at its time', () => {
+    expect(priceOf('gpt-4o', new Date('2024-06-01'))).toMatchObject({ input: 5, output: 15 });
+    expect(priceOf('gpt-4o', new Date('2025-01-01'))).toMatchObject({ input: 2.5, output: 10 });
+    expect(priceOf('gpt-4o', new Date('2024-01-01'))).toBeUndefined();
   });
 
   it('matches exactly after normalising case and provider prefix, never by substring', () => {

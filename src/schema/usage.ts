@@ -1,13 +1,15 @@
+import { z } from 'zod';
 import { actingAs } from '../auth';
 import { builder } from '../builder';
 import { config } from '../config';
 import { isPrismaError, prisma } from '../db';
-import { badInput, notFound } from '../errors';
+import { badInput, forbidden, notFound } from '../errors';
 import type { ModelUsage } from '../generated/prisma/client';
-import { costOf, priceOf } from '../pricing';
+import { costOf, normalizeModelName, type Price, priceOf, type TokenCounts } from '../pricing';
 import { countTokens } from '../tokens';
-import { DEFAULT_LIMIT, pageArgs } from './inputs';
-import { assertUserExists } from './users';
+import { type Summary, type SummaryRow, usageSummary } from '../usage-summary';
+import { DEFAULT_LIMIT, pageArgs, textSchema } from './inputs';
+import { assertUserExists, unknownUser } from './users';
 
 const ModelUsageType = builder.prismaObject('ModelUsage', {
   description: 'One call to an LLM: who made it, which model, how many tokens and what it cost.',
@@ -25,9 +27,30 @@ const ModelUsageType = builder.prismaObject('ModelUsage', {
     prompt_tokens: t.exposeInt('prompt_tokens', { description: 'Tokens sent to the model.' }),
     completion_tokens: t.exposeInt('completion_tokens', { description: 'Tokens the model produced.' }),
     total_tokens: t.exposeInt('total_tokens', { description: 'prompt_tokens + completion_tokens.' }),
-    cost: t.exposeFloat('cost', {
-      description: 'Cost in USD, computed from the price table when the call was recorded.',
+    cached_prompt_tokens: t.exposeInt('cached_prompt_tokens', {
+      description: 'Prompt tokens served from the provider’s cache (part of prompt_tokens).',
     }),
+    reasoning_tokens: t.exposeInt('reasoning_tokens', { description: 'Reasoning tokens (part of completion_tokens).' }),
+    cost: t.exposeFloat('cost', {
+      description:
+        'Cost in USD, computed from the price table when the call was recorded; 0 when the price was unknown.',
+    }),
+    price_known: t.exposeBoolean('price_known', {
+      description: 'False when the model was not in the price table: the call is recorded, at cost 0.',
+    }),
+    input_price: t.exposeFloat('input_price', {
+      nullable: true,
+      description: 'USD per 1M prompt tokens in force when the call was recorded.',
+    }),
+    cached_input_price: t.exposeFloat('cached_input_price', {
+      nullable: true,
+      description: 'USD per 1M cached prompt tokens in force when the call was recorded, where the model has one.',
+    }),
+    output_price: t.exposeFloat('output_price', {
+      nullable: true,
+      description: 'USD per 1M completion tokens in force when the call was recorded.',
+    }),
+    is_streaming: t.exposeBoolean('is_streaming', { description: 'Whether the answer was streamed.' }),
     timestamp: t.expose('timestamp', { type: 'DateTime', description: 'When the call was recorded.' }),
     request_time_ms: t.exposeInt('request_time_ms', {
       nullable: true,
@@ -60,6 +83,19 @@ builder.queryField('model_usage', (t) =>
     },
   }),
 );
+
+/** The price columns of a usage row: the cost and the prices it was computed from. */
+function pricing(price: Price | undefined, tokens: TokenCounts) {
+  if (!price) return { cost: 0, price_known: false };
+  return {
+    cost: costOf(price, tokens),
+    price_known: true,
+    input_price: price.input,
+    cached_input_price: price.cached_input,
+    output_price: price.output,
+    price_effective_from: price.effective_from,
+  };
+}
 
 const TEST_PROMPT = 'Hello! This is a test request to check that model usage tracking works.';
 const TEST_RESPONSE = 'This is a test response';
@@ -115,7 +151,7 @@ builder.mutationField('test_model_usage', (t) =>
             provider: price.provider,
             ...tokens,
             total_tokens: tokens.prompt_tokens + tokens.completion_tokens,
-            cost: costOf(price, tokens),
+            ...pricing(price, tokens),
             request_time_ms: Math.round(performance.now() - started),
           },
         })
@@ -130,6 +166,160 @@ builder.mutationField('test_model_usage', (t) =>
         response: TEST_RESPONSE,
         usage_recorded: usage,
       };
+    },
+  }),
+);
+
+const tokenCount = (description: string) => ({
+  description,
+  validate: z.number().int().min(0, 'must not be negative'),
+});
+
+builder.mutationField('record_model_usage', (t) =>
+  t.prismaField({
+    type: 'ModelUsage',
+    description:
+      'Records one model call and prices it with the price table in force now; the row keeps that price. An unknown model is recorded at cost 0 with price_known false. A chat that no longer exists is recorded as no chat (usage outlives chats).',
+    authScopes: { member: true },
+    args: {
+      user_id: t.arg.int({
+        description: 'The user the call was made for; must exist. With authentication on, the caller.',
+      }),
+      chat_id: t.arg.int({ description: 'The chat the call belonged to.' }),
+      model_name: t.arg.string({
+        required: true,
+        description:
+          'The model, e.g. "gpt-4o" or "openai/gpt-4o" (matched exactly, ignoring case and provider prefix).',
+        validate: textSchema(200),
+      }),
+      provider: t.arg.string({
+        description: 'The provider; taken from the price table when the model is known.',
+        validate: textSchema(100).optional().nullable(),
+      }),
+      prompt_tokens: t.arg.int({ required: true, ...tokenCount('Tokens sent to the model.') }),
+      completion_tokens: t.arg.int({ required: true, ...tokenCount('Tokens the model produced.') }),
+      cached_prompt_tokens: t.arg.int(tokenCount('Prompt tokens served from cache (part of prompt_tokens).')),
+      reasoning_tokens: t.arg.int(tokenCount('Reasoning tokens (part of completion_tokens).')),
+      request_time_ms: t.arg.int(tokenCount('How long the call took, in milliseconds.')),
+      is_streaming: t.arg.boolean({ description: 'Whether the answer was streamed.' }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const who = actingAs(ctx, args.user_id);
+      if (!who.allowed) throw forbidden('You can only record usage for yourself');
+      const cached = args.cached_prompt_tokens ?? 0;
+      const reasoning = args.reasoning_tokens ?? 0;
+      if (cached > args.prompt_tokens) throw badInput('cached_prompt_tokens: must not exceed prompt_tokens');
+      if (reasoning > args.completion_tokens) throw badInput('reasoning_tokens: must not exceed completion_tokens');
+      if (who.userId != null) await assertUserExists(who.userId);
+      const chat =
+        args.chat_id == null
+          ? null
+          : await prisma.chat.findUnique({ where: { chat_id: args.chat_id }, select: { chat_id: true } });
+      const price = priceOf(args.model_name);
+      const tokens = {
+        prompt_tokens: args.prompt_tokens,
+        completion_tokens: args.completion_tokens,
+        cached_prompt_tokens: cached,
+      };
+      const data = {
+        user_id: who.userId,
+        chat_id: chat?.chat_id ?? null,
+        model_name: price?.model ?? normalizeModelName(args.model_name),
+        provider: price?.provider ?? args.provider?.trim().toLowerCase() ?? 'unknown',
+        ...tokens,
+        reasoning_tokens: reasoning,
+        total_tokens: args.prompt_tokens + args.completion_tokens,
+        ...pricing(price, tokens),
+        request_time_ms: args.request_time_ms,
+        is_streaming: args.is_streaming ?? false,
+      };
+      return prisma.modelUsage.create({ ...query, data }).catch(async (error) => {
+        // The chat went away between the check and the insert: keep the call, without the chat.
+        if (isPrismaError(error, 'P2003') && data.chat_id !== null) {
+          return prisma.modelUsage
+            .create({ ...query, data: { ...data, chat_id: null } })
+            .catch(unknownUser(who.userId));
+        }
+        return unknownUser(who.userId)(error);
+      });
+    },
+  }),
+);
+
+const UsageGroupBy = builder.enumType('UsageGroupBy', {
+  description: 'What to group a usage summary by.',
+  values: {
+    MODEL: { description: 'The model name.' },
+    PROVIDER: { description: 'The provider.' },
+    USER: { description: 'The user (null: calls made for no user).' },
+    CHAT: { description: 'The chat (null: no chat, or a deleted one).' },
+    DAY: { description: 'The local day (YYYY-MM-DD) in the summary’s time zone.' },
+  } as const,
+});
+
+const UsageSummaryRow = builder.objectRef<SummaryRow>('UsageSummaryRow').implement({
+  description: 'Sums over the calls of one group; as `totals`, over all of them (group keys null).',
+  fields: (t) => ({
+    model_name: t.string({ nullable: true, description: 'With MODEL.', resolve: (r) => r.model_name ?? null }),
+    provider: t.string({ nullable: true, description: 'With PROVIDER.', resolve: (r) => r.provider ?? null }),
+    user_id: t.int({ nullable: true, description: 'With USER.', resolve: (r) => r.user_id ?? null }),
+    chat_id: t.int({ nullable: true, description: 'With CHAT.', resolve: (r) => r.chat_id ?? null }),
+    day: t.string({
+      nullable: true,
+      description: 'With DAY: the local day, YYYY-MM-DD.',
+      resolve: (r) => r.day ?? null,
+    }),
+    requests: t.exposeInt('requests', { description: 'How many calls.' }),
+    prompt_tokens: t.exposeFloat('prompt_tokens', { description: 'Sum of prompt tokens (a Float: sums outgrow Int).' }),
+    completion_tokens: t.exposeFloat('completion_tokens', { description: 'Sum of completion tokens.' }),
+    cached_prompt_tokens: t.exposeFloat('cached_prompt_tokens', { description: 'Sum of cached prompt tokens.' }),
+    reasoning_tokens: t.exposeFloat('reasoning_tokens', { description: 'Sum of reasoning tokens.' }),
+    total_tokens: t.exposeFloat('total_tokens', { description: 'Sum of all tokens.' }),
+    cost: t.exposeFloat('cost', { description: 'Sum of the recorded costs, in USD.' }),
+  }),
+});
+
+const UsageSummary = builder.objectRef<Summary>('UsageSummary').implement({
+  description: 'Usage and cost of the calls in a time range, grouped as asked.',
+  fields: (t) => ({
+    time_zone: t.exposeString('time_zone', { description: 'The IANA time zone of the days.' }),
+    from: t.expose('from', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Start of the range (inclusive); null: the beginning.',
+    }),
+    to: t.expose('to', { type: 'DateTime', description: 'End of the range (exclusive).' }),
+    group_by: t.exposeStringList('group_by', { description: 'The grouping, as asked.' }),
+    rows: t.field({
+      type: [UsageSummaryRow],
+      description: 'One row per group, by day, then by cost (highest first).',
+      resolve: (s) => s.rows,
+    }),
+    totals: t.field({ type: UsageSummaryRow, description: 'The sums over all rows.', resolve: (s) => s.totals }),
+  }),
+});
+
+builder.queryField('usage_summary', (t) =>
+  t.field({
+    type: UsageSummary,
+    description:
+      'Usage and cost, summed and grouped by model, provider, user, chat and/or day. With authentication on, callers see only their own (an admin sees everyone’s).',
+    authScopes: { member: true },
+    args: {
+      user_id: t.arg.int({ description: 'Only this user’s calls.' }),
+      chat_id: t.arg.int({ description: 'Only this chat’s calls.' }),
+      from: t.arg.string({
+        description:
+          'Start (inclusive): a date (2026-11-01, its start in time_zone) or an ISO 8601 instant with offset.',
+      }),
+      to: t.arg.string({ description: 'End (exclusive), like from; default now.' }),
+      group_by: t.arg({ type: [UsageGroupBy], description: 'Group keys; none: one row of totals.' }),
+      time_zone: t.arg.string({ description: 'IANA time zone for days and dates, e.g. "Europe/Paris"; default UTC.' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const who = actingAs(ctx, args.user_id);
+      if (!who.allowed) throw forbidden('You can only see your own usage');
+      return usageSummary({ ...args, user_id: who.userId });
     },
   }),
 );

@@ -1,0 +1,75 @@
+/** Day boundaries in an IANA time zone, computed here because SQLite knows no time zones. */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The wall-clock date and time in the zone at an instant. */
+function wallClock(instant: number, timeZone: string) {
+  const parts = Object.fromEntries(
+    formatter(timeZone)
+      .formatToParts(instant)
+      .map((p) => [p.type, Number(p.value)]),
+  );
+  return parts as Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>;
+}
+
+/** The zone's offset from UTC at an instant, in milliseconds. */
+function offsetAt(instant: number, timeZone: string): number {
+  const w = wallClock(instant, timeZone);
+  return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - Math.floor(instant / 1000) * 1000;
+}
+
+/** The instant the local date begins in the zone (its midnight, or the first minute after a DST gap). */
+export function startOfDay(year: number, month: number, day: number, timeZone: string): Date {
+  const guess = Date.UTC(year, month - 1, day);
+  let instant = guess - offsetAt(guess, timeZone);
+  // Around a DST change the offset at the guess and at the result differ: settle on the result's.
+  instant = guess - offsetAt(instant, timeZone);
+  return new Date(instant);
+}
+
+/** The local date (YYYY-MM-DD) of an instant in the zone. */
+export function localDate(instant: Date, timeZone: string): string {
+  const w = wallClock(instant.getTime(), timeZone);
+  return `${w.year}-${String(w.month).padStart(2, '0')}-${String(w.day).padStart(2, '0')}`;
+}
+
+/** The local days overlapping [from, to), each with the instant it starts. */
+export function daysBetween(from: Date, to: Date, timeZone: string): { day: string; start: Date }[] {
+  const days: { day: string; start: Date }[] = [];
+  let [y, m, d] = localDate(from, timeZone).split('-').map(Number) as [number, number, number];
+  for (;;) {
+    const start = startOfDay(y, m, d, timeZone);
+    if (start >= to) break;
+    days.push({ day: `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`, start });
+    const next = new Date(Date.UTC(y, m - 1, d + 1));
+    [y, m, d] = [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()];
+  }
+  return days;
+}
