@@ -66,6 +66,17 @@ function instant(value: string, name: string, timeZone: string): Date {
 const round = (usd: number) => Math.round(usd * 1e11) / 1e11;
 
 /**
+ * The index of the day a row's timestamp falls in, among days[low..high], as a balanced tree of
+ * CASEs: about log2(days) comparisons a row instead of one per day. The WHERE clause bounds the
+ * first and last day.
+ */
+function dayIndex(days: { start: Date }[], low: number, high: number): Prisma.Sql {
+  if (low === high) return Prisma.sql`${low}`;
+  const mid = Math.ceil((low + high) / 2);
+  return Prisma.sql`CASE WHEN "timestamp" < ${days[mid]?.start} THEN ${dayIndex(days, low, mid - 1)} ELSE ${dayIndex(days, mid, high)} END`;
+}
+
+/**
  * Sums of the ledger grouped by any of model, provider, user, chat and day. Days are local days
  * in the requested IANA time zone on both databases: their boundaries are computed here and the
  * database only compares timestamps, which the timestamp index serves.
@@ -99,11 +110,7 @@ export async function usageSummary(input: SummaryInput): Promise<Summary> {
   const selects = keys.map((c) => Prisma.raw(`${c.sql} AS "${c.key}"`));
   const groups = keys.map((c) => Prisma.raw(c.sql));
   if (days.length > 0) {
-    // Day i holds the rows before the start of day i + 1; the WHERE clause bounds the rest.
-    const whens = days.slice(1).map((d, i) => Prisma.sql`WHEN "timestamp" < ${d.start} THEN ${i}`);
-    const dayIndex =
-      whens.length > 0 ? Prisma.sql`CASE ${Prisma.join(whens, ' ')} ELSE ${days.length - 1} END` : Prisma.sql`0`;
-    selects.push(Prisma.sql`${dayIndex} AS "day_index"`);
+    selects.push(Prisma.sql`${dayIndex(days, 0, days.length - 1)} AS "day_index"`);
     groups.push(Prisma.raw('"day_index"'));
   }
   const sums = SUMS.map((s) => Prisma.raw(`SUM("${s}") AS "${s}"`));
