@@ -38,7 +38,6 @@ export function normalizeModelName(name: string): string {
   return name.trim().toLowerCase().replace(PROVIDER_PREFIX, '');
 }
 
-
 /** The table's entries by normalised model name, newest first. */
 export function loadPriceTable(json: unknown): Map<string, Price[]> {
   const table = tableSchema.parse(json);
