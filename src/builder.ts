@@ -32,6 +32,7 @@ export const builder = new SchemaBuilder<BuilderTypes>({
   plugins: [ScopeAuthPlugin, ComplexityPlugin, ValidationPlugin, PrismaPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       member: ctx.authenticated,
       admin: ctx.isAdmin,
@@ -84,3 +85,4 @@ builder.scalarType('DateTime', {
 
 builder.queryType({ description: 'Reads.' });
 builder.mutationType({ description: 'Writes.' });
+builder.subscriptionType({ description: 'Live updates, over Server-Sent Events at /graphql.' });

@@ -36,6 +36,8 @@ export type RestRoute = Readonly<{
   errors?: readonly number[];
   /** Served only while debug routes are on. */
   debug?: boolean;
+  /** The field returns `{filename, content_type, content}`: answer with that file, not JSON. */
+  download?: boolean;
 }>;
 
 const CHAT = 'chat_id user_id title created_at';
@@ -65,6 +67,25 @@ export const routes: readonly RestRoute[] = [
     errors: [404],
   },
   { method: 'GET', path: '/chats/', field: 'Query.chats', selection: CHAT, summary: 'List recent chats', tag: 'Chats' },
+  {
+    method: 'GET',
+    path: '/chats/:chat_id/messages',
+    field: 'Query.chat_messages',
+    selection: `items { ${MESSAGE} } next_cursor prev_cursor`,
+    summary: 'Page through a chat’s messages',
+    tag: 'Messages',
+    errors: [404],
+  },
+  {
+    method: 'GET',
+    path: '/chats/:chat_id/export',
+    field: 'Query.export_chat',
+    selection: 'filename content_type content',
+    summary: 'Export a chat as a JSON or Markdown file',
+    tag: 'Chats',
+    errors: [404],
+    download: true,
+  },
   {
     method: 'PUT',
     path: '/chats/:chat_id',
@@ -400,6 +421,17 @@ export function useRestRoutes(routes: readonly CompiledRoute[], graphqlEndpoint:
       const canonical = canonicalRequest(hit.route, request, hit.path, values);
       routeOf.set(canonical, hit.route);
       setRequest(canonical);
+    },
+    async onResponse({ request, response, setResponse }) {
+      // SOFA answers JSON; a download route turns its {filename, content_type, content} into the file.
+      const route = routeOf.get(request);
+      if (!route?.download || response.status !== 200) return;
+      const file = (await response.json()) as { filename: string; content_type: string; content: string };
+      const headers = new Headers(response.headers);
+      headers.delete('content-length');
+      headers.set('content-type', file.content_type);
+      headers.set('content-disposition', `attachment; filename="${file.filename}"`);
+      setResponse(new Response(file.content, { headers }));
     },
     onExecute({ args, executeFn, setExecuteFn }) {
       const request = (args.contextValue as { request: Request }).request;

@@ -14,6 +14,8 @@ const DOCUMENTED = [
   'post /chats/debug/test-model-usage',
   'post /usage',
   'get /usage/summary',
+  'get /chats/{chat_id}/messages',
+  'get /chats/{chat_id}/export',
 ];
 
 async function openapi() {
@@ -45,7 +47,7 @@ describe('GET /openapi.json', () => {
       'query:user_id',
     ]);
     const body = add.requestBody.content['application/json'].schema;
-    expect(Object.keys(body.properties).sort()).toEqual(['content', 'sender']);
+    expect(Object.keys(body.properties).sort()).toEqual(['content', 'sender', 'streaming']);
     expect(body.required.sort()).toEqual(['content', 'sender']);
     expect(body.properties.sender.enum.sort()).toEqual(['ai', 'user']);
     const list = paths['/chats/'].get.parameters.map((p: { name: string; schema: { default?: unknown } }) => [

@@ -30,6 +30,8 @@ const LIST = /* GraphQL */ `
     chats(user_id: $u, limit: 100) {
       chat_id
       title
+      message_count
+      last_message_at
       messages { message_id content sender chat { chat_id } }
       user { user_id email chats(limit: 3) { chat_id } }
     }

@@ -4,6 +4,7 @@ import { config } from '../config';
 import type { Context } from '../context';
 import { isPrismaError, prisma } from '../db';
 import { badInput, chatNotFound, forbidden } from '../errors';
+import { type ChatChangeKind, pubsub } from '../events';
 import type { Prisma } from '../generated/prisma/client';
 import { DEFAULT_LIMIT, pageArgs, textSchema } from './inputs';
 import { assertUserExists, unknownUser } from './users';
@@ -62,8 +63,21 @@ builder.prismaObject('Chat', {
       query: { orderBy: [{ timestamp: 'asc' }, { message_id: 'asc' }] },
     }),
     user: t.relation('user', { nullable: true, description: 'The owner; null for an anonymous chat.' }),
+    message_count: t.relationCount('messages', {
+      description: 'How many messages the chat has (counted in the same query as the chat).',
+    }),
+    last_message_at: t.expose('last_message_at', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the latest message was added; null while the chat is empty.',
+    }),
   }),
 });
+
+/** Tells the owner's chat_changed subscribers. Anonymous chats have no one to tell. */
+export function publishChatChange(userId: number | null | undefined, chatId: number, kind: ChatChangeKind) {
+  if (userId != null) pubsub.publish('chat_changed', userId, { chat_id: chatId, kind });
+}
 
 builder.prismaObjectField('User', 'chats', (t) =>
   t.relation('chats', {
@@ -145,7 +159,9 @@ builder.mutationFields((t) => ({
       const who = actingAs(ctx, user_id);
       if (!who.allowed) throw forbidden('You can only create chats for yourself');
       if (who.userId != null) await assertUserExists(who.userId);
-      return prisma.chat.create({ ...query, data: { user_id: who.userId } }).catch(unknownUser(who.userId));
+      const chat = await prisma.chat.create({ ...query, data: { user_id: who.userId } }).catch(unknownUser(who.userId));
+      publishChatChange(chat.user_id, chat.chat_id, 'CREATED');
+      return chat;
     },
   }),
   update_chat: t.prismaField({
@@ -168,6 +184,8 @@ builder.mutationFields((t) => ({
         throw forbidden('Only an admin can move a chat to another user');
       }
       if (user_id != null) await assertUserExists(user_id);
+      const before = await prisma.chat.findFirst({ where, select: { user_id: true } });
+      if (!before) throw chatNotFound(chat_id);
       const data = { ...(title == null ? {} : { title: title.trim() }), ...(user_id == null ? {} : { user_id }) };
       const chat =
         Object.keys(data).length === 0
@@ -177,6 +195,11 @@ builder.mutationFields((t) => ({
               .catch(nullIfMissing)
               .catch(unknownUser(user_id));
       if (!chat) throw chatNotFound(chat_id);
+      if (Object.keys(data).length > 0) {
+        const owner = user_id ?? before.user_id;
+        if (owner !== before.user_id) publishChatChange(before.user_id, chat_id, 'DELETED');
+        publishChatChange(owner, chat_id, owner !== before.user_id ? 'CREATED' : 'UPDATED');
+      }
       return chat;
     },
   }),
@@ -190,9 +213,11 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { chat_id, user_id }, ctx) => {
       const where = chatFor(ctx, chat_id, user_id);
+      const chat = where && (await prisma.chat.findFirst({ where, select: { user_id: true } }));
       // One DELETE: the foreign keys remove the messages and detach the usage rows atomically.
-      const { count } = where ? await prisma.chat.deleteMany({ where }) : { count: 0 };
+      const { count } = where && chat ? await prisma.chat.deleteMany({ where }) : { count: 0 };
       if (count === 0) throw chatNotFound(chat_id);
+      publishChatChange(chat?.user_id, chat_id, 'DELETED');
       return { message: `Chat ${chat_id} deleted successfully`, preserved_model_usage: true };
     },
   }),
@@ -212,11 +237,151 @@ builder.mutationFields((t) => ({
       const who = actingAs(ctx, user_id);
       if (!who.allowed) throw forbidden('You can only clean up your own chats');
       if (who.userId == null && !is_admin) throw badInput('user_id is required (or is_admin: true as an admin)');
-      const where = ownerOf(who);
+      const empty = { ...ownerOf(who), ...emptySince(config.emptyChatGraceSeconds) };
+      const candidates = await prisma.chat.findMany({ where: empty, select: { chat_id: true, user_id: true } });
+      // The emptiness is checked again by the DELETE itself: a first message may have arrived since.
       const { count } = await prisma.chat.deleteMany({
-        where: { ...where, ...emptySince(config.emptyChatGraceSeconds) },
+        where: { ...empty, chat_id: { in: candidates.map((c) => c.chat_id) } },
       });
+      const left = new Set(
+        count === candidates.length
+          ? []
+          : (
+              await prisma.chat.findMany({
+                where: { chat_id: { in: candidates.map((c) => c.chat_id) } },
+                select: { chat_id: true },
+              })
+            ).map((c) => c.chat_id),
+      );
+      for (const c of candidates) if (!left.has(c.chat_id)) publishChatChange(c.user_id, c.chat_id, 'DELETED');
       return { message: `Deleted ${count} empty chats`, deleted_count: count };
     },
   }),
 }));
+
+const ChatChangeKindEnum = builder.enumType('ChatChangeKind', {
+  description: 'What happened to a chat.',
+  values: {
+    CREATED: { description: 'Created, or moved to this user.' },
+    UPDATED: { description: 'Renamed.' },
+    DELETED: { description: 'Deleted, or moved to another user.' },
+  } as const,
+});
+
+const ChatChange = builder.objectRef<{ chat_id: number; kind: ChatChangeKind }>('ChatChange').implement({
+  description: 'A change to one of a user’s chats.',
+  fields: (t) => ({
+    kind: t.field({ type: ChatChangeKindEnum, description: 'What happened.', resolve: (c) => c.kind }),
+    chat_id: t.exposeInt('chat_id', { description: 'The chat’s ID.' }),
+    chat: t.prismaField({
+      type: 'Chat',
+      nullable: true,
+      description: 'The chat as it is now; null once deleted (or moved away).',
+      resolve: (query, c) =>
+        c.kind === 'DELETED' ? null : prisma.chat.findUnique({ ...query, where: { chat_id: c.chat_id } }),
+    }),
+  }),
+});
+
+builder.subscriptionField('chat_changed', (t) =>
+  t.field({
+    type: ChatChange,
+    description:
+      'Each chat of a user created, renamed or deleted (or moved in or out), so every open tab keeps its chat list. With authentication on, only your own.',
+    authScopes: { member: true },
+    args: { user_id: t.arg.int({ required: true, description: 'Whose chats to follow.' }) },
+    subscribe: (_root, { user_id }, ctx) => {
+      const who = actingAs(ctx, user_id);
+      if (!who.allowed) throw forbidden('You can only follow your own chats');
+      return pubsub.subscribe('chat_changed', user_id);
+    },
+    resolve: (change) => change,
+  }),
+);
+
+const ExportFormat = builder.enumType('ExportFormat', {
+  description: 'How to export a chat.',
+  values: {
+    json: { description: 'The chat and its messages as JSON, with the REST API’s keys.' },
+    markdown: { description: 'A readable Markdown transcript.' },
+  } as const,
+});
+
+const ChatExport = builder
+  .objectRef<{ filename: string; content_type: string; content: string }>('ChatExport')
+  .implement({
+    description: 'A chat exported as a file.',
+    fields: (t) => ({
+      filename: t.exposeString('filename', { description: 'A file name for the download.' }),
+      content_type: t.exposeString('content_type', { description: 'Its media type.' }),
+      content: t.exposeString('content', { description: 'The file’s text.' }),
+    }),
+  });
+
+type ExportedChat = {
+  chat_id: number;
+  title: string;
+  created_at: Date;
+  user_id: number | null;
+  messages: { message_id: number; content: string; sender: string; timestamp: Date }[];
+};
+
+function toMarkdown(chat: ExportedChat): string {
+  const lines = [`# ${chat.title}`, '', `Chat ${chat.chat_id}, started ${chat.created_at.toISOString()}.`, ''];
+  for (const m of chat.messages) {
+    lines.push(`## ${m.sender === 'ai' ? 'AI' : 'User'} · ${m.timestamp.toISOString()}`, '', m.content, '');
+  }
+  return lines.join('\n');
+}
+
+builder.queryField('export_chat', (t) =>
+  t.field({
+    type: ChatExport,
+    description: 'A chat and all its messages as a JSON or Markdown file. The chat’s access rule applies.',
+    authScopes: { member: true },
+    args: {
+      chat_id: t.arg.int({ required: true, description: 'The chat’s ID.' }),
+      user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
+      format: t.arg({ type: ExportFormat, defaultValue: 'json', description: 'json (default) or markdown.' }),
+    },
+    resolve: async (_root, { chat_id, user_id, format }, ctx) => {
+      const where = chatFor(ctx, chat_id, user_id);
+      const chat =
+        where &&
+        (await prisma.chat.findFirst({
+          where,
+          select: {
+            chat_id: true,
+            title: true,
+            created_at: true,
+            user_id: true,
+            messages: {
+              select: { message_id: true, content: true, sender: true, timestamp: true },
+              orderBy: [{ timestamp: 'asc' }, { message_id: 'asc' }],
+            },
+          },
+        }));
+      if (!chat) throw chatNotFound(chat_id);
+      if (format === 'markdown') {
+        return {
+          filename: `chat-${chat_id}.md`,
+          content_type: 'text/markdown; charset=utf-8',
+          content: toMarkdown(chat),
+        };
+      }
+      const messages = chat.messages.map(({ message_id, content, sender, timestamp }) => ({
+        message_id,
+        chat_id,
+        content,
+        sender,
+        timestamp,
+      }));
+      const json = { chat_id, title: chat.title, created_at: chat.created_at, user_id: chat.user_id, messages };
+      return {
+        filename: `chat-${chat_id}.json`,
+        content_type: 'application/json; charset=utf-8',
+        content: `${JSON.stringify(json, null, 2)}\n`,
+      };
+    },
+  }),
+);

@@ -24,11 +24,11 @@ export function pageArgs(arg: ArgBuilder<PothosSchemaTypes.ExtendDefaultTypes<Bu
  * Text as stored. A lone UTF-16 surrogate is no text at all, and PostgreSQL cannot hold the NUL
  * character, so both are refused on every database alike rather than failing deep down.
  */
-export function textSchema(max: number) {
+export function textSchema(max: number, { allowEmpty = false } = {}) {
   return z
     .string()
     .refine((s) => s.isWellFormed(), 'must be valid Unicode text')
     .refine((s) => !s.includes('\u0000'), 'must not contain the NUL character')
-    .refine((s) => s.trim().length > 0, 'must not be empty')
+    .refine((s) => allowEmpty || s.trim().length > 0, 'must not be empty')
     .refine((s) => s.length <= max, `must be at most ${max} characters`);
 }
