@@ -40,7 +40,9 @@ class RedisCounter implements Counter {
   private readonly redis: Redis;
 
   constructor(url: string) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+    // Commands wait for the connection (a fresh instance is not yet connected), but never long:
+    // past the timeout the request goes through unlimited.
+    this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 500 });
     this.redis.on('error', (error) => logger.warn({ err: error }, 'rate limiter: Redis error'));
   }
 

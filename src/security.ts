@@ -23,3 +23,46 @@ export function useNoIntrospection(): Plugin {
     },
   };
 }
+
+const GRAPHQL_MEDIA_TYPES = [
+  'application/graphql-response+json',
+  'application/json',
+  'text/event-stream',
+  'multipart/mixed',
+];
+
+function acceptsGraphQL(accept: string | null): boolean {
+  if (!accept) return true;
+  return accept.split(',').some((part) => {
+    const [range = '', ...params] = part.trim().toLowerCase().split(';');
+    if (params.some((p) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(p))) return false;
+    if (range === '*/*') return true;
+    const [type, subtype] = range.split('/');
+    return GRAPHQL_MEDIA_TYPES.some((m) => m === range || (subtype === '*' && m.startsWith(`${type}/`)));
+  });
+}
+
+/**
+ * Refuses a GraphQL request whose Accept header allows no format we answer in, before it runs:
+ * Yoga would otherwise execute a mutation and only then answer 406, and a retry would repeat it.
+ */
+export function useAcceptCheck(graphqlEndpoint: string): Plugin {
+  return {
+    onRequest({ request, url, endResponse }) {
+      if (url.pathname !== graphqlEndpoint || acceptsGraphQL(request.headers.get('accept'))) return;
+      endResponse(
+        Response.json(
+          {
+            errors: [
+              {
+                message: `Accept must allow one of: ${GRAPHQL_MEDIA_TYPES.join(', ')}`,
+                extensions: { code: 'NOT_ACCEPTABLE' },
+              },
+            ],
+          },
+          { status: 406 },
+        ),
+      );
+    },
+  };
+}

@@ -10,7 +10,7 @@ import { useRateLimit } from './limits';
 import { logger, useRequestLogging } from './logger';
 import { compileRoutes, sofaRoutes, useRestRoutes } from './rest';
 import { schema } from './schema';
-import { useNoIntrospection, useSecurityHeaders } from './security';
+import { useAcceptCheck, useNoIntrospection, useSecurityHeaders } from './security';
 
 const graphqlEndpoint = '/graphql';
 
@@ -46,6 +46,7 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
     useSecurityHeaders(),
     useHealthChecks(),
     useRateLimit(graphqlEndpoint),
+    useAcceptCheck(graphqlEndpoint),
     useDocs(restRoutes),
     useRestRoutes(restRoutes, graphqlEndpoint),
     ...(config.enableIntrospection ? [] : [useNoIntrospection()]),

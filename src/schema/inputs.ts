@@ -20,6 +20,13 @@ export function pageArgs(arg: ArgBuilder<PothosSchemaTypes.ExtendDefaultTypes<Bu
   };
 }
 
+/** Characters as the databases count them (code points), not UTF-16 units: an emoji is one. */
+export function codePoints(text: string): number {
+  let n = 0;
+  for (const _ of text) n += 1;
+  return n;
+}
+
 /**
  * Text as stored. A lone UTF-16 surrogate is no text at all, and PostgreSQL cannot hold the NUL
  * character, so both are refused on every database alike rather than failing deep down.
@@ -30,5 +37,5 @@ export function textSchema(max: number, { allowEmpty = false } = {}) {
     .refine((s) => s.isWellFormed(), 'must be valid Unicode text')
     .refine((s) => !s.includes('\u0000'), 'must not contain the NUL character')
     .refine((s) => allowEmpty || s.trim().length > 0, 'must not be empty')
-    .refine((s) => s.length <= max, `must be at most ${max} characters`);
+    .refine((s) => codePoints(s) <= max, `must be at most ${max} characters`);
 }

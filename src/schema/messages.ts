@@ -6,7 +6,7 @@ import { AppError, badInput, chatNotFound } from '../errors';
 import { pubsub } from '../events';
 import type { Prisma } from '../generated/prisma/client';
 import { chatFor } from './chats';
-import { textSchema } from './inputs';
+import { codePoints, textSchema } from './inputs';
 
 const Sender = builder.enumType('Sender', {
   description: 'Who wrote a message.',
@@ -114,7 +114,7 @@ builder.mutationField('append_to_message', (t) =>
       const changed = await prisma.$executeRaw`UPDATE "Message"
         SET content = content || ${delta}, is_complete = ${done}
         WHERE message_id = ${message_id} AND is_complete = ${false}
-          AND length(content) + ${delta.length} <= ${config.maxMessageLength}`;
+          AND length(content) + ${codePoints(delta)} <= ${config.maxMessageLength}`;
       if (changed === 0) {
         const message = await prisma.message.findUnique({ where: { message_id }, select: { is_complete: true } });
         if (!message) throw new AppError('NOT_FOUND', `Message with ID ${message_id} not found`);

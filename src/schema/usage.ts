@@ -210,6 +210,9 @@ builder.mutationField('record_model_usage', (t) =>
       const reasoning = args.reasoning_tokens ?? 0;
       if (cached > args.prompt_tokens) throw badInput('cached_prompt_tokens: must not exceed prompt_tokens');
       if (reasoning > args.completion_tokens) throw badInput('reasoning_tokens: must not exceed completion_tokens');
+      if (args.prompt_tokens + args.completion_tokens > 2 ** 31 - 1) {
+        throw badInput('prompt_tokens + completion_tokens: must be below 2147483648');
+      }
       if (who.userId != null) await assertUserExists(who.userId);
       const chat =
         args.chat_id == null
