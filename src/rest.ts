@@ -69,6 +69,14 @@ export const routes: readonly RestRoute[] = [
   { method: 'GET', path: '/chats/', field: 'Query.chats', selection: CHAT, summary: 'List recent chats', tag: 'Chats' },
   {
     method: 'GET',
+    path: '/chats/search/',
+    field: 'Query.search_chats',
+    selection: 'chat_id user_id title created_at matches { message_id snippet timestamp }',
+    summary: 'Search chats by title and message content',
+    tag: 'Chats',
+  },
+  {
+    method: 'GET',
     path: '/chats/:chat_id/messages',
     field: 'Query.chat_messages',
     selection: `items { ${MESSAGE} } next_cursor prev_cursor`,

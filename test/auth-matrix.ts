@@ -146,6 +146,34 @@ export const cases: Case[] = [
     expect: { anonymous: 401, owner: 200, other: 403, admin: 200 },
   },
   {
+    name: 'search A’s chats',
+    rest: (f) => ({ method: 'GET', path: `/chats/search/?query=New&user_id=${f.a}` }),
+    graphql: (f) => ({
+      query: 'query($a: Int) { search_chats(query: "New", user_id: $a) { chat_id } }',
+      variables: { a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 200, admin: 200 },
+    emptyFor: ['other'],
+  },
+  {
+    name: 'page through A’s chat',
+    rest: (f) => ({ method: 'GET', path: `/chats/${f.chat}/messages?user_id=${f.a}` }),
+    graphql: (f) => ({
+      query: 'query($c: Int!, $a: Int) { chat_messages(chat_id: $c, user_id: $a) { next_cursor } }',
+      variables: { c: f.chat, a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+  },
+  {
+    name: 'export A’s chat',
+    rest: (f) => ({ method: 'GET', path: `/chats/${f.chat}/export?user_id=${f.a}` }),
+    graphql: (f) => ({
+      query: 'query($c: Int!, $a: Int) { export_chat(chat_id: $c, user_id: $a) { filename } }',
+      variables: { c: f.chat, a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+  },
+  {
     name: 'read A’s model usage',
     rest: () => ({ method: 'GET', path: '/openapi.json' }), // no REST route: GraphQL only
     graphql: (f) => ({ query: 'query($a: Int) { model_usage(user_id: $a) { usage_id } }', variables: { a: f.a } }),

@@ -1,6 +1,6 @@
+import Database from 'better-sqlite3';
 // Crash safety: SIGKILL the gateway in the middle of a burst of writes, start a new process on the
 // same database, and every write that was acknowledged with a 200 must be there, three times over.
-import { prisma } from '../src/db';
 import { type Gateway, http, startGateway } from './gateway-process';
 
 const isSqlite = process.env.DATABASE_URL?.startsWith('file:') ?? false;
@@ -11,8 +11,17 @@ const WRITERS = 8;
 type AckedChat = { chat_id: number; user_id: number };
 type AckedMessage = { chat_id: number; message_id: number; content: string };
 
+/**
+ * PRAGMA integrity_check on a connection opened now, as the next process would open the file
+ * (this process' long-lived connection caches FTS5 structure that the killed server changed).
+ */
 async function integrityCheck(): Promise<unknown> {
-  return prisma.$queryRawUnsafe('PRAGMA integrity_check');
+  const db = new Database((process.env.DATABASE_URL as string).replace(/^file:/, ''));
+  try {
+    return db.pragma('integrity_check');
+  } finally {
+    db.close();
+  }
 }
 
 /** Every acknowledged chat and message, read back over HTTP from a fresh process. */

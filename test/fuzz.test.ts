@@ -194,6 +194,7 @@ async function validArgs(route: CompiledRoute): Promise<Record<string, unknown>>
     'GET /chats/': { user_id: owner.user_id, limit: 5, offset: 0 },
     'GET /chats/:chat_id/messages': { chat_id: stable.ownerChat, user_id: owner.user_id, limit: 20 },
     'GET /chats/:chat_id/export': { chat_id: stable.ownerChat, user_id: owner.user_id, format: 'markdown' },
+    'GET /chats/search/': { query: 'hello world', user_id: owner.user_id, limit: 5 },
     'PUT /chats/:chat_id': { chat_id: 0, title: `Renamed ${n}`, user_id: owner.user_id },
     'DELETE /chats/:chat_id': { chat_id: 0, user_id: owner.user_id },
     'POST /chats/cleanup-empty': { user_id: owner.user_id, is_admin: false },

@@ -16,6 +16,7 @@ const DOCUMENTED = [
   'get /usage/summary',
   'get /chats/{chat_id}/messages',
   'get /chats/{chat_id}/export',
+  'get /chats/search/',
 ];
 
 async function openapi() {

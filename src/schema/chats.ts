@@ -6,6 +6,7 @@ import { isPrismaError, prisma } from '../db';
 import { badInput, chatNotFound, forbidden } from '../errors';
 import { type ChatChangeKind, pubsub } from '../events';
 import type { Prisma } from '../generated/prisma/client';
+import { searchChats } from '../search';
 import { DEFAULT_LIMIT, pageArgs, textSchema } from './inputs';
 import { assertUserExists, unknownUser } from './users';
 
@@ -382,6 +383,71 @@ builder.queryField('export_chat', (t) =>
         content_type: 'application/json; charset=utf-8',
         content: `${JSON.stringify(json, null, 2)}\n`,
       };
+    },
+  }),
+);
+
+const SearchMatch = builder
+  .objectRef<{ message_id: number; snippet: string; timestamp: Date }>('SearchMatch')
+  .implement({
+    description: 'A message that matches a search, as an excerpt with the matching words in **bold**.',
+    fields: (t) => ({
+      message_id: t.exposeInt('message_id', { description: 'The message’s ID.' }),
+      snippet: t.exposeString('snippet', { description: 'An excerpt around the match.' }),
+      timestamp: t.expose('timestamp', { type: 'DateTime', description: 'When the message was added.' }),
+    }),
+  });
+
+type SearchResult = {
+  chat_id: number;
+  user_id: number | null;
+  title: string;
+  created_at: Date;
+  matches: { message_id: number; snippet: string; timestamp: Date }[];
+};
+
+const ChatSearchResult = builder.objectRef<SearchResult>('ChatSearchResult').implement({
+  description: 'A chat that matches a search, by its title or its messages.',
+  fields: (t) => ({
+    chat_id: t.exposeInt('chat_id', { description: 'The chat’s ID.' }),
+    user_id: t.exposeInt('user_id', {
+      nullable: true,
+      description: 'The owner’s user ID; null for an anonymous chat.',
+    }),
+    title: t.exposeString('title', { description: 'The chat’s title.' }),
+    created_at: t.expose('created_at', { type: 'DateTime', description: 'When the chat was created.' }),
+    matches: t.field({
+      type: [SearchMatch],
+      description: 'Up to 3 matching messages, newest first (none when only the title matches).',
+      resolve: (r) => r.matches,
+    }),
+  }),
+});
+
+builder.queryField('search_chats', (t) =>
+  t.field({
+    type: [ChatSearchResult],
+    description:
+      'Full-text search over chat titles and message content: chats newest first, each with up to 3 matching messages. Every word of the query must match.',
+    authScopes: { member: true },
+    args: {
+      query: t.arg.string({ required: true, description: 'Words to find.', validate: textSchema(500) }),
+      user_id: t.arg.int({ description: 'Only this user’s chats.' }),
+      ...pageArgs(t.arg, 'chats'),
+    },
+    resolve: async (_root, { query, user_id, limit }, ctx) => {
+      const who = actingAs(ctx, user_id);
+      if (!who.allowed) return [];
+      const hits = await searchChats(query, who.userId, limit ?? DEFAULT_LIMIT);
+      const chats = await prisma.chat.findMany({
+        where: { chat_id: { in: hits.map((h) => h.chat_id) } },
+        select: { chat_id: true, user_id: true, title: true, created_at: true },
+      });
+      const byId = new Map(chats.map((c) => [c.chat_id, c]));
+      return hits.flatMap((h) => {
+        const chat = byId.get(h.chat_id);
+        return chat ? [{ ...chat, matches: h.snippets }] : [];
+      });
     },
   }),
 );
