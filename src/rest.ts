@@ -370,6 +370,16 @@ function canonicalRequest(route: CompiledRoute, request: Request, path: string, 
   return new Request(target, init);
 }
 
+/** The URL already says exactly what canonicalRequest would: same path, same query values. */
+function isCanonical(url: URL, path: string, values: Record<string, unknown>): boolean {
+  if (url.pathname !== path) return false;
+  for (const [name, value] of url.searchParams) {
+    const checked = values[name];
+    if (checked === undefined || Array.isArray(checked) || String(checked) !== value) return false;
+  }
+  return true;
+}
+
 type Match = { route: CompiledRoute; match: RegExpMatchArray; path: string };
 
 /**
@@ -425,6 +435,12 @@ export function useRestRoutes(routes: readonly CompiledRoute[], graphqlEndpoint:
           return endResponse(detailResponse(HTTP_STATUS_BY_CODE.BAD_USER_INPUT, error.message));
         }
         throw error;
+      }
+      // A GET already in canonical form (its path as routed, only checked arguments in the query)
+      // goes to SOFA as it is: building a new Request costs more than the rest of this check.
+      if (!hit.route.hasBody && request.method === hit.route.method && isCanonical(url, hit.path, values)) {
+        routeOf.set(request, hit.route);
+        return;
       }
       const canonical = canonicalRequest(hit.route, request, hit.path, values);
       routeOf.set(canonical, hit.route);
