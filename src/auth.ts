@@ -13,6 +13,8 @@ export type Identity = Readonly<{
   isAdmin: boolean;
   /** Why presented credentials were refused, for the 401 message. */
   failure: string | null;
+  /** What to check again later (a long-lived subscription): the token's expiry, or the API key. */
+  credential?: Readonly<{ expiresAt: number } | { apiKeyId: number }>;
 }>;
 
 export const authEnabled = config.auth.mode !== 'off';
@@ -58,6 +60,7 @@ async function fromJwt(header: string | null): Promise<Identity> {
       issuer: issuer ?? undefined,
       audience: audience ?? undefined,
       algorithms: secret ? ['HS256'] : ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      requiredClaims: ['exp'],
     };
     const { payload } =
       jwtKey instanceof Uint8Array
@@ -66,7 +69,13 @@ async function fromJwt(header: string | null): Promise<Identity> {
     const isAdmin = payload.role === 'admin';
     const userId = userIdOf(payload.sub);
     if (userId === null && !isAdmin) return anonymous('The token’s sub claim must be a user ID');
-    return { authenticated: true, userId, isAdmin, failure: null };
+    return {
+      authenticated: true,
+      userId,
+      isAdmin,
+      failure: null,
+      credential: { expiresAt: (payload.exp as number) * 1000 },
+    };
   } catch {
     return anonymous('Invalid or expired token');
   }
@@ -84,10 +93,16 @@ async function fromApiKey(key: string | null): Promise<Identity> {
   if (config.auth.mode !== 'api-key' || !key) return anonymous();
   const found = await prisma.apiKey.findUnique({
     where: { key_hash: hashApiKey(key) },
-    select: { user_id: true, revoked_at: true },
+    select: { api_key_id: true, user_id: true, revoked_at: true },
   });
   if (!found || found.revoked_at) return anonymous('Invalid or revoked API key');
-  return { authenticated: true, userId: found.user_id, isAdmin: false, failure: null };
+  return {
+    authenticated: true,
+    userId: found.user_id,
+    isAdmin: false,
+    failure: null,
+    credential: { apiKeyId: found.api_key_id },
+  };
 }
 
 /** Establishes the caller. The admin key counts in every mode; the rest depends on AUTH_MODE. */
@@ -109,4 +124,16 @@ export function actingAs(caller: Identity, given: number | null | undefined): Ac
   if (!authEnabled || caller.isAdmin) return { allowed: true, userId: given };
   if (given != null && given !== caller.userId) return { allowed: false };
   return { allowed: true, userId: caller.userId };
+}
+
+/** Whether credentials accepted earlier still hold: the token has not expired, the key is not revoked. */
+export async function stillValid(caller: Identity): Promise<boolean> {
+  const credential = caller.credential;
+  if (!credential) return true;
+  if ('expiresAt' in credential) return Date.now() < credential.expiresAt;
+  const key = await prisma.apiKey.findUnique({
+    where: { api_key_id: credential.apiKeyId },
+    select: { revoked_at: true },
+  });
+  return key !== null && key.revoked_at === null;
 }

@@ -20,6 +20,11 @@ async function main() {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info(`chat-gateway listening on http://${config.host}:${port} (GraphiQL at /graphql)`);
+    if (!config.redisUrl) {
+      logger.info(
+        'live updates and rate limits are in this process only; set REDIS_URL to share them between instances',
+      );
+    }
   });
 
   const shutdown = (signal: string) => {

@@ -48,8 +48,9 @@ class RedisCounter implements Counter {
 
   async hit(key: string): Promise<Hit> {
     const k = `${config.redisPrefix}rate:${key}`;
-    const result = await this.redis.multi().incr(k).pexpire(k, WINDOW_MS, 'NX').pttl(k).exec();
-    const count = Number(result?.[0]?.[1]);
+    // SET NX starts the window (works on every Redis, unlike PEXPIRE NX, which needs 7).
+    const result = await this.redis.multi().set(k, 0, 'PX', WINDOW_MS, 'NX').incr(k).pttl(k).exec();
+    const count = Number(result?.[1]?.[1]);
     const ttl = Number(result?.[2]?.[1]);
     return { count, resetInMs: ttl > 0 ? ttl : WINDOW_MS };
   }

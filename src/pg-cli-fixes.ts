@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
+import { parse } from 'pg-connection-string';
 
 /*
  * Workarounds for @prisma/adapter-pg 6.19 when the Prisma CLI (migrate deploy / diff) drives it.
@@ -42,13 +43,11 @@ class CatalogFriendlyClient extends pg.Client {
 }
 
 function poolConfig(url: string, database?: string): pg.PoolConfig {
-  const parsed = new URL(url);
+  // pg's own parser keeps every option of the URL (host=/socket, sslmode=require, ...) as fields.
+  const { database: named, ...options } = parse(url);
   return {
-    host: parsed.hostname,
-    port: parsed.port ? Number(parsed.port) : 5432,
-    user: decodeURIComponent(parsed.username) || undefined,
-    password: decodeURIComponent(parsed.password) || undefined,
-    database: database ?? (decodeURIComponent(parsed.pathname.slice(1)) || undefined),
+    ...(options as pg.PoolConfig),
+    database: database ?? named ?? undefined,
     max: 2,
     Client: CatalogFriendlyClient,
   };

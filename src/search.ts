@@ -25,7 +25,7 @@ const owner = (userId: number | null | undefined) =>
  * on to_tsvector('simple', ...). Both match every word of the query (prefixes on SQLite, whole
  * words on PostgreSQL).
  */
-export async function searchChats(query: string, userId: number | null | undefined, limit: number) {
+export async function searchChats(query: string, userId: number | null | undefined, limit: number, offset = 0) {
   const terms = words(query);
   const sqlite = config.database.provider === 'sqlite';
   let chats: { chat_id: number }[];
@@ -38,7 +38,7 @@ export async function searchChats(query: string, userId: number | null | undefin
         UNION SELECT m."chat_id" FROM "MessageSearch" s JOIN "Message" m ON m."message_id" = s.rowid
           WHERE "MessageSearch" MATCH ${match}
       ) ${owner(userId)}
-      ORDER BY c."created_at" DESC, c."chat_id" DESC LIMIT ${limit}`;
+      ORDER BY c."created_at" DESC, c."chat_id" DESC LIMIT ${limit} OFFSET ${offset}`;
     const ids = chats.map((c) => Number(c.chat_id));
     snippets =
       ids.length === 0
@@ -57,7 +57,7 @@ export async function searchChats(query: string, userId: number | null | undefin
         UNION SELECT "chat_id" FROM "Message"
           WHERE to_tsvector('simple', "content") @@ plainto_tsquery('simple', ${tsquery})
       ) ${owner(userId)}
-      ORDER BY c."created_at" DESC, c."chat_id" DESC LIMIT ${limit}`;
+      ORDER BY c."created_at" DESC, c."chat_id" DESC LIMIT ${limit} OFFSET ${offset}`;
     const ids = chats.map((c) => Number(c.chat_id));
     snippets =
       ids.length === 0

@@ -45,13 +45,26 @@ function offsetAt(instant: number, timeZone: string): number {
   return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - Math.floor(instant / 1000) * 1000;
 }
 
-/** The instant the local date begins in the zone (its midnight, or the first minute after a DST gap). */
+const MINUTE = 60_000;
+
+/** The instant the local date begins in the zone (its midnight, or the end of a DST gap at midnight). */
 export function startOfDay(year: number, month: number, day: number, timeZone: string): Date {
+  const target = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
   const guess = Date.UTC(year, month - 1, day);
-  let instant = guess - offsetAt(guess, timeZone);
-  // Around a DST change the offset at the guess and at the result differ: settle on the result's.
-  instant = guess - offsetAt(instant, timeZone);
-  return new Date(instant);
+  const at = guess - offsetAt(guess - offsetAt(guess, timeZone), timeZone);
+  // The usual case: local midnight exists, and the minute before it is the day before.
+  if (localDate(new Date(at), timeZone) === target && localDate(new Date(at - MINUTE), timeZone) < target) {
+    return new Date(at);
+  }
+  // Where DST starts at midnight the day begins later: find its first minute (local dates only grow).
+  let low = Math.floor((guess - 15 * 60 * MINUTE) / MINUTE);
+  let high = Math.ceil((guess + 15 * 60 * MINUTE) / MINUTE);
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    if (localDate(new Date(mid * MINUTE), timeZone) < target) low = mid + 1;
+    else high = mid;
+  }
+  return new Date(low * MINUTE);
 }
 
 /** The local date (YYYY-MM-DD) of an instant in the zone. */

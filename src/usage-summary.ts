@@ -53,14 +53,28 @@ export type SummaryInput = {
 
 const MAX_DAYS = 400;
 
+const FIRST_YEAR = 1970;
+const LAST_YEAR = 9998;
+
 /** `2026-11-01` is that day's start in the time zone; anything else must be an ISO instant with its offset. */
 function instant(value: string, name: string, timeZone: string): Date {
+  const fail = () =>
+    badInput(
+      `${name}: must be a date (2026-11-01) or an ISO 8601 instant with its offset, years ${FIRST_YEAR} to ${LAST_YEAR}`,
+    );
   const date = value.match(/^(\d{4})-(\d\d)-(\d\d)$/);
-  if (date) return startOfDay(Number(date[1]), Number(date[2]), Number(date[3]), timeZone);
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(value) || Number.isNaN(Date.parse(value))) {
-    throw badInput(`${name}: must be a date (2026-11-01) or an ISO 8601 instant with its offset`);
+  if (date) {
+    const [y, m, d] = [Number(date[1]), Number(date[2]), Number(date[3])];
+    const check = new Date(Date.UTC(2000, m - 1, d));
+    check.setUTCFullYear(y);
+    // Refuse 2026-02-31 rather than read it as March 3.
+    if (y < FIRST_YEAR || y > LAST_YEAR || check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) throw fail();
+    return startOfDay(y, m, d, timeZone);
   }
-  return new Date(value);
+  const at = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(value) ? new Date(value) : null;
+  if (!at || Number.isNaN(at.getTime())) throw fail();
+  if (at.getUTCFullYear() < FIRST_YEAR || at.getUTCFullYear() > LAST_YEAR) throw fail();
+  return at;
 }
 
 const round = (usd: number) => Math.round(usd * 1e11) / 1e11;
@@ -100,6 +114,10 @@ export async function usageSummary(input: SummaryInput): Promise<Summary> {
         Prisma.sql`SELECT MIN("timestamp") AS t FROM "ModelUsage" WHERE ${Prisma.join(filters, ' AND ')}`,
       );
       from = first?.t ? new Date(first.t) : to;
+    }
+    // Checked before listing the days, which would otherwise take as long as the range is wide.
+    if (to.getTime() - from.getTime() > (MAX_DAYS + 1) * 86_400_000) {
+      throw badInput(`Grouping by DAY covers at most ${MAX_DAYS} days: narrow from/to`);
     }
     days = daysBetween(from, to, timeZone);
     if (days.length > MAX_DAYS) throw badInput(`Grouping by DAY covers at most ${MAX_DAYS} days: narrow from/to`);

@@ -45,6 +45,10 @@ describe('AUTH_MODE=jwt: credentials', () => {
     ['an expired token', async () => bearer(await sign({}, String(a), key, '-1m'))],
     ['a token whose sub is not a user ID', async () => bearer(await sign({}, 'alice'))],
     ['a malformed token', async () => bearer('not.a.jwt')],
+    [
+      'a token without an expiry',
+      async () => bearer(await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(String(a)).sign(key)),
+    ],
     ['a non-Bearer Authorization header', async () => ({ authorization: 'Basic dXNlcjpwYXNz' })],
   ])('refuses %s: 401 with WWW-Authenticate on REST, UNAUTHENTICATED on GraphQL', async (_name, headers) => {
     const h = await headers();

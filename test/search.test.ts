@@ -20,6 +20,7 @@ describe('GET /chats/search/ and search_chats', () => {
     expect(hits[0]?.matches).toEqual([]);
     expect(hits[1]?.matches).toHaveLength(3);
     expect(hits[1]?.matches[0]?.snippet).toContain(`**${word}**`);
+    expect((await search(word, '&limit=1&offset=1')).map((h) => h.chat_id)).toEqual([older.chat_id]);
   });
 
   it('answers without the trailing slash too (not as /chats/{chat_id})', async () => {

@@ -1,4 +1,4 @@
-import { type ActingAs, actingAs, authEnabled } from '../auth';
+import { type ActingAs, actingAs, authEnabled, stillValid } from '../auth';
 import { builder } from '../builder';
 import { config } from '../config';
 import type { Context } from '../context';
@@ -260,6 +260,14 @@ builder.mutationFields((t) => ({
   }),
 }));
 
+/** Ends a subscription once the caller's token expires or key is revoked. */
+async function* whileValid<T>(ctx: Context, events: AsyncIterable<T>): AsyncGenerator<T> {
+  for await (const event of events) {
+    if (!(await stillValid(ctx))) return;
+    yield event;
+  }
+}
+
 const ChatChangeKindEnum = builder.enumType('ChatChangeKind', {
   description: 'What happened to a chat.',
   values: {
@@ -294,7 +302,7 @@ builder.subscriptionField('chat_changed', (t) =>
     subscribe: (_root, { user_id }, ctx) => {
       const who = actingAs(ctx, user_id);
       if (!who.allowed) throw forbidden('You can only follow your own chats');
-      return pubsub.subscribe('chat_changed', user_id);
+      return whileValid(ctx, pubsub.subscribe('chat_changed', user_id));
     },
     resolve: (change) => change,
   }),
@@ -435,10 +443,10 @@ builder.queryField('search_chats', (t) =>
       user_id: t.arg.int({ description: 'Only this user’s chats.' }),
       ...pageArgs(t.arg, 'chats'),
     },
-    resolve: async (_root, { query, user_id, limit }, ctx) => {
+    resolve: async (_root, { query, user_id, limit, offset }, ctx) => {
       const who = actingAs(ctx, user_id);
       if (!who.allowed) return [];
-      const hits = await searchChats(query, who.userId, limit ?? DEFAULT_LIMIT);
+      const hits = await searchChats(query, who.userId, limit ?? DEFAULT_LIMIT, offset ?? 0);
       const chats = await prisma.chat.findMany({
         where: { chat_id: { in: hits.map((h) => h.chat_id) } },
         select: { chat_id: true, user_id: true, title: true, created_at: true },

@@ -1,3 +1,4 @@
+import { stillValid } from '../auth';
 import { builder } from '../builder';
 import { config } from '../config';
 import type { Context } from '../context';
@@ -44,6 +45,24 @@ async function accessibleChatId(ctx: Context, chatId: number, userId: number | n
   return chat.chat_id;
 }
 
+/**
+ * Passes a chat's events on for as long as the caller may still read the chat: it can change
+ * owner, and a token can expire or a key be revoked, long after the subscription began.
+ */
+async function* whileAllowed<T>(
+  ctx: Context,
+  chatId: number,
+  userId: number | null | undefined,
+  events: AsyncIterable<T>,
+): AsyncGenerator<T> {
+  for await (const event of events) {
+    const where = chatFor(ctx, chatId, userId);
+    const allowed = where !== null && (await stillValid(ctx)) && (await prisma.chat.count({ where })) > 0;
+    if (!allowed) return;
+    yield event;
+  }
+}
+
 /** Text as it can be stored, possibly empty (a streamed answer starts empty). */
 const contentSchema = textSchema(config.maxMessageLength, { allowEmpty: true });
 
@@ -80,7 +99,11 @@ builder.mutationField('add_message', (t) =>
         if (isPrismaError(error, 'P2003')) throw chatNotFound(chat_id);
         throw error;
       }
-      await prisma.chat.updateMany({ where: { chat_id }, data: { last_message_at: message.timestamp } });
+      // Only forward: a concurrent add with a later time may have been here first.
+      await prisma.chat.updateMany({
+        where: { chat_id, OR: [{ last_message_at: null }, { last_message_at: { lt: message.timestamp } }] },
+        data: { last_message_at: message.timestamp },
+      });
       pubsub.publish('message_added', chat_id, { message_id: message.message_id });
       return message;
     },
@@ -154,13 +177,16 @@ builder.subscriptionFields((t) => ({
     },
     subscribe: async (_root, { chat_id, user_id }, ctx) => {
       await accessibleChatId(ctx, chat_id, user_id);
-      return pubsub.subscribe('message_added', chat_id);
+      return whileAllowed(ctx, chat_id, user_id, pubsub.subscribe('message_added', chat_id));
     },
-    resolve: (query, event) =>
-      prisma.message.findUniqueOrThrow({
+    resolve: async (query, event) => {
+      const message = await prisma.message.findUnique({
         ...query,
         where: { message_id: (event as { message_id: number }).message_id },
-      }),
+      });
+      if (!message) throw new AppError('NOT_FOUND', 'The message was deleted');
+      return message;
+    },
   }),
   message_updated: t.field({
     type: MessageUpdate,
@@ -173,7 +199,7 @@ builder.subscriptionFields((t) => ({
     },
     subscribe: async (_root, { chat_id, user_id }, ctx) => {
       await accessibleChatId(ctx, chat_id, user_id);
-      return pubsub.subscribe('message_updated', chat_id);
+      return whileAllowed(ctx, chat_id, user_id, pubsub.subscribe('message_updated', chat_id));
     },
     resolve: (event) => event,
   }),
@@ -190,8 +216,10 @@ function decodeCursor(value: string, name: string): Cursor {
   const match = Buffer.from(value, 'base64url')
     .toString()
     .match(/^(\d{1,15}):(\d{1,10})$/);
-  if (!match) throw badInput(`${name}: is not a cursor from this API`);
-  return { at: new Date(Number(match[1])), id: Number(match[2]) };
+  const [at, id] = [Number(match?.[1]), Number(match?.[2])];
+  // Bounds of what the databases store: 32-bit IDs, and years up to 9999.
+  if (!match || id >= 2 ** 31 || at > 253_402_300_799_999) throw badInput(`${name}: is not a cursor from this API`);
+  return { at: new Date(at), id };
 }
 
 const after = (c: Cursor): Prisma.MessageWhereInput => ({

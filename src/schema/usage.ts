@@ -8,6 +8,7 @@ import type { ModelUsage } from '../generated/prisma/client';
 import { costOf, normalizeModelName, type Price, priceOf, type TokenCounts } from '../pricing';
 import { countTokens } from '../tokens';
 import { type Summary, type SummaryRow, usageSummary } from '../usage-summary';
+import { chatFor } from './chats';
 import { DEFAULT_LIMIT, pageArgs, textSchema } from './inputs';
 import { assertUserExists, unknownUser } from './users';
 
@@ -214,10 +215,10 @@ builder.mutationField('record_model_usage', (t) =>
         throw badInput('prompt_tokens + completion_tokens: must be below 2147483648');
       }
       if (who.userId != null) await assertUserExists(who.userId);
-      const chat =
-        args.chat_id == null
-          ? null
-          : await prisma.chat.findUnique({ where: { chat_id: args.chat_id }, select: { chat_id: true } });
+      // A chat the caller may not use, or one that is gone, is recorded as no chat: the call is
+      // kept, never attached to someone else's chat, and the answer is the same in both cases.
+      const where = args.chat_id == null ? null : chatFor(ctx, args.chat_id, who.userId);
+      const chat = where && (await prisma.chat.findFirst({ where, select: { chat_id: true } }));
       const price = priceOf(args.model_name);
       const tokens = {
         prompt_tokens: args.prompt_tokens,

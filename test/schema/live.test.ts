@@ -51,6 +51,25 @@ describe('message_added over Server-Sent Events', () => {
   });
 });
 
+describe('a subscription keeps checking access', () => {
+  it('ends when the chat moves to another user', async () => {
+    const a = await newUser();
+    const b = await newUser();
+    const c = await newChat(); // anonymous: b may follow it
+    const sub = await subscribe(base, MESSAGE_ADDED, { c: c.chat_id, u: b.user_id });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await call('POST', `/chats/${c.chat_id}/messages`, { content: 'before', sender: 'user' });
+      expect((await sub.next()).data.message_added.content).toBe('before');
+      await call('PUT', `/chats/${c.chat_id}`, { user_id: a.user_id });
+      await call('POST', `/chats/${c.chat_id}/messages`, { content: 'private now', sender: 'user' });
+      await expect(sub.next(2000)).rejects.toThrow('stream ended');
+    } finally {
+      sub.close();
+    }
+  });
+});
+
 describe('streaming an AI answer', () => {
   const APPEND =
     'mutation($m: Int!, $d: String!, $done: Boolean) { append_to_message(message_id: $m, delta: $d, complete: $done) { content is_complete } }';
@@ -147,6 +166,8 @@ describe('long chats', () => {
     const forward = await call('GET', `/chats/${c.chat_id}/messages?limit=2&after=${oldest.json.next_cursor}`);
     expect(forward.json.items.map((m: { content: string }) => m.content)).toEqual(['m1', 'm2']);
     expect((await call('GET', `/chats/${c.chat_id}/messages?before=garbage`)).status).toBe(422);
+    const huge = Buffer.from('999999999999999:9999999999').toString('base64url');
+    expect((await call('GET', `/chats/${c.chat_id}/messages?after=${huge}`)).status).toBe(422);
     expect((await call('GET', `/chats/${c.chat_id}/messages?limit=0`)).status).toBe(422);
   });
 

@@ -65,6 +65,21 @@ describe('POST /usage (record_model_usage)', () => {
     expect(r.json.chat_id).toBeNull();
   });
 
+  it('never attaches a call to a chat the user may not use, and says the same as for a missing chat', async () => {
+    const a = await newUser();
+    const b = await newUser();
+    const chatOfA = await newChat(a.user_id);
+    const r = await record({
+      user_id: b.user_id,
+      chat_id: chatOfA.chat_id,
+      model_name: 'gpt-4o',
+      prompt_tokens: 1,
+      completion_tokens: 1,
+    });
+    expect(r.status).toBe(200);
+    expect(r.json.chat_id).toBeNull();
+  });
+
   it.each([
     [{ model_name: 'gpt-4o', prompt_tokens: -1, completion_tokens: 1 }, /prompt_tokens/],
     [{ model_name: 'gpt-4o', prompt_tokens: 1.5, completion_tokens: 1 }, /prompt_tokens/],
@@ -213,6 +228,11 @@ describe('GET /usage/summary (usage_summary)', () => {
     ['from=yesterday', /from/],
     ['from=2026-03-02&to=2026-03-01', /before/],
     ['from=2020-01-01&to=2026-01-01&group_by=DAY', /400 days/],
+    ['from=1971-01-01&to=9998-12-31&group_by=DAY', /400 days/],
+    ['from=1000-01-01', /from/],
+    ['to=9999-12-31T23:00:00-14:00', /to/],
+    ['from=0050-01-01', /from/],
+    ['from=2026-02-31', /from/],
   ])('rejects %s with 422', async (query, detail) => {
     const r = await call('GET', `/usage/summary?${query}`);
     expect(r.status).toBe(422);
