@@ -1,11 +1,15 @@
 import { adapterFactory } from './adapter';
 import { config } from './config';
 import { PrismaClient } from './generated/prisma/client';
-import { PrismaClient as PostgresPrismaClient } from './generated/prisma-postgresql/client';
 import { logger } from './logger';
 
 // The two generated clients have the same API (one schema); they differ in the SQL they compile to.
-const Client = config.database.provider === 'postgresql' ? (PostgresPrismaClient as typeof PrismaClient) : PrismaClient;
+// Only the configured one is loaded.
+const Client =
+  config.database.provider === 'postgresql'
+    ? ((require('./generated/prisma-postgresql/client') as typeof import('./generated/prisma-postgresql/client'))
+        .PrismaClient as unknown as typeof PrismaClient)
+    : PrismaClient;
 
 // Query events let tests count the SQL a request runs (the N+1 guard) and operators see it at debug level.
 export const prisma = new Client({

@@ -1,5 +1,4 @@
 import { useSofa } from '@graphql-yoga/plugin-sofa';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { type CORSOptions, createYoga } from 'graphql-yoga';
 import { config } from './config';
 import { type Context, createContext } from './context';
@@ -32,7 +31,11 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
   graphqlEndpoint,
   context: createContext,
   logging: logger,
-  renderGraphiQL,
+  // The playground page is megabytes of inlined assets: load it only when someone opens it.
+  renderGraphiQL: (options) =>
+    (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(
+      options,
+    ),
   graphiql: config.enableGraphiql ? { title: 'chat-gateway' } : false,
   maxRequestBodySize: config.maxBodyBytes,
   landingPage: false,
