@@ -459,10 +459,12 @@ export function useRestRoutes(routes: readonly CompiledRoute[], graphqlEndpoint:
     },
     onExecute({ args, executeFn, setExecuteFn }) {
       const request = (args.contextValue as { request: Request }).request;
-      if (new URL(request.url).pathname === graphqlEndpoint) return;
       const route = routeOf.get(request);
-      // Fail closed: SOFA's own operation would select every field, relations and emails included.
-      if (!route) throw new Error(`REST execution without a mapped route: ${request.method} ${request.url}`);
+      if (!route) {
+        if (new URL(request.url).pathname === graphqlEndpoint) return;
+        // Fail closed: SOFA's own operation would select every field, relations and emails included.
+        throw new Error(`REST execution without a mapped route: ${request.method} ${request.url}`);
+      }
       setExecuteFn((execArgs) => {
         let document = shaped.get(execArgs.document);
         if (!document) {

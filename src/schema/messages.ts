@@ -63,6 +63,17 @@ async function* whileAllowed<T>(
   }
 }
 
+/** A chat's events, for a caller who may read the chat, for as long as they may. */
+async function followChat<T>(
+  ctx: Context,
+  chatId: number,
+  userId: number | null | undefined,
+  subscribe: () => AsyncIterable<T>,
+) {
+  await accessibleChatId(ctx, chatId, userId);
+  return whileAllowed(ctx, chatId, userId, subscribe());
+}
+
 /** Text as it can be stored, possibly empty (a streamed answer starts empty). */
 const contentSchema = textSchema(config.maxMessageLength, { allowEmpty: true });
 
@@ -175,10 +186,8 @@ builder.subscriptionFields((t) => ({
       chat_id: t.arg.int({ required: true, description: 'The chat to follow.' }),
       user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
     },
-    subscribe: async (_root, { chat_id, user_id }, ctx) => {
-      await accessibleChatId(ctx, chat_id, user_id);
-      return whileAllowed(ctx, chat_id, user_id, pubsub.subscribe('message_added', chat_id));
-    },
+    subscribe: (_root, { chat_id, user_id }, ctx) =>
+      followChat(ctx, chat_id, user_id, () => pubsub.subscribe('message_added', chat_id)),
     resolve: async (query, event) => {
       const message = await prisma.message.findUnique({
         ...query,
@@ -197,10 +206,8 @@ builder.subscriptionFields((t) => ({
       chat_id: t.arg.int({ required: true, description: 'The chat to follow.' }),
       user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
     },
-    subscribe: async (_root, { chat_id, user_id }, ctx) => {
-      await accessibleChatId(ctx, chat_id, user_id);
-      return whileAllowed(ctx, chat_id, user_id, pubsub.subscribe('message_updated', chat_id));
-    },
+    subscribe: (_root, { chat_id, user_id }, ctx) =>
+      followChat(ctx, chat_id, user_id, () => pubsub.subscribe('message_updated', chat_id)),
     resolve: (event) => event,
   }),
 }));
