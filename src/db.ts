@@ -2,6 +2,7 @@ import { adapterFactory } from './adapter';
 import { config } from './config';
 import { PrismaClient } from './generated/prisma/client';
 import { logger } from './logger';
+import { cacheQueryPlans } from './plan-cache';
 
 // The two generated clients have the same API (one schema); they differ in the SQL they compile to.
 // Only the configured one is loaded.
@@ -16,6 +17,7 @@ export const prisma = new Client({
   adapter: adapterFactory(config.database),
   log: [{ emit: 'event', level: 'query' }],
 });
+cacheQueryPlans(prisma);
 
 if (logger.isLevelEnabled('debug')) {
   prisma.$on('query', (event) => logger.debug({ sql: event.query, duration_ms: event.duration }, 'sql'));

@@ -1,0 +1,78 @@
+import { prisma } from '../src/db';
+import { planCacheStats } from '../src/plan-cache';
+import { addMessage, call, newChat, newUser } from './http';
+
+// Cached plans are shared between calls that differ only in their filter values: each call must
+// still see its own values, and a value that changes the SQL (null) must not reuse a plan.
+
+async function userWithChat(title: string, messages: string[]) {
+  const user = await newUser();
+  const { chat_id } = await newChat(user.user_id);
+  const chat = await prisma.chat.update({ where: { chat_id }, data: { title } });
+  for (const content of messages) await addMessage(chat.chat_id, content);
+  return { user, chat };
+}
+
+describe('query plan cache', () => {
+  it('serves chat reads of different chats from one plan, each with its own data', async () => {
+    const a = await userWithChat('chat A', ['a1', 'a2']);
+    const b = await userWithChat('chat B', ['b1']);
+    await call('GET', `/chats/${a.chat.chat_id}?user_id=${a.user.user_id}`);
+    const hits = planCacheStats.hits;
+
+    const readA = await call('GET', `/chats/${a.chat.chat_id}?user_id=${a.user.user_id}`);
+    const readB = await call('GET', `/chats/${b.chat.chat_id}?user_id=${b.user.user_id}`);
+    expect(planCacheStats.hits).toBeGreaterThanOrEqual(hits + 2);
+    expect(readA.json).toMatchObject({ chat_id: a.chat.chat_id, title: 'chat A' });
+    expect(readA.json.messages.map((m: { content: string }) => m.content)).toEqual(['a1', 'a2']);
+    expect(readB.json).toMatchObject({ chat_id: b.chat.chat_id, title: 'chat B' });
+    expect(readB.json.messages.map((m: { content: string }) => m.content)).toEqual(['b1']);
+  });
+
+  it('keeps access control: the same shape with another user_id is not found', async () => {
+    const a = await userWithChat('mine', ['x']);
+    const b = await userWithChat('theirs', ['y']);
+    expect((await call('GET', `/chats/${a.chat.chat_id}?user_id=${a.user.user_id}`)).status).toBe(200);
+    const other = await call('GET', `/chats/${a.chat.chat_id}?user_id=${b.user.user_id}`);
+    expect(other.status).toBe(404);
+    expect(other.json.detail).toMatch(/not found/i);
+  });
+
+  it('binds values at every depth: comparisons, OR, relation filters, and null', async () => {
+    const a = await userWithChat('deep A', ['1', '2', '3']);
+    const b = await userWithChat('deep B', ['4']);
+    const ids = async (where: object) =>
+      (await prisma.message.findMany({ where, orderBy: { message_id: 'asc' } })).map((m) => m.content);
+
+    expect(await ids({ chat: { user_id: a.user.user_id } })).toEqual(['1', '2', '3']);
+    expect(await ids({ chat: { is: { user_id: b.user.user_id } } })).toEqual(['4']);
+    const [first] = await prisma.message.findMany({
+      where: { chat_id: a.chat.chat_id },
+      orderBy: { message_id: 'asc' },
+    });
+    expect(await ids({ chat_id: a.chat.chat_id, message_id: { gt: first.message_id } })).toEqual(['2', '3']);
+    expect(await ids({ chat_id: a.chat.chat_id, message_id: { gt: first.message_id + 1 } })).toEqual(['3']);
+    expect(await ids({ OR: [{ chat_id: b.chat.chat_id }, { content: '2', chat_id: a.chat.chat_id }] })).toEqual([
+      '2',
+      '4',
+    ]);
+    expect(await ids({ OR: [{ chat_id: a.chat.chat_id }, { content: '4', chat_id: b.chat.chat_id }] })).toEqual([
+      '1',
+      '2',
+      '3',
+      '4',
+    ]);
+
+    const orphan = await prisma.chat.create({ data: { title: 'no owner' } });
+    const owned = await prisma.chat.findMany({ where: { user_id: a.user.user_id } });
+    const ownerless = await prisma.chat.findMany({ where: { user_id: null, chat_id: orphan.chat_id } });
+    expect(owned.map((c) => c.chat_id)).toEqual([a.chat.chat_id]);
+    expect(ownerless.map((c) => c.chat_id)).toEqual([orphan.chat_id]);
+  });
+
+  it('passes errors through with the caller’s values', async () => {
+    await expect(prisma.chat.findUniqueOrThrow({ where: { chat_id: 2_000_000_000 } })).rejects.toMatchObject({
+      code: 'P2025',
+    });
+  });
+});
