@@ -46,7 +46,7 @@ describe('query plan cache', () => {
 
     expect(await ids({ chat: { user_id: a.user.user_id } })).toEqual(['1', '2', '3']);
     expect(await ids({ chat: { is: { user_id: b.user.user_id } } })).toEqual(['4']);
-    const [first] = await prisma.message.findMany({
+    const first = await prisma.message.findFirstOrThrow({
       where: { chat_id: a.chat.chat_id },
       orderBy: { message_id: 'asc' },
     });
