@@ -8,16 +8,16 @@ import { logger } from './logger';
  * and runs the plan in JavaScript. It keeps no cache; Prisma 7 does, by compiling queries with
  * their values lifted out as placeholders. This does the same from the outside:
  *
- *  - in a read's filters (`where`, at any depth of the selection), the value of each equality or
- *    comparison on an Int, Float or String column is replaced by a placeholder, so reads that differ
- *    only in those values share one JSON shape;
+ *  - in a query's filters (`where`, at any depth of the selection) and in the data it writes, the
+ *    value of each equality, comparison or assignment on an Int, Float, String, Boolean or DateTime
+ *    column is replaced by a placeholder, so calls that differ only in those values share one shape;
  *  - each shape is compiled once; the plan is kept (frozen: it is shared by concurrent calls);
  *  - each call runs the cached plan inside a `let` node that binds the placeholders to this call's
  *    values. The plan interpreter resolves placeholders from that scope, as it resolves the values
  *    it binds itself between the steps of a plan.
  *
- * Anything else (writes, batches, null, dates, lists, `take`/`skip`, which the compiler will not
- * take as placeholders) goes to the compiler as before. A shape the compiler refuses with
+ * Anything else (batches, raw SQL, null, lists, relation writes, `take`/`skip`, which the compiler
+ * will not take as placeholders) goes to the compiler as before. A shape the compiler refuses with
  * placeholders is remembered and compiled with its values each time. The hook uses two internals
  * of the generated client (`_engineConfig.compilerWasm`, `_runtimeDataModel`); if a Prisma upgrade
  * removes them, the cache switches itself off and says so in the log.
@@ -35,9 +35,12 @@ type ClientInternals = {
   _runtimeDataModel?: DataModel;
 };
 
-const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'aggregate']);
-const LIFTED_TYPES = new Set(['Int', 'Float', 'String']);
+const ACTIONS = new Set([
+  ...['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'aggregate', 'groupBy'],
+  ...['createOne', 'updateOne', 'updateMany', 'deleteOne', 'deleteMany'],
+]);
 const COMPARISONS = new Set(['equals', 'not', 'gt', 'gte', 'lt', 'lte']);
+const ASSIGNMENTS = new Set(['set', 'increment', 'decrement', 'multiply', 'divide']);
 const RELATION_FILTERS = new Set(['is', 'isNot', 'some', 'every', 'none']);
 const LOGICAL = new Set(['AND', 'OR', 'NOT']);
 /** Distinct query shapes kept; a shape is a few kilobytes of plan. */
@@ -79,7 +82,7 @@ function withPlanCache(Base: CompilerClass, fields: FieldIndex): CompilerClass {
   return class CachingQueryCompiler extends Base {
     override compile(request: string): unknown {
       const query = JSON.parse(request) as JsonObject;
-      if (typeof query.action !== 'string' || !READS.has(query.action) || typeof query.modelName !== 'string') {
+      if (typeof query.action !== 'string' || !ACTIONS.has(query.action) || typeof query.modelName !== 'string') {
         planCacheStats.bypassed++;
         return super.compile(request);
       }
@@ -118,11 +121,12 @@ function placeholder(index: number): string {
   return `lifted$${index}`;
 }
 
-/** Lifts the filter values of a query (`{ arguments, selection }`) on `model`, and of its relations. */
+/** Lifts the values of a query (`{ arguments, selection }`) on `model`, and of its relations' filters. */
 function liftSelection(query: Json | undefined, model: string, fields: FieldIndex, values: Json[]): void {
   if (!isObject(query)) return;
   const { arguments: args, selection } = query;
   if (isObject(args) && args.where !== undefined) args.where = liftFilter(args.where, model, fields, values);
+  if (isObject(args) && isObject(args.data)) args.data = liftData(args.data, model, fields, values);
   if (!isObject(selection)) return;
   const modelFields = fields.get(model);
   for (const [name, nested] of Object.entries(selection)) {
@@ -144,8 +148,8 @@ function liftFilter(filter: Json | undefined, model: string, fields: FieldIndex,
         : liftFilter(value, model, fields, values);
     } else if (field?.kind === 'object') {
       out[key] = liftRelationFilter(value, field.type, fields, values);
-    } else if (field?.kind === 'scalar' && LIFTED_TYPES.has(field.type)) {
-      out[key] = liftScalarFilter(value, values);
+    } else if (field?.kind === 'scalar') {
+      out[key] = liftOperands(value, field.type, COMPARISONS, values);
     } else {
       out[key] = value;
     }
@@ -164,24 +168,54 @@ function liftRelationFilter(filter: Json, model: string, fields: FieldIndex, val
   return liftFilter(filter, model, fields, values);
 }
 
-/** `5`, `"abc"` or `{ equals: 5, lt: 9, not: 3, mode: "insensitive" }`: only the comparisons' values. */
-function liftScalarFilter(filter: Json, values: Json[]): Json {
-  if (isLiftable(filter)) return lift(filter, values);
-  if (!isObject(filter)) return filter;
+/** The columns a create or update writes: `{ content: "hi", count: { increment: 1 } }`. */
+function liftData(data: JsonObject, model: string, fields: FieldIndex, values: Json[]): JsonObject {
+  const modelFields = fields.get(model);
   const out: JsonObject = {};
-  for (const [key, value] of Object.entries(filter)) {
-    out[key] = COMPARISONS.has(key) && isLiftable(value) ? lift(value, values) : value;
+  for (const [key, value] of Object.entries(data)) {
+    const field = modelFields?.get(key);
+    out[key] = field?.kind === 'scalar' ? liftOperands(value, field.type, ASSIGNMENTS, values) : value;
   }
   return out;
+}
+
+/**
+ * A column's value, `5`, or its operations, `{ equals: 5, lt: 9, mode: "insensitive" }`: the value,
+ * and the values of the given operations, are lifted when they are of the column's type.
+ */
+function liftOperands(operand: Json, type: string, operations: Set<string>, values: Json[]): Json {
+  const direct = liftable(operand, type);
+  if (direct !== undefined) return lift(direct, values);
+  if (!isObject(operand) || operand.$type !== undefined) return operand;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(operand)) {
+    const lifted = operations.has(key) ? liftable(value, type) : undefined;
+    out[key] = lifted === undefined ? value : lift(lifted, values);
+  }
+  return out;
+}
+
+/** The value to bind for a JSON-protocol value of a column of `type`, if it can be a placeholder. */
+function liftable(value: Json | undefined, type: string): Json | undefined {
+  switch (type) {
+    case 'Int':
+    case 'Float':
+      return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+    case 'String':
+      return typeof value === 'string' ? value : undefined;
+    case 'Boolean':
+      return typeof value === 'boolean' ? value : undefined;
+    case 'DateTime':
+      // Dates travel as { $type: "DateTime", value: ISO string }; plans carry the ISO string.
+      return isObject(value) && value.$type === 'DateTime' && typeof value.value === 'string' ? value.value : undefined;
+    default:
+      return undefined;
+  }
 }
 
 function lift(value: Json, values: Json[]): Json {
   values.push(value);
   return { $type: 'Param', value: placeholder(values.length - 1) };
-}
-
-function isLiftable(value: Json): value is number | string {
-  return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string';
 }
 
 function isObject(value: Json | undefined): value is JsonObject {

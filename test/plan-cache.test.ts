@@ -70,6 +70,37 @@ describe('query plan cache', () => {
     expect(ownerless.map((c) => c.chat_id)).toEqual([orphan.chat_id]);
   });
 
+  it('binds the values a write stores: text, booleans, dates and conditional updates', async () => {
+    const { user, chat } = await userWithChat('writes', []);
+    const first = await addMessage(chat.chat_id, 'first text');
+    const second = await addMessage(chat.chat_id, 'second text', 'ai');
+    expect(first).toMatchObject({ content: 'first text', sender: 'user' });
+    expect(second).toMatchObject({ content: 'second text', sender: 'ai' });
+
+    const early = new Date('2020-01-02T03:04:05.006Z');
+    const late = new Date('2030-06-07T08:09:10.011Z');
+    const moveTo = (when: Date) =>
+      prisma.chat.updateMany({
+        where: { chat_id: chat.chat_id, OR: [{ last_message_at: null }, { last_message_at: { lt: when } }] },
+        data: { last_message_at: when, title: `at ${when.toISOString()}` },
+      });
+    expect((await moveTo(late)).count).toBe(1);
+    expect((await moveTo(early)).count).toBe(0); // only forward
+    const read = await call('GET', `/chats/${chat.chat_id}?user_id=${user.user_id}`);
+    expect(read.json.title).toBe(`at ${late.toISOString()}`);
+    expect(read.json.messages.map((m: { content: string }) => m.content)).toEqual(['first text', 'second text']);
+    const stored = await prisma.chat.findUniqueOrThrow({ where: { chat_id: chat.chat_id } });
+    expect(stored.last_message_at?.toISOString()).toBe(late.toISOString());
+
+    const streamed = await prisma.message.create({
+      data: { chat_id: chat.chat_id, content: '', sender: 'ai', is_complete: false },
+    });
+    const done = await prisma.message.create({
+      data: { chat_id: chat.chat_id, content: 'done', sender: 'ai', is_complete: true },
+    });
+    expect([streamed.is_complete, done.is_complete]).toEqual([false, true]);
+  });
+
   it('passes errors through with the caller’s values', async () => {
     await expect(prisma.chat.findUniqueOrThrow({ where: { chat_id: 2_000_000_000 } })).rejects.toMatchObject({
       code: 'P2025',
