@@ -1,5 +1,5 @@
 import { useSofa } from '@graphql-yoga/plugin-sofa';
-import { type CORSOptions, createYoga } from 'graphql-yoga';
+import { type CORSOptions, createYoga, type Plugin } from 'graphql-yoga';
 import { config } from './config';
 import { type Context, createContext } from './context';
 import { useDocs } from './docs';
@@ -24,6 +24,16 @@ function corsOptions(): CORSOptions | false {
   };
 }
 const restRoutes = compileRoutes(schema);
+
+/** SOFA's router tries all its routes on every request it sees: GraphQL requests skip it. */
+function notOnGraphql(plugin: Plugin): Plugin {
+  const { onRequest } = plugin;
+  if (!onRequest) return plugin;
+  return {
+    ...plugin,
+    onRequest: (payload) => (payload.url.pathname === graphqlEndpoint ? undefined : onRequest(payload)),
+  };
+}
 
 /** The whole service as one fetch handler: GraphQL (with GraphiQL) and the REST API. */
 export const yoga = createYoga<Record<string, unknown>, Context>({
@@ -53,13 +63,15 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
     useDocs(restRoutes),
     useRestRoutes(restRoutes, graphqlEndpoint),
     ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
-    useSofa({
-      basePath: '',
-      routes: sofaRoutes(),
-      // SOFA's types name fets' Response class; at run time any fetch Response does.
-      errorHandler: (errors) => restErrorResponse(errors) as never,
-      swaggerUI: { endpoint: null as unknown as string },
-      openAPI: { endpoint: null as unknown as string },
-    }),
+    notOnGraphql(
+      useSofa({
+        basePath: '',
+        routes: sofaRoutes(),
+        // SOFA's types name fets' Response class; at run time any fetch Response does.
+        errorHandler: (errors) => restErrorResponse(errors) as never,
+        swaggerUI: { endpoint: null as unknown as string },
+        openAPI: { endpoint: null as unknown as string },
+      }),
+    ),
   ],
 });
