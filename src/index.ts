@@ -1,9 +1,15 @@
 import { createServer } from 'node:http';
+import v8 from 'node:v8';
 import { config } from './config';
 import { prepareDatabase, prisma } from './db';
 import { markShuttingDown } from './health';
 import { logger } from './logger';
 import { yoga } from './server';
+
+// Request garbage is short-lived, and V8's default lets the heap double before a full GC: under
+// load that held ~110 MB of dead objects (peak RSS 295 MB). A smaller step costs no measurable
+// throughput (npm run bench) and, unlike --max-old-space-size, sets no ceiling to crash into.
+v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
 
 async function main() {
   await prepareDatabase();

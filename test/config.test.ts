@@ -30,6 +30,8 @@ describe('loadConfig', () => {
     ['ENABLE_DEBUG_ROUTES', 'maybe'],
     ['LOG_LEVEL', 'loud'],
     ['MAX_MESSAGE_LENGTH', '0'],
+    ['HEAP_GROWTH_PERCENT', '0'],
+    ['HEAP_GROWTH_PERCENT', 'lots'],
   ])('stops with a clear message on %s=%s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
