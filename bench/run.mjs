@@ -123,11 +123,17 @@ async function startServer(name, kind, db) {
             LOG_LEVEL: 'warn',
           }),
         })
-      : spawn(process.execPath, [path.join(benchDir, 'floor.mjs')], {
-          cwd: benchDir,
-          stdio: ['ignore', out, out],
-          env: baseEnv({ FLOOR_DB: db, PORT: String(port), HOST, BETTER_SQLITE3: betterSqlite3Path }),
-        });
+      : kind === 'ceiling'
+        ? spawn(process.execPath, [path.join(benchDir, 'ceiling.mjs')], {
+            cwd: benchDir,
+            stdio: ['ignore', out, out],
+            env: baseEnv({ CEILING_DB: db, PORT: String(port), HOST, GATEWAY_DIR: gwDir }),
+          })
+        : spawn(process.execPath, [path.join(benchDir, 'floor.mjs')], {
+            cwd: benchDir,
+            stdio: ['ignore', out, out],
+            env: baseEnv({ FLOOR_DB: db, PORT: String(port), HOST, BETTER_SQLITE3: betterSqlite3Path }),
+          });
   fs.closeSync(out);
   children.add(child);
   const base = `http://${HOST}:${port}`;
@@ -294,6 +300,7 @@ async function compareSmall(gw, floor) {
   // Production mode: the debug route is off.
   const dbg = await fetchText(gw.base, 'POST', '/chats/debug/test-model-usage?model_name=gpt-4o');
   if (dbg.status !== 404) throw new Error(`debug route answered ${dbg.status}: the gateway is not in production mode`);
+  return r1[0].text;
 }
 
 async function compareLarge(gw, floor) {
@@ -469,6 +476,47 @@ async function workload(w, gw, floor) {
   };
 }
 
+/**
+ * The framework ceiling (bench/ceiling.mjs) on workloads 1 and 4: one run each after a warm-up,
+ * compared with the floor's median on the same workload.
+ */
+async function measureCeiling(db, route1, workloads, results) {
+  const wanted = workloads.filter((w) => w.id === 1 || w.id === 4);
+  if (wanted.length === 0) return null;
+  const server = await startServer('ceiling-small', 'ceiling', db);
+  const chat = `/chats/${SMALL_READ[0]}?user_id=${USER}`;
+  const rest = await fetchText(server.base, 'GET', chat);
+  const graphql = await fetchText(server.base, 'POST', '/graphql', graphqlBody(SMALL_READ[0]));
+  if (rest.text !== route1) throw new Error(`ceiling answers route 1 differently: ${rest.text.slice(0, 300)}`);
+  if (graphql.text !== `{"data":{"chat":${rest.text}}}`)
+    throw new Error(`ceiling GraphQL: ${graphql.text.slice(0, 300)}`);
+  const out = [];
+  for (const w of wanted) {
+    log(`framework ceiling, workload ${w.id}: warm-up ${settings.warmupS} s, then ${settings.durationS} s`);
+    await load(server, w.kind, w.ids, settings.warmupS);
+    const run = await load(server, w.kind, w.ids, settings.durationS);
+    const floor = results.find((r) => r.id === w.id)?.floor.rps;
+    out.push({
+      id: w.id,
+      label: w.label,
+      rps: run.rps,
+      p50_ms: run.latency_ms.p50,
+      p99_ms: run.latency_ms.p99,
+      ratio_rps: floor ? run.rps / floor : null,
+    });
+  }
+  await stopServer(server);
+  return out;
+}
+
+function ceilingLine(ceiling) {
+  const parts = ceiling.map(
+    (c) =>
+      `workload ${c.id} ${c.rps.toFixed(0)} req/s, p50 ${c.p50_ms} ms, p99 ${c.p99_ms} ms (${c.ratio_rps?.toFixed(3) ?? 'n/a'} of the floor)`,
+  );
+  return `Framework ceiling (graphql-yoga + SOFA, the same data from memory: no Pothos, Prisma or SQLite): ${parts.join('; ')}.`;
+}
+
 // ---------------------------------------------------------------- output
 
 function table(results) {
@@ -600,17 +648,19 @@ async function main() {
   }
 
   const results = [];
+  let ceiling = null;
   const smallWorkloads = WORKLOADS.filter((w) => w.db === 'small' && (!only || only.has(w.id)));
   if (smallWorkloads.length) {
     const gw = await startServer('gateway-small', 'gateway', smallGw);
     const floor = await startServer('floor-small', 'floor', smallFloor);
-    await compareSmall(gw, floor);
+    const route1 = await compareSmall(gw, floor);
     log(
       'routes 1-3 answer byte-identical JSON on gateway and floor (POST: timestamp value aside); GraphQL carries the same body',
     );
     for (const w of smallWorkloads) results.push(await workload(w, gw, floor));
     await stopServer(gw);
     await stopServer(floor);
+    ceiling = await measureCeiling(smallGw, route1, smallWorkloads, results);
   }
   if (runLarge) {
     // Read-only workload: both servers open the same file.
@@ -635,6 +685,7 @@ async function main() {
     `Load generator (autocannon, in the harness process) and servers share this ${os.cpus().length}-CPU machine over loopback; latencies have 1 ms resolution.`,
   );
   console.log(printed);
+  if (ceiling) console.log(ceilingLine(ceiling));
   console.log(
     `(1) the floor has no GraphQL: workload 4 compares against the floor serving route 1.  ` +
       `Large database seeded in ${timings.seed_large_s?.toFixed(1) ?? '-'} s; total ${timings.total_s.toFixed(0)} s; ` +
@@ -658,6 +709,7 @@ async function main() {
     settings,
     timings,
     results,
+    ceiling,
     table: printed,
   };
   const dir = path.join(benchDir, 'results');

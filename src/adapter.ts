@@ -11,11 +11,15 @@ export function adapterFactory(database: DatabaseConfig): SqlMigrationAwareDrive
   if (database.provider === 'postgresql') {
     return new PrismaPg({ connectionString: database.url, max: database.poolSize });
   }
-  fs.mkdirSync(path.dirname(database.file), { recursive: true });
-  const factory = new PrismaBetterSQLite3({ url: database.file });
+  const factory = sqliteFactory(database);
   const connect = factory.connect.bind(factory);
   factory.connect = async () => reusingStatements(await connect());
   return factory;
+}
+
+function sqliteFactory(database: DatabaseConfig & { provider: 'sqlite' }) {
+  fs.mkdirSync(path.dirname(database.file), { recursive: true });
+  return new PrismaBetterSQLite3({ url: database.file });
 }
 
 type Statement = {
@@ -52,7 +56,7 @@ function reusingStatements<T extends SqlDriverAdapter>(adapter: T): T {
       bind: (params: unknown[]) => ({
         reader: kept.reader,
         run: () => kept.run(params),
-        columns: () => kept.columns(),
+        columns: () => columnsOf(kept),
         raw: () => ({ all: () => kept.raw(true).all(params) }),
       }),
       run: () => kept.run([]),
@@ -61,10 +65,22 @@ function reusingStatements<T extends SqlDriverAdapter>(adapter: T): T {
   return adapter;
 }
 
+// A statement's result columns are fixed by its SQL as long as the schema stays: the server never
+// changes it (migrations run before it starts, through migrationAdapterFactory), so they are read once.
+const columnCache = new WeakMap<Statement, unknown[]>();
+function columnsOf(statement: Statement): unknown[] {
+  let columns = columnCache.get(statement);
+  if (columns === undefined) {
+    columns = statement.columns();
+    columnCache.set(statement, columns);
+  }
+  return columns;
+}
+
 /** The driver adapter the Prisma CLI uses (prisma.config.ts). */
 export function migrationAdapterFactory(database: DatabaseConfig): SqlMigrationAwareDriverAdapterFactory {
   if (database.provider === 'postgresql') return postgresMigrationAdapterFactory(database.url);
-  const factory = adapterFactory(database);
+  const factory = sqliteFactory(database);
   return {
     provider: factory.provider,
     adapterName: factory.adapterName,
