@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// chat-gateway benchmark: the gateway against a minimal floor server on the same data.
+// chat-gateway benchmark: the gateway against a minimal floor server on the same data, and a framework ceiling.
 // See bench/README.md. `npm run bench` (= node bench/run.mjs); options are environment variables:
 //
 //   GATEWAY_DIR          the gateway checkout to build and run (default: this repository)
