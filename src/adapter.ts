@@ -56,25 +56,13 @@ function reusingStatements<T extends SqlDriverAdapter>(adapter: T): T {
       bind: (params: unknown[]) => ({
         reader: kept.reader,
         run: () => kept.run(params),
-        columns: () => columnsOf(kept),
+        columns: () => kept.columns(),
         raw: () => ({ all: () => kept.raw(true).all(params) }),
       }),
       run: () => kept.run([]),
     } as unknown as Statement;
   };
   return adapter;
-}
-
-// A statement's result columns are fixed by its SQL as long as the schema stays: the server never
-// changes it (migrations run before it starts, through migrationAdapterFactory), so they are read once.
-const columnCache = new WeakMap<Statement, unknown[]>();
-function columnsOf(statement: Statement): unknown[] {
-  let columns = columnCache.get(statement);
-  if (columns === undefined) {
-    columns = statement.columns();
-    columnCache.set(statement, columns);
-  }
-  return columns;
 }
 
 /** The driver adapter the Prisma CLI uses (prisma.config.ts). */

@@ -16,8 +16,8 @@ import { logger } from './logger';
  *    values. The plan interpreter resolves placeholders from that scope, as it resolves the values
  *    it binds itself between the steps of a plan.
  *
- * Anything else (batches, raw SQL, null, lists, relation writes, `take`/`skip`, which the compiler
- * will not take as placeholders) goes to the compiler as before. A shape the compiler refuses with
+ * Anything else (batches, raw SQL, null, lists, relation writes, case-insensitive comparisons,
+ * `take`/`skip`, values the compiler would convert or refuse) goes to the compiler as before. A shape the compiler refuses with
  * placeholders is remembered and compiled with its values each time. The hook uses two internals
  * of the generated client (`_engineConfig.compilerWasm`, `_runtimeDataModel`); if a Prisma upgrade
  * removes them, the cache switches itself off and says so in the log.
@@ -25,6 +25,8 @@ import { logger } from './logger';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
+/** A value bound to a placeholder: a JSON value, or an Int as a BigInt. */
+type Bound = Json | bigint;
 type Field = { name: string; kind: string; type: string };
 type DataModel = { models: Record<string, { fields: Field[] }> };
 type Compiler = { compile(request: string): unknown };
@@ -86,7 +88,7 @@ function withPlanCache(Base: CompilerClass, fields: FieldIndex): CompilerClass {
         planCacheStats.bypassed++;
         return super.compile(request);
       }
-      const values: Json[] = [];
+      const values: Bound[] = [];
       liftSelection(query.query, query.modelName, fields, values);
       const shape = JSON.stringify(query);
 
@@ -122,7 +124,7 @@ function placeholder(index: number): string {
 }
 
 /** Lifts the values of a query (`{ arguments, selection }`) on `model`, and of its relations' filters. */
-function liftSelection(query: Json | undefined, model: string, fields: FieldIndex, values: Json[]): void {
+function liftSelection(query: Json | undefined, model: string, fields: FieldIndex, values: Bound[]): void {
   if (!isObject(query)) return;
   const { arguments: args, selection } = query;
   if (isObject(args) && args.where !== undefined) args.where = liftFilter(args.where, model, fields, values);
@@ -136,7 +138,7 @@ function liftSelection(query: Json | undefined, model: string, fields: FieldInde
 }
 
 /** A `where` object on `model`, with its liftable values replaced by placeholders. */
-function liftFilter(filter: Json | undefined, model: string, fields: FieldIndex, values: Json[]): Json {
+function liftFilter(filter: Json | undefined, model: string, fields: FieldIndex, values: Bound[]): Json {
   if (!isObject(filter)) return filter ?? null;
   const modelFields = fields.get(model);
   const out: JsonObject = {};
@@ -157,7 +159,7 @@ function liftFilter(filter: Json | undefined, model: string, fields: FieldIndex,
   return out;
 }
 
-function liftRelationFilter(filter: Json, model: string, fields: FieldIndex, values: Json[]): Json {
+function liftRelationFilter(filter: Json, model: string, fields: FieldIndex, values: Bound[]): Json {
   if (!isObject(filter)) return filter;
   const keys = Object.keys(filter);
   if (keys.length > 0 && keys.every((key) => RELATION_FILTERS.has(key))) {
@@ -169,7 +171,7 @@ function liftRelationFilter(filter: Json, model: string, fields: FieldIndex, val
 }
 
 /** The columns a create or update writes: `{ content: "hi", count: { increment: 1 } }`. */
-function liftData(data: JsonObject, model: string, fields: FieldIndex, values: Json[]): JsonObject {
+function liftData(data: JsonObject, model: string, fields: FieldIndex, values: Bound[]): JsonObject {
   const modelFields = fields.get(model);
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(data)) {
@@ -183,10 +185,12 @@ function liftData(data: JsonObject, model: string, fields: FieldIndex, values: J
  * A column's value, `5`, or its operations, `{ equals: 5, lt: 9, mode: "insensitive" }`: the value,
  * and the values of the given operations, are lifted when they are of the column's type.
  */
-function liftOperands(operand: Json, type: string, operations: Set<string>, values: Json[]): Json {
+function liftOperands(operand: Json, type: string, operations: Set<string>, values: Bound[]): Json {
   const direct = liftable(operand, type);
   if (direct !== undefined) return lift(direct, values);
   if (!isObject(operand) || operand.$type !== undefined) return operand;
+  // Case-insensitive comparisons compile to ILIKE on PostgreSQL with the value written into the SQL.
+  if (operand.mode !== undefined) return operand;
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(operand)) {
     const lifted = operations.has(key) ? liftable(value, type) : undefined;
@@ -195,10 +199,18 @@ function liftOperands(operand: Json, type: string, operations: Set<string>, valu
   return out;
 }
 
-/** The value to bind for a JSON-protocol value of a column of `type`, if it can be a placeholder. */
-function liftable(value: Json | undefined, type: string): Json | undefined {
+/**
+ * The value to bind for a JSON-protocol value of a column of `type`, if it can be a placeholder
+ * and bind exactly as the compiler would have written it. Anything the compiler would convert or
+ * refuse (a fraction or an out-of-range number for an Int, a year outside 0000-9999) stays in the
+ * query, so it still gets the compiler's treatment.
+ */
+function liftable(value: Json | undefined, type: string): Bound | undefined {
   switch (type) {
     case 'Int':
+      // As a BigInt it binds as an INTEGER in SQLite, like the compiler's own Int arguments; a JS
+      // number would bind as REAL (and `divide` would stop being integer division).
+      return typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : undefined;
     case 'Float':
       return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
     case 'String':
@@ -207,13 +219,18 @@ function liftable(value: Json | undefined, type: string): Json | undefined {
       return typeof value === 'boolean' ? value : undefined;
     case 'DateTime':
       // Dates travel as { $type: "DateTime", value: ISO string }; plans carry the ISO string.
-      return isObject(value) && value.$type === 'DateTime' && typeof value.value === 'string' ? value.value : undefined;
+      return isObject(value) &&
+        value.$type === 'DateTime' &&
+        typeof value.value === 'string' &&
+        /^\d{4}-/.test(value.value)
+        ? value.value
+        : undefined;
     default:
       return undefined;
   }
 }
 
-function lift(value: Json, values: Json[]): Json {
+function lift(value: Bound, values: Bound[]): Json {
   values.push(value);
   return { $type: 'Param', value: placeholder(values.length - 1) };
 }

@@ -1,5 +1,6 @@
 import { prisma } from '../src/db';
 import { planCacheStats } from '../src/plan-cache';
+import { usePostgres } from './databases';
 import { addMessage, call, newChat, newUser } from './http';
 
 // Cached plans are shared between calls that differ only in their filter values: each call must
@@ -99,6 +100,39 @@ describe('query plan cache', () => {
       data: { chat_id: chat.chat_id, content: 'done', sender: 'ai', is_complete: true },
     });
     expect([streamed.is_complete, done.is_complete]).toEqual([false, true]);
+  });
+
+  it('leaves to the compiler what it would convert: fractions on Int columns, integer division', async () => {
+    const { chat } = await userWithChat('fractions', []);
+    // The compiler truncates a fraction given for an Int; bound as it is, it would match nothing.
+    for (let i = 0; i < 2; i++) {
+      const found = await prisma.chat.findMany({ where: { chat_id: chat.chat_id + 0.5 } });
+      expect(found.map((c) => c.chat_id)).toEqual([chat.chat_id]);
+    }
+    // Int arguments bind as integers, so SQLite divides as integers and stores an INTEGER.
+    const usage = await prisma.modelUsage.create({
+      data: { model_name: 'm', provider: 'p', prompt_tokens: 27, completion_tokens: 0, total_tokens: 27, cost: 0 },
+    });
+    for (const expected of [13, 6]) {
+      await prisma.modelUsage.update({ where: { usage_id: usage.usage_id }, data: { prompt_tokens: { divide: 2 } } });
+      const avg = await prisma.modelUsage.aggregate({
+        where: { usage_id: usage.usage_id },
+        _avg: { prompt_tokens: true },
+      });
+      expect(avg._avg.prompt_tokens).toBe(expected);
+    }
+  });
+
+  (usePostgres ? it : it.skip)('leaves case-insensitive comparisons to the compiler (PostgreSQL)', async () => {
+    const { chat } = await userWithChat('MiXeD Case', []);
+    // `mode` exists only in the PostgreSQL client's types; the SQLite one type-checks this file.
+    const where = (op: 'equals' | 'not', title: string) =>
+      ({ chat_id: chat.chat_id, title: { [op]: title, mode: 'insensitive' } }) as never;
+    for (const title of ['mixed case', 'MIXED CASE']) {
+      const equal = await prisma.chat.findMany({ where: where('equals', title) });
+      expect(equal.map((c) => c.chat_id)).toEqual([chat.chat_id]);
+      expect(await prisma.chat.findMany({ where: where('not', title) })).toEqual([]);
+    }
   });
 
   it('passes errors through with the caller’s values', async () => {
