@@ -123,6 +123,14 @@ describe('query plan cache', () => {
     }
   });
 
+  it('leaves dates the compiler refuses to the compiler', async () => {
+    // Years past 9999 are refused when the query is compiled; bound as placeholders they would run.
+    const far = new Date('+010000-01-01T00:00:00.000Z');
+    for (let i = 0; i < 2; i++) {
+      await expect(prisma.chat.findMany({ where: { created_at: { lt: far } } })).rejects.toThrow();
+    }
+  });
+
   (usePostgres ? it : it.skip)('leaves case-insensitive comparisons to the compiler (PostgreSQL)', async () => {
     const { chat } = await userWithChat('MiXeD Case', []);
     // `mode` exists only in the PostgreSQL client's types; the SQLite one type-checks this file.
