@@ -4,6 +4,7 @@ import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { DatabaseConfig } from './config';
+import { Lru } from './lru';
 import { postgresMigrationAdapterFactory } from './pg-cli-fixes';
 
 /** The driver adapter for the configured database, for the server's Prisma client. */
@@ -43,12 +44,11 @@ const MAX_STATEMENTS = 200;
 function reusingStatements<T extends SqlDriverAdapter>(adapter: T): T {
   const db = (adapter as unknown as { client: SqliteConnection }).client;
   const prepare = db.prepare.bind(db);
-  const statements = new Map<string, Statement>();
+  const statements = new Lru<string, Statement>(MAX_STATEMENTS);
   db.prepare = (sql: string) => {
     let statement = statements.get(sql);
     if (statement === undefined) {
       statement = prepare(sql);
-      if (statements.size >= MAX_STATEMENTS) statements.delete(statements.keys().next().value as string);
       statements.set(sql, statement);
     }
     const kept = statement;

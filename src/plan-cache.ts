@@ -1,4 +1,5 @@
 import { logger } from './logger';
+import { Lru } from './lru';
 
 /*
  * A query-plan cache for Prisma 6.19's client engine.
@@ -17,10 +18,11 @@ import { logger } from './logger';
  *    it binds itself between the steps of a plan.
  *
  * Anything else (batches, raw SQL, null, lists, relation writes, case-insensitive comparisons,
- * `take`/`skip`, values the compiler would convert or refuse) goes to the compiler as before. A shape the compiler refuses with
- * placeholders is remembered and compiled with its values each time. The hook uses two internals
- * of the generated client (`_engineConfig.compilerWasm`, `_runtimeDataModel`); if a Prisma upgrade
- * removes them, the cache switches itself off and says so in the log.
+ * `take`/`skip`, values the compiler would convert or refuse) goes to the compiler as before. A
+ * shape the compiler refuses with placeholders is remembered and compiled with its values each
+ * time. The hook uses two internals of the generated client (`_engineConfig.compilerWasm`,
+ * `_runtimeDataModel`); if a Prisma upgrade removes them, the cache switches itself off and says
+ * so in the log.
  */
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -45,12 +47,12 @@ const COMPARISONS = new Set(['equals', 'not', 'gt', 'gte', 'lt', 'lte']);
 const ASSIGNMENTS = new Set(['set', 'increment', 'decrement', 'multiply', 'divide']);
 const RELATION_FILTERS = new Set(['is', 'isNot', 'some', 'every', 'none']);
 const LOGICAL = new Set(['AND', 'OR', 'NOT']);
-/** Distinct query shapes kept; a shape is a few kilobytes of plan. */
+/** Distinct query shapes kept (the least recently used go first); a shape is a few kilobytes of plan. */
 const MAX_SHAPES = 500;
 /** Marks a shape the compiler would not take with placeholders. */
 const UNCACHEABLE = Symbol('uncacheable');
 
-export const planCacheStats = { hits: 0, misses: 0, bypassed: 0 };
+export const planCacheStats = { hits: 0, misses: 0 };
 
 /** Installs the cache on a Prisma client before its first query. */
 export function cacheQueryPlans(client: object): void {
@@ -80,12 +82,11 @@ function fieldIndex(dataModel: DataModel): FieldIndex {
 }
 
 function withPlanCache(Base: CompilerClass, fields: FieldIndex): CompilerClass {
-  const plans = new Map<string, unknown>();
+  const plans = new Lru<string, unknown>(MAX_SHAPES);
   return class CachingQueryCompiler extends Base {
     override compile(request: string): unknown {
       const query = JSON.parse(request) as JsonObject;
       if (typeof query.action !== 'string' || !ACTIONS.has(query.action) || typeof query.modelName !== 'string') {
-        planCacheStats.bypassed++;
         return super.compile(request);
       }
       const values: Bound[] = [];
@@ -100,12 +101,10 @@ function withPlanCache(Base: CompilerClass, fields: FieldIndex): CompilerClass {
         } catch {
           plan = UNCACHEABLE;
         }
-        if (plans.size >= MAX_SHAPES) plans.delete(plans.keys().next().value as string);
+        plans.set(shape, plan);
       } else {
         planCacheStats.hits++;
-        plans.delete(shape); // re-inserted below: the Map's order is the eviction order
       }
-      plans.set(shape, plan);
       if (plan === UNCACHEABLE) return super.compile(request);
       if (values.length === 0) return plan;
       return {
@@ -127,8 +126,10 @@ function placeholder(index: number): string {
 function liftSelection(query: Json | undefined, model: string, fields: FieldIndex, values: Bound[]): void {
   if (!isObject(query)) return;
   const { arguments: args, selection } = query;
-  if (isObject(args) && args.where !== undefined) args.where = liftFilter(args.where, model, fields, values);
-  if (isObject(args) && isObject(args.data)) args.data = liftData(args.data, model, fields, values);
+  if (isObject(args)) {
+    if (args.where !== undefined) args.where = liftFilter(args.where, model, fields, values);
+    if (isObject(args.data)) args.data = liftData(args.data, model, fields, values);
+  }
   if (!isObject(selection)) return;
   const modelFields = fields.get(model);
   for (const [name, nested] of Object.entries(selection)) {
