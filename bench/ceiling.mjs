@@ -40,12 +40,12 @@ const schema = createSchema({
   },
 });
 
-const yoga = createYoga({
-  schema,
-  logging: false,
-  landingPage: false,
-  graphiql: false,
-  plugins: [useSofa({ basePath: '', routes: { 'Query.chat': { method: 'GET', path: '/chats/:chat_id' } } })],
-});
+// As in the gateway (src/server.ts), GraphQL requests do not go through SOFA's router.
+const sofa = useSofa({ basePath: '', routes: { 'Query.chat': { method: 'GET', path: '/chats/:chat_id' } } });
+const restOnly = {
+  ...sofa,
+  onRequest: (payload) => (payload.url.pathname === '/graphql' ? undefined : sofa.onRequest(payload)),
+};
+const yoga = createYoga({ schema, logging: false, landingPage: false, graphiql: false, plugins: [restOnly] });
 createServer(yoga).listen(Number(process.env.PORT), process.env.HOST);
 process.on('SIGTERM', () => process.exit(0));

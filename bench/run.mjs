@@ -123,17 +123,17 @@ async function startServer(name, kind, db) {
             LOG_LEVEL: 'warn',
           }),
         })
-      : kind === 'ceiling'
-        ? spawn(process.execPath, [path.join(benchDir, 'ceiling.mjs')], {
-            cwd: benchDir,
-            stdio: ['ignore', out, out],
-            env: baseEnv({ CEILING_DB: db, PORT: String(port), HOST, GATEWAY_DIR: gwDir }),
-          })
-        : spawn(process.execPath, [path.join(benchDir, 'floor.mjs')], {
-            cwd: benchDir,
-            stdio: ['ignore', out, out],
-            env: baseEnv({ FLOOR_DB: db, PORT: String(port), HOST, BETTER_SQLITE3: betterSqlite3Path }),
-          });
+      : spawn(process.execPath, [path.join(benchDir, `${kind}.mjs`)], {
+          cwd: benchDir,
+          stdio: ['ignore', out, out],
+          env: baseEnv({
+            PORT: String(port),
+            HOST,
+            ...(kind === 'ceiling'
+              ? { CEILING_DB: db, GATEWAY_DIR: gwDir }
+              : { FLOOR_DB: db, BETTER_SQLITE3: betterSqlite3Path }),
+          }),
+        });
   fs.closeSync(out);
   children.add(child);
   const base = `http://${HOST}:${port}`;
