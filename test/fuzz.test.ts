@@ -22,7 +22,7 @@ import {
   hostileSegment,
   validHostileText,
 } from './fuzz-inputs';
-import { newChat, newUser } from './http';
+import { newChat, newUser, readReply } from './http';
 
 const RUNS = { oneField: 50, random: 30, paths: 100, graphqlOneVar: 45, graphqlRandom: 30, validText: 40 };
 
@@ -37,15 +37,8 @@ const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes); // as req
 async function send(method: string, path: string, body?: Uint8Array, headers: Record<string, string> = {}) {
   const init: RequestInit = { method, headers };
   if (body !== undefined && method !== 'GET' && method !== 'HEAD') init.body = new Uint8Array(body);
-  const res = await yoga.fetch(`http://localhost${path}`, init);
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, text, json, contentType: res.headers.get('content-type') ?? '' } as Reply;
+  const reply = await readReply(await yoga.fetch(`http://localhost${path}`, init));
+  return { ...reply, contentType: reply.headers.get('content-type') ?? '' } as Reply;
 }
 
 // Every table of the Prisma schema (User, Chat, Message, ModelUsage, and any added since), by its ID.

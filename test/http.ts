@@ -14,7 +14,11 @@ export async function call(
     (init.headers as Record<string, string>)['content-type'] = 'application/json';
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
   }
-  const res = await yoga.fetch(`http://localhost${path}`, init);
+  return readReply(await yoga.fetch(`http://localhost${path}`, init));
+}
+
+/** A response's status, headers and text, and its JSON when the text is JSON. */
+export async function readReply(res: Response): Promise<Reply> {
   const text = await res.text();
   let json: unknown;
   try {
