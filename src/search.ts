@@ -48,7 +48,7 @@ export async function searchChats(query: string, userId: number | null | undefin
         snippet("MessageSearch", 0, ${MARK[0]}, ${MARK[1]}, '…', 12) AS snippet
       FROM "MessageSearch" s JOIN "Message" m ON m."message_id" = s.rowid
       WHERE "MessageSearch" MATCH ${match} AND m."chat_id" IN (${Prisma.join(ids)})
-      ORDER BY m."timestamp" DESC, m."message_id" DESC`;
+      ORDER BY m."message_id" DESC`;
   } else {
     const tsquery = terms.join(' ');
     chats = await prisma.$queryRaw`
@@ -69,7 +69,7 @@ export async function searchChats(query: string, userId: number | null | undefin
       FROM "Message" m
       WHERE m."chat_id" IN (${Prisma.join(ids)})
         AND to_tsvector('simple', m."content") @@ plainto_tsquery('simple', ${tsquery})
-      ORDER BY m."timestamp" DESC, m."message_id" DESC`;
+      ORDER BY m."message_id" DESC`;
   }
   const byChat = new Map<number, SearchHit>(
     chats.map((c) => [Number(c.chat_id), { chat_id: Number(c.chat_id), snippets: [] }]),

@@ -25,6 +25,38 @@ describe('concurrent requests', () => {
     expect(stored.sort()).toEqual(Array.from({ length: 50 }, (_, i) => `parallel ${i}`).sort());
   });
 
+  it('messages sent at once come back in one order, their IDs’, with timestamps that agree, on every path', async () => {
+    const c = await newChat((await newUser()).user_id);
+    const replies = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        call('POST', `/chats/${c.chat_id}/messages`, { content: `ordered ${i}`, sender: 'user' }),
+      ),
+    );
+    expect(replies.map((r) => r.status)).toEqual(Array(60).fill(200));
+    type M = { message_id: number; timestamp: string };
+    const all: M[] = (await call('GET', `/chats/${c.chat_id}`)).json.messages;
+    const ids = all.map((m) => m.message_id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    const times = all.map((m) => Date.parse(m.timestamp));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+
+    // Pages backwards from the newest, by cursor, give the same order.
+    const paged: number[] = [];
+    let before: string | null = null;
+    do {
+      const page: { json: { items: M[]; prev_cursor: string | null } } = await call(
+        'GET',
+        `/chats/${c.chat_id}/messages?limit=7${before ? `&before=${before}` : ''}`,
+      );
+      paged.unshift(...page.json.items.map((m) => m.message_id));
+      before = page.json.prev_cursor;
+    } while (before);
+    expect(paged).toEqual(ids);
+
+    const exported = JSON.parse((await call('GET', `/chats/${c.chat_id}/export?format=json`)).text);
+    expect(exported.messages.map((m: M) => m.message_id)).toEqual(ids);
+  });
+
   it('a delete racing add-message never leaves an orphan message, and answers 200 or 404', async () => {
     const u = await newUser();
     for (let round = 0; round < 15; round++) {
