@@ -36,6 +36,11 @@ export type Config = Readonly<{
   graphqlMaxComplexity: number;
   /** A price table to use instead of the bundled src/prices.json. */
   pricesFile: string | null;
+  /** How many events a subscriber may fall behind before its stream is ended. */
+  sseMaxQueuedEvents: number;
+  /** Open subscriptions (SSE streams) allowed in this process, and per caller. */
+  sseMaxStreams: number;
+  sseMaxStreamsPerCaller: number;
 }>;
 
 export type AuthConfig = Readonly<
@@ -199,6 +204,9 @@ export function loadConfig(env: Env = process.env): Config {
     graphqlMaxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 12, 4, 100),
     graphqlMaxComplexity: integer(env, 'GRAPHQL_MAX_COMPLEXITY', 5000, 10, 10_000_000),
     pricesFile: pricesFile(env, root),
+    sseMaxQueuedEvents: integer(env, 'SSE_MAX_QUEUED_EVENTS', 1000, 1, 1_000_000),
+    sseMaxStreams: integer(env, 'SSE_MAX_STREAMS', 1000, 1, 1_000_000),
+    sseMaxStreamsPerCaller: integer(env, 'SSE_MAX_STREAMS_PER_CALLER', 20, 1, 1_000_000),
   });
 }
 

@@ -14,7 +14,12 @@ export const HTTP_STATUS_BY_CODE = {
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  /** A subscriber fell too far behind its events; only ever sent as a stream's last event. */
+  SUBSCRIBER_TOO_SLOW: 429,
   INTERNAL_SERVER_ERROR: 500,
+  /** A dependency the request needs (the database) cannot be reached: retry later. */
+  SERVICE_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof HTTP_STATUS_BY_CODE;
@@ -22,8 +27,13 @@ export type ErrorCode = keyof typeof HTTP_STATUS_BY_CODE;
 export class AppError extends GraphQLError {
   readonly code: ErrorCode;
 
-  constructor(code: ErrorCode, message: string) {
-    super(message, { extensions: { code } });
+  /**
+   * `http` makes the status (and headers) of the code apply on /graphql too, for the few
+   * refusals that happen before any result exists (a subscription over the stream caps).
+   */
+  constructor(code: ErrorCode, message: string, options: { http?: { headers?: Record<string, string> } } = {}) {
+    const http = options.http ? { http: { status: HTTP_STATUS_BY_CODE[code], headers: options.http.headers } } : {};
+    super(message, { extensions: { code, ...http } });
     this.code = code;
   }
 }
@@ -34,6 +44,13 @@ export const forbidden = (message: string) => new AppError('FORBIDDEN', message)
 
 /** The same answer for a missing chat and someone else's, so ids of other users' chats do not leak. */
 export const chatNotFound = (chatId: number) => notFound(`Chat with ID ${chatId} not found or access denied`);
+
+/** Said to clients while the database cannot be reached (REST 503, GraphQL SERVICE_UNAVAILABLE). */
+export const databaseUnavailable = () =>
+  new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again in a few seconds');
+
+/** How long a client should wait before retrying a 503, in seconds. */
+export const RETRY_AFTER_SECONDS = 5;
 
 export function httpStatusOf(code: unknown): number {
   return typeof code === 'string' && code in HTTP_STATUS_BY_CODE
@@ -60,6 +77,9 @@ export function restErrorResponse(errors: ReadonlyArray<unknown>): Response {
   const status = httpStatusOf(extensions.code);
   if (status === 401 && config.auth.mode === 'jwt') {
     return detailResponse(status, String(error?.message), { 'www-authenticate': 'Bearer' });
+  }
+  if (status === HTTP_STATUS_BY_CODE.SERVICE_UNAVAILABLE) {
+    return detailResponse(status, String(error?.message), { 'retry-after': String(RETRY_AFTER_SECONDS) });
   }
   if (status >= 500) {
     // Yoga already logged what it masked; anything else failed outside execution.

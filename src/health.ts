@@ -4,8 +4,9 @@ import type { Plugin } from 'graphql-yoga';
 import { prismaPaths } from './adapter';
 import { config, projectRoot } from './config';
 import { prisma } from './db';
-import { detailResponse } from './errors';
+import { detailResponse, HTTP_STATUS_BY_CODE } from './errors';
 import { logger } from './logger';
+import { metrics } from './metrics';
 
 let stopping = false;
 
@@ -37,7 +38,7 @@ async function notReadyBecause(): Promise<string | null> {
 }
 
 /**
- * `GET /health`: the process is up. `GET /ready`: the database answers and every migration is
+ * `GET /health`: the process is up. `GET /metrics`: counters of what degraded (src/metrics.ts). `GET /ready`: the database answers and every migration is
  * applied (and the process is not shutting down). For load balancers; not part of the REST API docs.
  */
 export function useHealthChecks(): Plugin {
@@ -45,9 +46,18 @@ export function useHealthChecks(): Plugin {
     async onRequest({ request, url, endResponse }) {
       if (request.method !== 'GET' && request.method !== 'HEAD') return;
       if (url.pathname === '/health') return endResponse(Response.json({ status: 'ok' }));
+      if (url.pathname === '/metrics') {
+        return endResponse(
+          new Response(metrics.render(), { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } }),
+        );
+      }
       if (url.pathname !== '/ready') return;
       const reason = await notReadyBecause();
-      endResponse(reason === null ? Response.json({ status: 'ready' }) : detailResponse(503, `not ready: ${reason}`));
+      endResponse(
+        reason === null
+          ? Response.json({ status: 'ready' })
+          : detailResponse(HTTP_STATUS_BY_CODE.SERVICE_UNAVAILABLE, `not ready: ${reason}`),
+      );
     },
   };
 }

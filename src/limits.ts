@@ -2,8 +2,9 @@ import type { Plugin } from 'graphql-yoga';
 import Redis from 'ioredis';
 import { authenticate, type Identity } from './auth';
 import { config } from './config';
-import { detailResponse } from './errors';
+import { detailResponse, HTTP_STATUS_BY_CODE } from './errors';
 import { logger } from './logger';
+import { metrics } from './metrics';
 
 const WINDOW_MS = 60_000;
 
@@ -35,33 +36,64 @@ class MemoryCounter implements Counter {
   }
 }
 
-/** The same windows in Redis, so that several instances share one budget per caller. */
+/**
+ * The same windows in Redis, so that several instances share one budget per caller. While Redis
+ * cannot be reached, each instance counts in its own memory instead: callers stay limited (per
+ * instance), and no request waits on a dead connection. It switches back once Redis answers.
+ */
 class RedisCounter implements Counter {
   private readonly redis: Redis;
+  private readonly fallback = new MemoryCounter();
+  private degraded = false;
 
   constructor(url: string) {
-    // Commands wait for the connection (a fresh instance is not yet connected), but never long:
-    // past the timeout the request goes through unlimited.
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 500 });
-    this.redis.on('error', (error) => logger.warn({ err: error }, 'rate limiter: Redis error'));
+    // No offline queue: while disconnected a command fails at once instead of waiting.
+    this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 500, enableOfflineQueue: false });
+    this.redis.on('error', (error) => this.degrade(error));
+    this.redis.on('ready', () => {
+      if (this.degraded) logger.info('rate limiter: Redis reachable again; limits shared again');
+      this.degraded = false;
+    });
+  }
+
+  private degrade(error: unknown) {
+    metrics.increment('dependency_errors_total', { dependency: 'redis', operation: 'rate-limit' });
+    if (!this.degraded) logger.warn({ err: error }, 'rate limiter: Redis unavailable; counting in this instance');
+    this.degraded = true;
   }
 
   async hit(key: string): Promise<Hit> {
+    if (this.redis.status !== 'ready') return this.fallback.hit(key);
     const k = `${config.redisPrefix}rate:${key}`;
-    // SET NX starts the window (works on every Redis, unlike PEXPIRE NX, which needs 7).
-    const result = await this.redis.multi().set(k, 0, 'PX', WINDOW_MS, 'NX').incr(k).pttl(k).exec();
-    const count = Number(result?.[1]?.[1]);
-    const ttl = Number(result?.[2]?.[1]);
-    return { count, resetInMs: ttl > 0 ? ttl : WINDOW_MS };
+    try {
+      // SET NX starts the window (works on every Redis, unlike PEXPIRE NX, which needs 7).
+      const result = await this.redis.multi().set(k, 0, 'PX', WINDOW_MS, 'NX').incr(k).pttl(k).exec();
+      const count = Number(result?.[1]?.[1]);
+      const ttl = Number(result?.[2]?.[1]);
+      if (!Number.isFinite(count)) throw new Error('unexpected reply from Redis');
+      return { count, resetInMs: ttl > 0 ? ttl : WINDOW_MS };
+    } catch (error) {
+      this.degrade(error);
+      return this.fallback.hit(key);
+    }
   }
 }
 
-function clientAddress(request: Request, serverContext: { req?: { socket?: { remoteAddress?: string } } }) {
+type ServerContext = { req?: { socket?: { remoteAddress?: string } } };
+
+function clientAddress(request: Request, serverContext: ServerContext) {
   if (config.trustProxy) {
     const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
     if (forwarded) return forwarded;
   }
   return serverContext.req?.socket?.remoteAddress ?? 'unknown';
+}
+
+/** Whom a request counts against, for rate limits and stream caps: a verified caller, else its address. */
+export function callerKey(caller: Identity, request: Request, serverContext: ServerContext): string {
+  if (caller.isAdmin) return 'admin';
+  if (caller.userId !== null) return `user:${caller.userId}`;
+  return `ip:${clientAddress(request, serverContext)}`;
 }
 
 /**
@@ -76,30 +108,21 @@ export function useRateLimit(graphqlEndpoint: string): Plugin {
 
   return {
     async onRequest({ request, url, serverContext, endResponse }) {
-      if (url.pathname === '/health' || url.pathname === '/ready') return;
-      const context = serverContext as { identity?: Promise<Identity>; req?: { socket?: { remoteAddress?: string } } };
+      if (url.pathname === '/health' || url.pathname === '/ready' || url.pathname === '/metrics') return;
+      const context = serverContext as ServerContext & { identity?: Promise<Identity> };
       context.identity = authenticate(request);
-      const caller = await context.identity;
-      const key = caller.isAdmin
-        ? 'admin'
-        : caller.userId !== null
-          ? `user:${caller.userId}`
-          : `ip:${clientAddress(request, context)}`;
-      let hit: Hit;
-      try {
-        hit = await counter.hit(key);
-      } catch (error) {
-        // Better to serve without a limit for a moment than to refuse everyone.
-        logger.warn({ err: error }, 'rate limiter unavailable; request let through');
-        return;
-      }
+      const key = callerKey(await context.identity, request, context);
+      const hit = await counter.hit(key);
       if (hit.count <= limit) return;
       const headers = { 'retry-after': String(Math.max(1, Math.ceil(hit.resetInMs / 1000))) };
       const message = `Too many requests: at most ${limit} a minute`;
       endResponse(
         url.pathname === graphqlEndpoint
-          ? Response.json({ errors: [{ message, extensions: { code: 'RATE_LIMITED' } }] }, { status: 429, headers })
-          : detailResponse(429, message, headers),
+          ? Response.json(
+              { errors: [{ message, extensions: { code: 'RATE_LIMITED' } }] },
+              { status: HTTP_STATUS_BY_CODE.RATE_LIMITED, headers },
+            )
+          : detailResponse(HTTP_STATUS_BY_CODE.RATE_LIMITED, message, headers),
       );
     },
   };

@@ -1,12 +1,14 @@
 import { useSofa } from '@graphql-yoga/plugin-sofa';
-import { type CORSOptions, createYoga, type Plugin } from 'graphql-yoga';
+import { type CORSOptions, createYoga, maskError, type Plugin } from 'graphql-yoga';
 import { config } from './config';
 import { type Context, createContext } from './context';
+import { isDatabaseUnavailable } from './db';
 import { useDocs } from './docs';
-import { restErrorResponse } from './errors';
+import { databaseUnavailable, restErrorResponse } from './errors';
 import { useHealthChecks } from './health';
 import { useRateLimit } from './limits';
 import { logger, useRequestLogging } from './logger';
+import { metrics } from './metrics';
 import { compileRoutes, sofaRoutes, useRestRoutes } from './rest';
 import { schema } from './schema';
 import { useAcceptCheck, useNoIntrospection, useSecurityHeaders } from './security';
@@ -52,8 +54,16 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
   // Yoga's own check matches any URL *ending* in /health; ours (useHealthChecks) matches exactly.
   healthCheckEndpoint: '/.well-known/yoga-health',
   cors: corsOptions(),
-  // Never send stacks or internals to clients, whatever NODE_ENV says; they go to the log.
-  maskedErrors: { isDev: false },
+  // Never send stacks or internals to clients, whatever NODE_ENV says; they go to the log. A
+  // database that cannot be reached is not a bug: the client may retry (503 on REST).
+  maskedErrors: {
+    isDev: false,
+    maskError: (error, message) => {
+      if (!isDatabaseUnavailable(error)) return maskError(error, message, false);
+      metrics.increment('database_unavailable_total');
+      return databaseUnavailable();
+    },
+  },
   plugins: [
     useRequestLogging(),
     useSecurityHeaders(),

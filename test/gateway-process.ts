@@ -50,3 +50,18 @@ export async function http(base: string, method: string, path: string, body?: un
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
+
+/** Lines a gateway writes only when something escaped every handler: none may appear in a test. */
+export const ESCAPED = /unhandled promise rejection|uncaught exception|UnhandledPromiseRejection|RepeaterOverflowError/;
+
+/** Stops a gateway (SIGTERM, as in production) and fails if it ever logged an escaped error. */
+export async function stopGateway(gateway: Gateway | undefined): Promise<void> {
+  if (!gateway) return;
+  if (gateway.process.exitCode === null) gateway.process.kill('SIGTERM');
+  await gateway.exited;
+  const escaped = gateway
+    .output()
+    .split('\n')
+    .filter((line) => ESCAPED.test(line));
+  if (escaped.length > 0) throw new Error(`the gateway logged errors nothing handled:\n${escaped.join('\n')}`);
+}

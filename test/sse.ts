@@ -11,15 +11,19 @@ export async function subscribe(base: string, query: string, variables: Record<s
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   const queue: unknown[] = [];
+  // A read that timed out is kept for the next call, so no event is lost to a timeout.
+  let pending: Promise<ReadableStreamReadResult<string>> | null = null;
   async function next(timeoutMs = 5000): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (queue.length > 0) return queue.shift();
-      const read = reader.read();
-      const timer = new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('no event in time')), Math.max(1, deadline - Date.now())),
-      );
-      const { value, done } = await Promise.race([read, timer]);
+      pending ??= reader.read();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no event in time')), Math.max(1, deadline - Date.now()));
+      });
+      const { value, done } = await Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
+      pending = null;
       if (done) throw new Error('stream ended');
       buffer += value;
       let end = buffer.indexOf('\n\n');

@@ -1,4 +1,4 @@
-import { type ActingAs, actingAs, authEnabled, stillValid } from '../auth';
+import { type ActingAs, actingAs, authEnabled } from '../auth';
 import { builder } from '../builder';
 import { config } from '../config';
 import type { Context } from '../context';
@@ -7,6 +7,7 @@ import { badInput, chatNotFound, forbidden } from '../errors';
 import { type ChatChangeKind, pubsub } from '../events';
 import type { Prisma } from '../generated/prisma/client';
 import { searchChats } from '../search';
+import { endOr, guardStream } from '../subscriptions';
 import { DEFAULT_LIMIT, pageArgs, textSchema } from './inputs';
 import { assertUserExists, unknownUser } from './users';
 
@@ -60,8 +61,8 @@ builder.prismaObject('Chat', {
     title: t.exposeString('title', { description: 'Title shown in the chat list; "New Chat" until renamed.' }),
     created_at: t.expose('created_at', { type: 'DateTime', description: 'When the chat was created.' }),
     messages: t.relation('messages', {
-      description: 'All messages of the chat, oldest first (ties by message ID).',
-      query: { orderBy: [{ timestamp: 'asc' }, { message_id: 'asc' }] },
+      description: 'All messages of the chat, in order (oldest first: a chat’s order is the order of its message IDs).',
+      query: { orderBy: { message_id: 'asc' } },
     }),
     user: t.relation('user', { nullable: true, description: 'The owner; null for an anonymous chat.' }),
     message_count: t.relationCount('messages', {
@@ -260,14 +261,6 @@ builder.mutationFields((t) => ({
   }),
 }));
 
-/** Ends a subscription once the caller's token expires or key is revoked. */
-async function* whileValid<T>(ctx: Context, events: AsyncIterable<T>): AsyncGenerator<T> {
-  for await (const event of events) {
-    if (!(await stillValid(ctx))) return;
-    yield event;
-  }
-}
-
 const ChatChangeKindEnum = builder.enumType('ChatChangeKind', {
   description: 'What happened to a chat.',
   values: {
@@ -302,9 +295,9 @@ builder.subscriptionField('chat_changed', (t) =>
     subscribe: (_root, { user_id }, ctx) => {
       const who = actingAs(ctx, user_id);
       if (!who.allowed) throw forbidden('You can only follow your own chats');
-      return whileValid(ctx, pubsub.subscribe('chat_changed', user_id));
+      return guardStream(ctx, (onOverflow) => pubsub.subscribe('chat_changed', user_id, onOverflow));
     },
-    resolve: (change) => change,
+    resolve: endOr((change: { chat_id: number; kind: ChatChangeKind }) => change),
   }),
 );
 
@@ -366,7 +359,7 @@ builder.queryField('export_chat', (t) =>
             user_id: true,
             messages: {
               select: { message_id: true, content: true, sender: true, timestamp: true },
-              orderBy: [{ timestamp: 'asc' }, { message_id: 'asc' }],
+              orderBy: { message_id: 'asc' },
             },
           },
         }));

@@ -1,11 +1,12 @@
-import { stillValid } from '../auth';
+import { actingAs } from '../auth';
 import { builder } from '../builder';
 import { config } from '../config';
 import type { Context } from '../context';
 import { isPrismaError, prisma } from '../db';
 import { AppError, badInput, chatNotFound } from '../errors';
-import { pubsub } from '../events';
+import { type EventStream, pubsub } from '../events';
 import type { Prisma } from '../generated/prisma/client';
+import { endOr, guardStream } from '../subscriptions';
 import { chatFor } from './chats';
 import { codePoints, textSchema } from './inputs';
 
@@ -45,33 +46,69 @@ async function accessibleChatId(ctx: Context, chatId: number, userId: number | n
   return chat.chat_id;
 }
 
-/**
- * Passes a chat's events on for as long as the caller may still read the chat: it can change
- * owner, and a token can expire or a key be revoked, long after the subscription began.
- */
-async function* whileAllowed<T>(
-  ctx: Context,
-  chatId: number,
-  userId: number | null | undefined,
-  events: AsyncIterable<T>,
-): AsyncGenerator<T> {
-  for await (const event of events) {
-    const where = chatFor(ctx, chatId, userId);
-    const allowed = where !== null && (await stillValid(ctx)) && (await prisma.chat.count({ where })) > 0;
-    if (!allowed) return;
-    yield event;
-  }
-}
-
-/** A chat's events, for a caller who may read the chat, for as long as they may. */
+/** A chat's events, for a caller who may read the chat, for as long as they may (src/subscriptions.ts). */
 async function followChat<T>(
   ctx: Context,
   chatId: number,
   userId: number | null | undefined,
-  subscribe: () => AsyncIterable<T>,
+  subscribe: (onOverflow: () => void) => EventStream<T>,
 ) {
   await accessibleChatId(ctx, chatId, userId);
-  return whileAllowed(ctx, chatId, userId, subscribe());
+  return guardStream(ctx, subscribe, async () => {
+    const where = chatFor(ctx, chatId, userId);
+    return where !== null && (await prisma.chat.count({ where })) > 0;
+  });
+}
+
+type NewMessage = { chat_id: number; content: string; sender: string; is_complete: boolean };
+type StoredMessage = Prisma.MessageGetPayload<object>;
+
+/**
+ * PostgreSQL: one statement that checks access, moves the chat's `last_message_at` and inserts the
+ * message. Its UPDATE locks the chat row until the statement commits, so within a chat the next
+ * message ID is taken only once the previous message is committed: a reader never sees a later
+ * ID before an earlier one, and the timestamp (never behind the chat's last one) agrees with the
+ * ID order, with any number of writers and instances.
+ */
+async function insertInChatOrder(ctx: Context, userId: number | null | undefined, m: NewMessage) {
+  const who = actingAs(ctx, userId);
+  if (!who.allowed) throw chatNotFound(m.chat_id);
+  const owner = who.userId ?? null;
+  const rows = await prisma.$queryRaw<StoredMessage[]>`
+    WITH chat AS (
+      UPDATE "Chat"
+      SET last_message_at = GREATEST(date_trunc('milliseconds', clock_timestamp() AT TIME ZONE 'UTC'), last_message_at)
+      WHERE chat_id = ${m.chat_id} AND (${owner}::int IS NULL OR user_id IS NULL OR user_id = ${owner}::int)
+      RETURNING chat_id, last_message_at
+    )
+    INSERT INTO "Message" (chat_id, content, sender, is_complete, "timestamp")
+    SELECT chat_id, ${m.content}, ${m.sender}, ${m.is_complete}, last_message_at FROM chat
+    RETURNING message_id, chat_id, content, sender, "timestamp", is_complete`;
+  const row = rows[0];
+  if (!row) throw chatNotFound(m.chat_id);
+  return row;
+}
+
+/**
+ * SQLite: one writer at a time, so IDs follow commit order anyway. Access is checked, then the
+ * message inserted and the chat's `last_message_at` moved forward.
+ */
+async function insertAfterCheck(ctx: Context, userId: number | null | undefined, m: NewMessage, query: object) {
+  await accessibleChatId(ctx, m.chat_id, userId);
+  let message: StoredMessage;
+  try {
+    message = await prisma.message.create({ ...query, data: m });
+  } catch (error) {
+    // The chat was deleted between the check and the insert.
+    if (isPrismaError(error, 'P2003')) throw chatNotFound(m.chat_id);
+    throw error;
+  }
+  // Only forward: a concurrent add with a later time may have been here first.
+  await prisma.chat.updateMany({
+    where: { chat_id: m.chat_id, OR: [{ last_message_at: null }, { last_message_at: { lt: message.timestamp } }] },
+    data: { last_message_at: message.timestamp },
+  });
+  return message;
 }
 
 /** Text as it can be stored, possibly empty (a streamed answer starts empty). */
@@ -98,23 +135,11 @@ builder.mutationField('add_message', (t) =>
     resolve: async (query, _root, { chat_id, user_id, content, sender, streaming }, ctx) => {
       if (streaming && sender !== 'ai') throw badInput('streaming: only an ai message can be streamed');
       if (!streaming && content.trim() === '') throw badInput('content: must not be empty');
-      await accessibleChatId(ctx, chat_id, user_id);
-      let message: Prisma.MessageGetPayload<object>;
-      try {
-        message = await prisma.message.create({
-          ...query,
-          data: { chat_id, content, sender, is_complete: !streaming },
-        });
-      } catch (error) {
-        // The chat was deleted between the check and the insert.
-        if (isPrismaError(error, 'P2003')) throw chatNotFound(chat_id);
-        throw error;
-      }
-      // Only forward: a concurrent add with a later time may have been here first.
-      await prisma.chat.updateMany({
-        where: { chat_id, OR: [{ last_message_at: null }, { last_message_at: { lt: message.timestamp } }] },
-        data: { last_message_at: message.timestamp },
-      });
+      const data = { chat_id, content, sender, is_complete: !streaming };
+      const message =
+        config.database.provider === 'postgresql'
+          ? await insertInChatOrder(ctx, user_id, data)
+          : await insertAfterCheck(ctx, user_id, data, query);
       pubsub.publish('message_added', chat_id, { message_id: message.message_id });
       return message;
     },
@@ -187,15 +212,13 @@ builder.subscriptionFields((t) => ({
       user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
     },
     subscribe: (_root, { chat_id, user_id }, ctx) =>
-      followChat(ctx, chat_id, user_id, () => pubsub.subscribe('message_added', chat_id)),
-    resolve: async (query, event) => {
-      const message = await prisma.message.findUnique({
-        ...query,
-        where: { message_id: (event as { message_id: number }).message_id },
-      });
-      if (!message) throw new AppError('NOT_FOUND', 'The message was deleted');
-      return message;
-    },
+      followChat(ctx, chat_id, user_id, (onOverflow) => pubsub.subscribe('message_added', chat_id, onOverflow)),
+    resolve: (query, event) =>
+      endOr(async ({ message_id }: { message_id: number }) => {
+        const message = await prisma.message.findUnique({ ...query, where: { message_id } });
+        if (!message) throw new AppError('NOT_FOUND', 'The message was deleted');
+        return message;
+      })(event as never),
   }),
   message_updated: t.field({
     type: MessageUpdate,
@@ -207,34 +230,29 @@ builder.subscriptionFields((t) => ({
       user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
     },
     subscribe: (_root, { chat_id, user_id }, ctx) =>
-      followChat(ctx, chat_id, user_id, () => pubsub.subscribe('message_updated', chat_id)),
-    resolve: (event) => event,
+      followChat(ctx, chat_id, user_id, (onOverflow) => pubsub.subscribe('message_updated', chat_id, onOverflow)),
+    resolve: endOr((event: { message_id: number; delta: string; complete: boolean }) => event),
   }),
 }));
 
-/** A position in a chat's message order (time, then ID), opaque to clients. */
-type Cursor = { at: Date; id: number };
-
-function encodeCursor(message: { timestamp: Date; message_id: number }): string {
-  return Buffer.from(`${message.timestamp.getTime()}:${message.message_id}`).toString('base64url');
+/**
+ * A position in a chat's message order, opaque to clients. The order is the order of message IDs:
+ * IDs come from one sequence, so they agree on every path and instance; timestamps, taken before
+ * the insert, may not under concurrent writes. Cursors made before this rule carried a timestamp
+ * too (`<ms>:<id>`); they still decode, by their ID.
+ */
+function encodeCursor(message: { message_id: number }): string {
+  return Buffer.from(String(message.message_id)).toString('base64url');
 }
 
-function decodeCursor(value: string, name: string): Cursor {
+function decodeCursor(value: string, name: string): number {
   const match = Buffer.from(value, 'base64url')
     .toString()
-    .match(/^(\d{1,15}):(\d{1,10})$/);
-  const [at, id] = [Number(match?.[1]), Number(match?.[2])];
-  // Bounds of what the databases store: 32-bit IDs, and years up to 9999.
-  if (!match || id >= 2 ** 31 || at > 253_402_300_799_999) throw badInput(`${name}: is not a cursor from this API`);
-  return { at: new Date(at), id };
+    .match(/^(?:\d{1,15}:)?(\d{1,10})$/);
+  const id = Number(match?.[1]);
+  if (!match || id >= 2 ** 31) throw badInput(`${name}: is not a cursor from this API`);
+  return id;
 }
-
-const after = (c: Cursor): Prisma.MessageWhereInput => ({
-  OR: [{ timestamp: { gt: c.at } }, { timestamp: c.at, message_id: { gt: c.id } }],
-});
-const before = (c: Cursor): Prisma.MessageWhereInput => ({
-  OR: [{ timestamp: { lt: c.at } }, { timestamp: c.at, message_id: { lt: c.id } }],
-});
 
 type PageRequest = { first?: number | null; after?: string | null; last?: number | null; before?: string | null };
 const MAX_PAGE = 200;
@@ -257,15 +275,15 @@ async function pageMessages(chatId: number, page: PageRequest, query: object = {
   const where: Prisma.MessageWhereInput = {
     chat_id: chatId,
     AND: [
-      ...(page.after != null ? [after(decodeCursor(page.after, 'after'))] : []),
-      ...(page.before != null ? [before(decodeCursor(page.before, 'before'))] : []),
+      ...(page.after != null ? [{ message_id: { gt: decodeCursor(page.after, 'after') } }] : []),
+      ...(page.before != null ? [{ message_id: { lt: decodeCursor(page.before, 'before') } }] : []),
     ],
   };
   const direction = forward ? 'asc' : 'desc';
   const rows = await prisma.message.findMany({
     ...query,
     where,
-    orderBy: [{ timestamp: direction }, { message_id: direction }],
+    orderBy: { message_id: direction },
     take: size + 1,
   });
   const more = rows.length > size;
@@ -295,7 +313,7 @@ const PageInfo = builder
     }),
   });
 
-type MessageRow = { message_id: number; timestamp: Date };
+type MessageRow = { message_id: number };
 
 const MessageEdge = builder.objectRef<MessageRow>('MessageEdge').implement({
   description: 'A message and its cursor.',
