@@ -13,6 +13,9 @@ export type Gateway = {
   exited: Promise<number | null>;
 };
 
+/** Every gateway this test file started, so that test/after-env.ts can read their logs at the end. */
+export const started: Gateway[] = [];
+
 /** Starts the built server (`npm run build`) as its own process, on a free port, with this test file's database. */
 export async function startGateway(env: Record<string, string> = {}): Promise<Gateway> {
   if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first (npm test does)`);
@@ -32,7 +35,11 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
   const deadline = Date.now() + 20_000;
   for (;;) {
     const match = output.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-    if (match) return { url: match[1] as string, process: child, output: () => output, exited };
+    if (match) {
+      const gateway = { url: match[1] as string, process: child, output: () => output, exited };
+      started.push(gateway);
+      return gateway;
+    }
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`gateway did not start:\n${output}`);
@@ -54,14 +61,18 @@ export async function http(base: string, method: string, path: string, body?: un
 /** Lines a gateway writes only when something escaped every handler: none may appear in a test. */
 export const ESCAPED = /unhandled promise rejection|uncaught exception|UnhandledPromiseRejection|RepeaterOverflowError/;
 
+/** The lines of a gateway's log that say an error escaped every handler. */
+export const escapedErrors = (gateway: Gateway) =>
+  gateway
+    .output()
+    .split('\n')
+    .filter((line) => ESCAPED.test(line));
+
 /** Stops a gateway (SIGTERM, as in production) and fails if it ever logged an escaped error. */
 export async function stopGateway(gateway: Gateway | undefined): Promise<void> {
   if (!gateway) return;
   if (gateway.process.exitCode === null) gateway.process.kill('SIGTERM');
   await gateway.exited;
-  const escaped = gateway
-    .output()
-    .split('\n')
-    .filter((line) => ESCAPED.test(line));
+  const escaped = escapedErrors(gateway);
   if (escaped.length > 0) throw new Error(`the gateway logged errors nothing handled:\n${escaped.join('\n')}`);
 }
