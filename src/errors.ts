@@ -7,6 +7,7 @@ import { logger } from './logger';
  * on REST this table turns it into the status of a `{"detail": ...}` response.
  */
 export const HTTP_STATUS_BY_CODE = {
+  BAD_REQUEST: 400,
   BAD_USER_INPUT: 422,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
@@ -14,6 +15,7 @@ export const HTTP_STATUS_BY_CODE = {
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL_SERVER_ERROR: 500,
 } as const;
 
