@@ -428,7 +428,10 @@ async function checkRest(request: RestRequest, kind: string): Promise<Reply> {
   const what = describeRequest(request.method, url, body, request.headers);
   const before = await snapshot();
   const reply = await send(request.method, url, body, request.headers);
-  if (body !== undefined && !isUtf8(body) && reply.status === 200) throw new Error(`${what}: accepted invalid UTF-8`);
+  // Only routes with a body read it (a DELETE's body is ignored, a GET's is not even sent).
+  if (request.route.hasBody && body !== undefined && !isUtf8(body) && reply.status === 200) {
+    throw new Error(`${what}: accepted invalid UTF-8`);
+  }
   if (reply.status !== 200) {
     assertRestError(reply, what);
     assertUnchanged(before, await snapshot(), what);
