@@ -19,6 +19,8 @@ export type Config = Readonly<{
   emptyChatGraceSeconds: number;
   /** How long a SIGTERM waits for in-flight requests before closing their connections. */
   shutdownTimeoutMs: number;
+  /** How long a client may take to send a whole request (headers and body); responses are not limited. */
+  requestTimeoutMs: number;
   /** How far V8 lets the heap grow past what survived the last full GC, in percent. */
   heapGrowthPercent: number;
   auth: AuthConfig;
@@ -193,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: Object.freeze(origins(env)),
     emptyChatGraceSeconds: integer(env, 'EMPTY_CHAT_GRACE_SECONDS', 0, 0, 86_400),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
     heapGrowthPercent: integer(env, 'HEAP_GROWTH_PERCENT', 20, 5, 300),
     auth: Object.freeze(auth(env)),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),

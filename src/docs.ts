@@ -25,10 +25,11 @@ const PAGE = `<!doctype html>
 
 const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', validatorUrl: null, deepLinking: true });\n`;
 
-const ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-};
+// A Map, not an object literal: a lookup must not find inherited keys (`/docs/constructor`).
+const ASSETS = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+]);
 
 /** Serves `/openapi.json` and the Swagger UI page at `/docs`, both from this process. */
 export function useDocs(routes: readonly CompiledRoute[]): Plugin {
@@ -57,7 +58,7 @@ export function useDocs(routes: readonly CompiledRoute[]): Plugin {
         return endResponse(new Response(INIT, { headers: { 'content-type': 'text/javascript; charset=utf-8' } }));
       }
       const name = pathname.startsWith('/docs/') ? pathname.slice('/docs/'.length) : '';
-      const type = ASSETS[name];
+      const type = ASSETS.get(name);
       if (type) {
         return endResponse(
           new Response(asset(name), { headers: { 'content-type': type, 'cache-control': 'public, max-age=86400' } }),

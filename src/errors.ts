@@ -7,13 +7,16 @@ import { logger } from './logger';
  * on REST this table turns it into the status of a `{"detail": ...}` response.
  */
 export const HTTP_STATUS_BY_CODE = {
+  BAD_REQUEST: 400,
   BAD_USER_INPUT: 422,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  NOT_ACCEPTABLE: 406,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   /** A subscriber fell too far behind its events; only ever sent as a stream's last event. */
   SUBSCRIBER_TOO_SLOW: 429,

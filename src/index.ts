@@ -3,6 +3,7 @@ import v8 from 'node:v8';
 import { config } from './config';
 import { prepareDatabase, prisma } from './db';
 import { markShuttingDown } from './health';
+import { answerClientError } from './http/client-errors';
 import { logger } from './logger';
 import { metrics } from './metrics';
 import { yoga } from './server';
@@ -28,12 +29,24 @@ process.on('uncaughtException', (error, origin) => {
 async function main() {
   await prepareDatabase();
   let stopping = false;
-  const server = createServer((req, res) => {
-    // Once stopping, answer what is in flight but let no client reuse its keep-alive connection:
-    // close() only refuses new connections, and a busy client would keep an old one forever.
-    if (stopping) res.setHeader('connection', 'close');
-    yoga(req, res);
-  });
+  const server = createServer(
+    {
+      // A client gets REQUEST_TIMEOUT_MS to send its whole request, and at most 10 s of that for
+      // the headers (Node's defaults: 300 s and 60 s, which lets slow clients hold connections).
+      // Only receiving the request counts: a long response, such as an SSE stream, is not cut.
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(config.requestTimeoutMs, 10_000),
+      // How often Node looks for requests past those limits (default 30 s, longer than the limits).
+      connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs / 4),
+    },
+    (req, res) => {
+      // Once stopping, answer what is in flight but let no client reuse its keep-alive connection:
+      // close() only refuses new connections, and a busy client would keep an old one forever.
+      if (stopping) res.setHeader('connection', 'close');
+      yoga(req, res);
+    },
+  );
+  server.on('clientError', answerClientError);
   // Longer than the usual load-balancer idle timeout (60 s), so the balancer closes first.
   server.keepAliveTimeout = 65_000;
   server.listen(config.port, config.host, () => {

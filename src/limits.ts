@@ -2,7 +2,7 @@ import type { Plugin } from 'graphql-yoga';
 import Redis from 'ioredis';
 import { authenticate, type Identity } from './auth';
 import { config } from './config';
-import { detailResponse, HTTP_STATUS_BY_CODE } from './errors';
+import { errorResponse } from './http/respond';
 import { logger } from './logger';
 import { metrics } from './metrics';
 
@@ -116,14 +116,7 @@ export function useRateLimit(graphqlEndpoint: string): Plugin {
       if (hit.count <= limit) return;
       const headers = { 'retry-after': String(Math.max(1, Math.ceil(hit.resetInMs / 1000))) };
       const message = `Too many requests: at most ${limit} a minute`;
-      endResponse(
-        url.pathname === graphqlEndpoint
-          ? Response.json(
-              { errors: [{ message, extensions: { code: 'RATE_LIMITED' } }] },
-              { status: HTTP_STATUS_BY_CODE.RATE_LIMITED, headers },
-            )
-          : detailResponse(HTTP_STATUS_BY_CODE.RATE_LIMITED, message, headers),
-      );
+      endResponse(errorResponse(url.pathname === graphqlEndpoint, 'RATE_LIMITED', message, headers));
     },
   };
 }

@@ -16,6 +16,18 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { config } from './config';
 import { detailResponse, HTTP_STATUS_BY_CODE } from './errors';
+import {
+  announcesBody,
+  BodyError,
+  CLOSE,
+  codeOf,
+  decodeUtf8,
+  mediaTypeOf,
+  parseJsonObject,
+  readBody,
+} from './http/body';
+import { strictQuery } from './http/query';
+import { errorResponse } from './http/respond';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -251,7 +263,6 @@ function shapedDocument(route: CompiledRoute, document: DocumentNode): DocumentN
 }
 
 class InputError extends Error {}
-class TooLarge extends Error {}
 
 const INT32 = 2 ** 31;
 
@@ -297,20 +308,27 @@ function coerce(arg: GraphQLArgument, value: unknown, fromUrl: boolean): unknown
   }
 }
 
+/**
+ * A JSON object from the body, cut at MAX_BODY_BYTES while it streams in. A body is JSON or
+ * nothing: forms and text/plain are what other sites can POST without a CORS preflight. An
+ * empty body is `{}`, so bodiless POSTs (`POST /chats/`) work without a Content-Type.
+ */
 async function readJsonBody(request: Request): Promise<Record<string, unknown>> {
-  const text = await request.text();
-  if (Buffer.byteLength(text) > config.maxBodyBytes) throw new TooLarge();
-  if (text.trim() === '') return {};
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new InputError('The request body is not valid JSON');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new InputError('The request body must be a JSON object');
-  }
-  return body as Record<string, unknown>;
+  const bytes = await readBody(request, config.maxBodyBytes);
+  if (bytes.length > 0 && mediaTypeOf(request) === null) throw unsupportedMediaType();
+  return parseJsonObject(decodeUtf8(bytes), true);
+}
+
+const unsupportedMediaType = () => new BodyError('media-type', 'Content-Type must be application/json');
+
+/**
+ * Before anything is read: no Content-Type is fine only without a body, and any type but JSON is
+ * refused where a body is read or sent (an empty text/plain POST is still a cross-site form).
+ */
+function checkMediaType(route: CompiledRoute, request: Request) {
+  const type = mediaTypeOf(request);
+  if (type === 'application/json') return;
+  if (type === null ? announcesBody(request) : route.hasBody || announcesBody(request)) throw unsupportedMediaType();
 }
 
 function decodePathSegment(arg: GraphQLArgument, segment: string): string {
@@ -321,22 +339,34 @@ function decodePathSegment(arg: GraphQLArgument, segment: string): string {
   }
 }
 
-function queryValue(arg: GraphQLArgument, url: URL): string | undefined {
-  const values = url.searchParams.getAll(arg.name);
+function queryValue(arg: GraphQLArgument, query: Query): string | undefined {
+  const values = query.filter(([key]) => key === arg.name).map(([, value]) => value);
   const isList = isListType(isNonNullType(arg.type) ? arg.type.ofType : arg.type);
   if (isList && values.length > 0) return values.join(',');
   if (values.length > 1) throw new InputError(`${arg.name}: is given more than once`);
-  for (const key of url.searchParams.keys()) {
+  for (const [key] of query) {
     if (key.startsWith(`${arg.name}[`)) throw new InputError(`${arg.name}: must be a single value`);
   }
   return values[0];
+}
+
+type Query = ReadonlyArray<[string, string]>;
+
+/** The query string, refused (422) when a percent-encoded value is not UTF-8 rather than read as U+FFFD. */
+function readQuery(url: URL): Query {
+  if (url.search === '') return [];
+  try {
+    return strictQuery(url.search);
+  } catch {
+    throw new InputError('The query string is not valid UTF-8 once percent-decoded');
+  }
 }
 
 /**
  * Each argument from where the route documents it (path, query string or body), as SOFA will
  * look for it. JSON nulls count as absent, as in SOFA.
  */
-async function readArguments(route: CompiledRoute, request: Request, url: URL, match: RegExpMatchArray) {
+async function readArguments(route: CompiledRoute, request: Request, query: Query, match: RegExpMatchArray) {
   const body = route.hasBody ? await readJsonBody(request) : {};
   const values: Record<string, unknown> = {};
   for (const arg of route.graphqlField.args) {
@@ -345,7 +375,7 @@ async function readArguments(route: CompiledRoute, request: Request, url: URL, m
       source === 'path'
         ? decodePathSegment(arg, match[route.pathParams.indexOf(arg.name) + 1] as string)
         : source === 'query'
-          ? queryValue(arg, url)
+          ? queryValue(arg, query)
           : body[arg.name];
     if (raw === undefined || raw === null) {
       if (isNonNullType(arg.type) && arg.defaultValue === undefined) throw new InputError(`${arg.name}: is required`);
@@ -371,9 +401,9 @@ function canonicalRequest(route: CompiledRoute, request: Request, path: string, 
 }
 
 /** The URL already says exactly what canonicalRequest would: same path, same query values. */
-function isCanonical(url: URL, path: string, values: Record<string, unknown>): boolean {
+function isCanonical(url: URL, query: Query, path: string, values: Record<string, unknown>): boolean {
   if (url.pathname !== path) return false;
-  for (const [name, value] of url.searchParams) {
+  for (const [name, value] of query) {
     const checked = values[name];
     if (checked === undefined || Array.isArray(checked) || String(checked) !== value) return false;
   }
@@ -424,12 +454,15 @@ export function useRestRoutes(routes: readonly CompiledRoute[], graphqlEndpoint:
         );
       }
       let values: Record<string, unknown>;
+      let query: Query;
       try {
-        if (Number(request.headers.get('content-length') ?? 0) > config.maxBodyBytes) throw new TooLarge();
-        values = await readArguments(hit.route, request, url, hit.match);
+        checkMediaType(hit.route, request);
+        query = readQuery(url);
+        values = await readArguments(hit.route, request, query, hit.match);
       } catch (error) {
-        if (error instanceof TooLarge) {
-          return endResponse(detailResponse(HTTP_STATUS_BY_CODE.PAYLOAD_TOO_LARGE, 'Request body too large'));
+        if (error instanceof BodyError) {
+          const headers = error.problem === 'too-large' ? CLOSE : undefined;
+          return endResponse(errorResponse(false, codeOf(error.problem, 'rest'), error.message, headers));
         }
         if (error instanceof InputError) {
           return endResponse(detailResponse(HTTP_STATUS_BY_CODE.BAD_USER_INPUT, error.message));
@@ -438,7 +471,7 @@ export function useRestRoutes(routes: readonly CompiledRoute[], graphqlEndpoint:
       }
       // A GET already in canonical form (its path as routed, only checked arguments in the query)
       // goes to SOFA as it is: building a new Request costs more than the rest of this check.
-      if (!hit.route.hasBody && request.method === hit.route.method && isCanonical(url, hit.path, values)) {
+      if (!hit.route.hasBody && request.method === hit.route.method && isCanonical(url, query, hit.path, values)) {
         routeOf.set(request, hit.route);
         return;
       }

@@ -1,15 +1,23 @@
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { errorResponse } from './http/respond';
 
 /** Headers that cost nothing and close off browser-side misuse of an API. */
+export const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+} as const;
+
+/** On JSON responses: nothing in them may load or frame anything, should a browser render one. */
+export const JSON_CSP = "default-src 'none'; frame-ancestors 'none'";
+
 export function useSecurityHeaders(): Plugin {
   return {
     onResponse({ response }) {
-      response.headers.set('x-content-type-options', 'nosniff');
-      response.headers.set('referrer-policy', 'no-referrer');
-      response.headers.set('x-frame-options', 'DENY');
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
       if (response.headers.get('content-type')?.startsWith('application/json')) {
-        response.headers.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+        response.headers.set('content-security-policy', JSON_CSP);
       }
     },
   };
@@ -50,19 +58,7 @@ export function useAcceptCheck(graphqlEndpoint: string): Plugin {
   return {
     onRequest({ request, url, endResponse }) {
       if (url.pathname !== graphqlEndpoint || acceptsGraphQL(request.headers.get('accept'))) return;
-      endResponse(
-        Response.json(
-          {
-            errors: [
-              {
-                message: `Accept must allow one of: ${GRAPHQL_MEDIA_TYPES.join(', ')}`,
-                extensions: { code: 'NOT_ACCEPTABLE' },
-              },
-            ],
-          },
-          { status: 406 },
-        ),
-      );
+      endResponse(errorResponse(true, 'NOT_ACCEPTABLE', `Accept must allow one of: ${GRAPHQL_MEDIA_TYPES.join(', ')}`));
     },
   };
 }

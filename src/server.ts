@@ -6,12 +6,15 @@ import { isDatabaseUnavailable } from './db';
 import { useDocs } from './docs';
 import { databaseUnavailable, restErrorResponse } from './errors';
 import { useHealthChecks } from './health';
+import { useCrossSiteWriteCheck } from './http/csrf';
+import { withErrorGuard } from './http/errors-guard';
+import { useGraphQLBody } from './http/graphql-body';
 import { useRateLimit } from './limits';
-import { logger, useRequestLogging } from './logger';
+import { logger } from './logger';
 import { metrics } from './metrics';
 import { compileRoutes, sofaRoutes, useRestRoutes } from './rest';
 import { schema } from './schema';
-import { useAcceptCheck, useNoIntrospection, useSecurityHeaders } from './security';
+import { useAcceptCheck, useNoIntrospection } from './security';
 
 const graphqlEndpoint = '/graphql';
 
@@ -21,7 +24,7 @@ function corsOptions(): CORSOptions | false {
   return {
     origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
     methods: ['GET', 'POST', 'PUT', 'DELETE'],
-    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-request-id'],
+    allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-admin-api-key', 'x-request-id'],
     credentials: false,
   };
 }
@@ -38,7 +41,7 @@ function notOnGraphql(plugin: Plugin): Plugin {
 }
 
 /** The whole service as one fetch handler: GraphQL (with GraphiQL) and the REST API. */
-export const yoga = createYoga<Record<string, unknown>, Context>({
+const app = createYoga<Record<string, unknown>, Context>({
   schema,
   graphqlEndpoint,
   context: createContext,
@@ -49,7 +52,8 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
       options,
     ),
   graphiql: config.enableGraphiql ? { title: 'chat-gateway' } : false,
-  maxRequestBodySize: config.maxBodyBytes,
+  // Bodies are read and limited by useGraphQLBody (POST /graphql) and useRestRoutes.
+  maxRequestBodySize: false,
   landingPage: false,
   // Yoga's own check matches any URL *ending* in /health; ours (useHealthChecks) matches exactly.
   healthCheckEndpoint: '/.well-known/yoga-health',
@@ -65,11 +69,11 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
     },
   },
   plugins: [
-    useRequestLogging(),
-    useSecurityHeaders(),
     useHealthChecks(),
+    useCrossSiteWriteCheck(graphqlEndpoint),
     useRateLimit(graphqlEndpoint),
     useAcceptCheck(graphqlEndpoint),
+    useGraphQLBody(config.maxBodyBytes),
     useDocs(restRoutes),
     useRestRoutes(restRoutes, graphqlEndpoint),
     ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
@@ -85,3 +89,6 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
     ),
   ],
 });
+
+/** What index.ts serves and tests fetch: the app behind the error guard, request logging and security headers. */
+export const yoga = withErrorGuard(app, graphqlEndpoint);

@@ -354,3 +354,83 @@ if (!redisServer && !process.env.CI) console.warn('chaos.test.ts: Redis outage s
     expect(gateway.process.exitCode).toBeNull();
   }, 60_000);
 });
+
+describe('hostile single requests', () => {
+  let gateway: Gateway;
+  beforeAll(async () => {
+    gateway = await startGateway();
+  });
+  afterAll(() => stopGateway(gateway));
+
+  const json = { 'content-type': 'application/json' };
+  const cases: [string, string, string, RequestInit?][] = [
+    ['asset lookup of an inherited property', 'GET', '/docs/constructor'],
+    ['asset lookup of __proto__', 'GET', '/docs/__proto__'],
+    ['asset lookup of toString', 'GET', '/docs/toString'],
+    ['path traversal in docs', 'GET', '/docs/..%2f..%2fpackage.json'],
+    ['invalid percent-encoding in a path', 'GET', '/chats/%E0%A4%A'],
+    ['invalid UTF-8 in a query string', 'GET', '/chats/?user_id=1&x=%FF'],
+    ['a huge integer', 'GET', '/chats/99999999999999999999'],
+    ['a prototype key as a route argument', 'GET', '/chats/?constructor=1&__proto__=2'],
+    ['JSON sent as text/plain', 'POST', '/chats/', { headers: { 'content-type': 'text/plain' }, body: '{}' }],
+    [
+      'a form-encoded GraphQL mutation',
+      'POST',
+      '/graphql',
+      {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'query=mutation%7Bcreate_chat%7Bchat_id%7D%7D',
+      },
+    ],
+    ['invalid UTF-8 in a JSON body', 'POST', '/chats/users', { headers: json, body: Buffer.from([0x7b, 0xff, 0x7d]) }],
+    ['a body that is not JSON', 'POST', '/chats/', { headers: json, body: '{"user_id":' }],
+    ['a JSON array body', 'POST', '/chats/', { headers: json, body: '[]' }],
+    [
+      'a deeply nested JSON body',
+      'POST',
+      '/chats/',
+      { headers: json, body: `${'['.repeat(50_000)}${']'.repeat(50_000)}` },
+    ],
+    [
+      'a GraphQL query 10,000 fields wide',
+      'POST',
+      '/graphql',
+      {
+        headers: json,
+        body: JSON.stringify({ query: `{ ${'__typename '.repeat(10_000)}}` }),
+      },
+    ],
+    [
+      'GraphQL with a huge alias fan-out',
+      'POST',
+      '/graphql',
+      {
+        headers: json,
+        body: JSON.stringify({
+          query: `{ ${Array.from({ length: 500 }, (_, i) => `a${i}: chats(limit: 100) { chat_id }`).join(' ')} }`,
+        }),
+      },
+    ],
+    ['a wrong method', 'PATCH', '/chats/1'],
+    ['an unknown route', 'GET', '/does-not-exist'],
+    ['a request id with a newline', 'GET', '/chats/', { headers: { 'x-request-id': 'a\u2028b' } }],
+    ['a negative limit', 'GET', '/chats/?limit=-1'],
+    ['an absurd time zone', 'GET', `/usage/summary?time_zone=${'A/'.repeat(500)}`],
+  ];
+
+  it.each(cases)('%s: a clear JSON 4xx, never a 500, with the security headers', async (_name, method, path, init) => {
+    const res = await fetch(`${gateway.url}${path}`, { method, ...init });
+    const text = await res.text();
+    expect(res.status).toBeGreaterThanOrEqual(200);
+    expect(res.status).toBeLessThan(500);
+    expect(res.headers.get('content-type')).toMatch(/json/);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(text).not.toMatch(/\bat .+\.(js|ts):\d+|\/work\/|node_modules/);
+    if (res.status >= 400) expect(JSON.parse(text)).toEqual(expect.objectContaining({}));
+  });
+
+  it('leaves the process serving', async () => {
+    expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
+    expect(gateway.process.exitCode).toBeNull();
+  });
+});

@@ -7,6 +7,7 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ port: 4000, host: '127.0.0.1', adminApiKey: null, enableDebugRoutes: true });
     expect(c.database).toMatchObject({ provider: 'sqlite', file: path.join(projectRoot(), 'data', 'chat-gateway.db') });
     expect(Object.isFrozen(c)).toBe(true);
+    expect(c.requestTimeoutMs).toBe(30_000);
   });
 
   it('resolves a relative SQLite path against the project root, not the working directory', () => {
@@ -32,6 +33,8 @@ describe('loadConfig', () => {
     ['MAX_MESSAGE_LENGTH', '0'],
     ['HEAP_GROWTH_PERCENT', '0'],
     ['HEAP_GROWTH_PERCENT', 'lots'],
+    ['REQUEST_TIMEOUT_MS', '999'],
+    ['REQUEST_TIMEOUT_MS', 'forever'],
   ])('stops with a clear message on %s=%s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

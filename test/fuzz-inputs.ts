@@ -301,7 +301,7 @@ export const hostileBodyBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).map((v) => new TextEncoder().encode(JSON.stringify(v))),
 );
 
-/** JSON text with invalid UTF-8 bytes inside a string: the server decodes them to U+FFFD. */
+/** Invalid UTF-8 bytes to put inside a JSON string: the server must refuse the body (422). */
 export const badUtf8InString: fc.Arbitrary<Uint8Array> = fc
   .constantFrom([0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82])
   .map((bytes) => Uint8Array.from(bytes));

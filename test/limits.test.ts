@@ -66,4 +66,24 @@ describe('headers', () => {
     const other = await call('GET', '/chats/', undefined, { origin: 'https://evil.example.com', ...admin });
     expect(other.headers.get('access-control-allow-origin')).not.toMatch(/evil|\*/);
   });
+
+  it('lets a configured origin send the admin key', async () => {
+    const preflight = await call('OPTIONS', '/chats/cleanup-empty', undefined, {
+      origin: 'https://app.example.com',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type, x-admin-api-key',
+    });
+    expect(preflight.headers.get('access-control-allow-headers')?.split(/,\s*/)).toEqual(
+      expect.arrayContaining(['content-type', 'x-admin-api-key']),
+    );
+  });
+
+  it('takes cross-site writes from a configured origin only', async () => {
+    const crossSite = (origin: string) => ({ 'sec-fetch-site': 'cross-site', origin, ...admin });
+    const allowed = await call('POST', '/chats/', {}, crossSite('https://app.example.com'));
+    expect(allowed.status).toBe(200);
+    const refused = await call('POST', '/chats/', {}, crossSite('https://evil.example.com'));
+    expect(refused.status).toBe(403);
+    expect(typeof refused.json.detail).toBe('string');
+  });
 });

@@ -59,6 +59,20 @@ const SCREENSHOTS = path.join(__dirname, '..', '.screenshots');
       expect(errors).toEqual([]);
     });
 
+    it('/docs can call the API: "Try it out" on a bodiless POST', async () => {
+      const { page, errors } = await open('/docs');
+      await page.getByText('Test model usage tracking').first().click();
+      await page.getByRole('button', { name: 'Try it out' }).first().click();
+      const result = page.waitForResponse(
+        (r) => r.url().startsWith(`${origin}/chats/debug/test-model-usage`) && r.request().method() === 'POST',
+      );
+      await page.getByRole('button', { name: 'Execute' }).first().click();
+      const response = await result;
+      expect(response.status()).toBe(200);
+      expect(await response.json()).toMatchObject({ success: true });
+      expect(errors).toEqual([]);
+    });
+
     it('/graphql renders GraphiQL, which can run a query against this server', async () => {
       const { page, foreign, errors } = await open(
         `/graphql?query=${encodeURIComponent('{ chats(limit: 1) { chat_id } }')}`,

@@ -1,0 +1,47 @@
+import { createServerAdapter, type ServerAdapterInitialContext } from '@whatwg-node/server';
+import { isDatabaseUnavailable } from '../db';
+import { databaseUnavailable, RETRY_AFTER_SECONDS } from '../errors';
+import { logger, useRequestLogging } from '../logger';
+import { metrics } from '../metrics';
+import { useSecurityHeaders } from '../security';
+import { errorResponse } from './respond';
+
+type Context = Record<string, unknown>;
+type App = {
+  handleRequest(request: Request, context: Context & ServerAdapterInitialContext): Response | Promise<Response>;
+};
+
+/**
+ * Serves `app` (the configured Yoga) behind one guard. Yoga masks what fails inside GraphQL, but
+ * an exception escaping a plugin hook (onRequest, onResponse) reaches @whatwg-node/server, which
+ * answers `500 text/plain` with the stack (handleErrorFromRequestHandler), unlogged and without
+ * the security headers. Here any such exception becomes a JSON 500 (GraphQL-shaped on
+ * `graphqlEndpoint`), logged once with the request's id, method, path and stack. Request logging
+ * and the security headers sit in this outer layer so that they cover the guard's answers too.
+ */
+export function withErrorGuard(app: App, graphqlEndpoint: string) {
+  const fail = (request: Request, error: unknown): Response => {
+    const graphql = new URL(request.url).pathname === graphqlEndpoint;
+    // E.g. an API key looked up by the rate limiter while the database is down: retry later.
+    if (isDatabaseUnavailable(error)) {
+      logger.warn({ err: error }, 'database unavailable outside GraphQL execution');
+      metrics.increment('database_unavailable_total');
+      const { message } = databaseUnavailable();
+      return errorResponse(graphql, 'SERVICE_UNAVAILABLE', message, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+    }
+    logger.error({ err: error }, 'request failed outside GraphQL execution');
+    return errorResponse(graphql, 'INTERNAL_SERVER_ERROR', 'Internal Server Error');
+  };
+  return createServerAdapter<Context>(
+    (request, context) => {
+      try {
+        const response = app.handleRequest(request, context);
+        if (!('then' in response)) return response;
+        return response.then(undefined, (error: unknown) => fail(request, error));
+      } catch (error) {
+        return fail(request, error);
+      }
+    },
+    { plugins: [useRequestLogging(), useSecurityHeaders()] },
+  );
+}
