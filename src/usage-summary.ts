@@ -52,6 +52,8 @@ export type SummaryInput = {
 };
 
 const MAX_DAYS = 400;
+/** The most rows a summary answers, so that its size (and the complexity count of `rows`) has a bound. */
+export const MAX_GROUPS = 1000;
 
 const FIRST_YEAR = 1970;
 const LAST_YEAR = 9998;
@@ -134,8 +136,12 @@ export async function usageSummary(input: SummaryInput): Promise<Summary> {
   const sums = SUMS.map((s) => Prisma.raw(`SUM("${s}") AS "${s}"`));
   const query = Prisma.sql`SELECT ${Prisma.join([...selects, Prisma.raw('COUNT(*) AS "requests"'), ...sums, Prisma.raw('SUM("cost") AS "cost"')])}
     FROM "ModelUsage" WHERE ${Prisma.join(filters, ' AND ')}
-    ${groups.length > 0 ? Prisma.sql`GROUP BY ${Prisma.join(groups)}` : Prisma.empty}`;
+    ${groups.length > 0 ? Prisma.sql`GROUP BY ${Prisma.join(groups)}` : Prisma.empty}
+    LIMIT ${Prisma.raw(String(MAX_GROUPS + 1))}`;
   const raw = await prisma.$queryRaw<Record<string, unknown>[]>(query);
+  if (raw.length > MAX_GROUPS) {
+    throw badInput(`The summary has more than ${MAX_GROUPS} groups: narrow from/to, or group by fewer keys`);
+  }
 
   // SQLite returns BigInt for integer sums and PostgreSQL strings for bigint: GraphQL wants numbers.
   const rows: SummaryRow[] = raw

@@ -32,7 +32,7 @@ const LIST = /* GraphQL */ `
       title
       message_count
       last_message_at
-      messages { message_id content sender chat { chat_id } }
+      messages(limit: 5) { message_id content sender chat { chat_id } }
       user { user_id email chats(limit: 3) { chat_id } }
     }
   }

@@ -6,8 +6,9 @@ import { isPrismaError, prisma } from '../db';
 import { badInput, chatNotFound, forbidden } from '../errors';
 import { type ChatChangeKind, pubsub } from '../events';
 import type { Prisma } from '../generated/prisma/client';
-import { searchChats } from '../search';
-import { DEFAULT_LIMIT, pageArgs, textSchema } from './inputs';
+import { fixedList, listOf } from '../graphql/complexity';
+import { SNIPPETS_PER_CHAT, searchChats } from '../search';
+import { DEFAULT_LIMIT, limitUpTo, pageArgs, pageComplexity, textSchema } from './inputs';
 import { assertUserExists, unknownUser } from './users';
 
 /**
@@ -44,6 +45,12 @@ function emptySince(graceSeconds: number): Prisma.ChatWhereInput {
   return graceSeconds === 0 ? empty : { ...empty, created_at: { lt: new Date(Date.now() - graceSeconds * 1000) } };
 }
 
+/**
+ * What `Chat.messages` returns without a limit: enough for a chat screen, and small enough that
+ * nesting it (`messages { chat { messages } } }`) goes over the complexity limit.
+ */
+const DEFAULT_MESSAGES = Math.min(200, config.maxMessagesPerRead);
+
 /** Newest first; chats made in the same millisecond keep their creation order (reversed). */
 export const newestFirst: Prisma.ChatOrderByWithRelationInput[] = [{ created_at: 'desc' }, { chat_id: 'desc' }];
 
@@ -60,8 +67,20 @@ builder.prismaObject('Chat', {
     title: t.exposeString('title', { description: 'Title shown in the chat list; "New Chat" until renamed.' }),
     created_at: t.expose('created_at', { type: 'DateTime', description: 'When the chat was created.' }),
     messages: t.relation('messages', {
-      description: 'All messages of the chat, oldest first (ties by message ID).',
-      query: { orderBy: [{ timestamp: 'asc' }, { message_id: 'asc' }] },
+      description: `The chat’s latest messages, oldest first (ties by message ID): the newest \`limit\` of them. Over REST, \`GET /chats/{chat_id}\` returns up to ${config.maxMessagesPerRead}; page with \`messages_page\` (or \`GET /chats/{chat_id}/messages\`) to read further back.`,
+      args: {
+        limit: t.arg.int({
+          defaultValue: DEFAULT_MESSAGES,
+          description: `How many of the newest messages, 1 to ${config.maxMessagesPerRead}.`,
+          validate: limitUpTo(config.maxMessagesPerRead),
+        }),
+      },
+      complexity: listOf((args) => args.limit, DEFAULT_MESSAGES, config.maxMessagesPerRead),
+      // A negative take counts from the end of the order: the newest messages, still oldest first.
+      query: ({ limit }) => ({
+        orderBy: [{ timestamp: 'asc' }, { message_id: 'asc' }],
+        take: -(limit ?? DEFAULT_MESSAGES),
+      }),
     }),
     user: t.relation('user', { nullable: true, description: 'The owner; null for an anonymous chat.' }),
     message_count: t.relationCount('messages', {
@@ -86,6 +105,7 @@ builder.prismaObjectField('User', 'chats', (t) =>
     args: {
       ...pageArgs(t.arg, 'chats'),
     },
+    complexity: pageComplexity,
     query: ({ limit, offset }) => ({ orderBy: newestFirst, take: limit ?? DEFAULT_LIMIT, skip: offset ?? 0 }),
   }),
 );
@@ -131,6 +151,7 @@ builder.queryFields((t) => ({
     description:
       'Recent chats, newest first, optionally only those of one user. With authentication on, only the caller’s own (an admin sees all).',
     authScopes: { member: true },
+    complexity: pageComplexity,
     args: {
       user_id: t.arg.int({ description: 'Only this user’s chats.' }),
       ...pageArgs(t.arg, 'chats'),
@@ -427,6 +448,7 @@ const ChatSearchResult = builder.objectRef<SearchResult>('ChatSearchResult').imp
     matches: t.field({
       type: [SearchMatch],
       description: 'Up to 3 matching messages, newest first (none when only the title matches).',
+      complexity: fixedList(SNIPPETS_PER_CHAT),
       resolve: (r) => r.matches,
     }),
   }),
@@ -438,6 +460,7 @@ builder.queryField('search_chats', (t) =>
     description:
       'Full-text search over chat titles and message content: chats newest first, each with up to 3 matching messages. Every word of the query must match.',
     authScopes: { member: true },
+    complexity: pageComplexity,
     args: {
       query: t.arg.string({ required: true, description: 'Words to find.', validate: textSchema(500) }),
       user_id: t.arg.int({ description: 'Only this user’s chats.' }),
