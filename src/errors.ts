@@ -15,6 +15,8 @@ export const HTTP_STATUS_BY_CODE = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   INTERNAL_SERVER_ERROR: 500,
+  /** A query ran past REQUEST_DEADLINE_MS (src/graphql/deadline.ts). */
+  DEADLINE_EXCEEDED: 503,
 } as const;
 
 export type ErrorCode = keyof typeof HTTP_STATUS_BY_CODE;
@@ -34,6 +36,9 @@ export const forbidden = (message: string) => new AppError('FORBIDDEN', message)
 
 /** The same answer for a missing chat and someone else's, so ids of other users' chats do not leak. */
 export const chatNotFound = (chatId: number) => notFound(`Chat with ID ${chatId} not found or access denied`);
+
+/** What a 503 tells clients to wait before trying again. */
+const RETRY_AFTER_SECONDS = '5';
 
 export function httpStatusOf(code: unknown): number {
   return typeof code === 'string' && code in HTTP_STATUS_BY_CODE
@@ -60,6 +65,10 @@ export function restErrorResponse(errors: ReadonlyArray<unknown>): Response {
   const status = httpStatusOf(extensions.code);
   if (status === 401 && config.auth.mode === 'jwt') {
     return detailResponse(status, String(error?.message), { 'www-authenticate': 'Bearer' });
+  }
+  if (status === 503) {
+    // Expected, and worth retrying later (e.g. a deadline passed while the server was busy).
+    return detailResponse(status, String(error?.message), { 'retry-after': RETRY_AFTER_SECONDS });
   }
   if (status >= 500) {
     // Yoga already logged what it masked; anything else failed outside execution.

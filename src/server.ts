@@ -4,6 +4,7 @@ import { config } from './config';
 import { type Context, createContext } from './context';
 import { useDocs } from './docs';
 import { restErrorResponse } from './errors';
+import { useRequestDeadline } from './graphql/deadline';
 import { useHealthChecks } from './health';
 import { useRateLimit } from './limits';
 import { logger, useRequestLogging } from './logger';
@@ -63,6 +64,7 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
     useDocs(restRoutes),
     useRestRoutes(restRoutes, graphqlEndpoint),
     ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
+    useRequestDeadline(),
     notOnGraphql(
       useSofa({
         basePath: '',
