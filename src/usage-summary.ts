@@ -1,7 +1,7 @@
 import { prisma } from './db';
 import { badInput } from './errors';
 import { Prisma } from './generated/prisma/client';
-import { daysBetween, isTimeZone, startOfDay } from './time-zones';
+import { canonicalTimeZone, daysBetween, startOfDay } from './time-zones';
 
 export const GROUP_KEYS = ['MODEL', 'PROVIDER', 'USER', 'CHAT', 'DAY'] as const;
 export type GroupKey = (typeof GROUP_KEYS)[number];
@@ -98,8 +98,8 @@ function dayIndex(days: { start: Date }[], low: number, high: number): Prisma.Sq
  * database only compares timestamps, which the timestamp index serves.
  */
 export async function usageSummary(input: SummaryInput): Promise<Summary> {
-  const timeZone = input.time_zone ?? 'UTC';
-  if (!isTimeZone(timeZone)) throw badInput(`time_zone: "${timeZone}" is not an IANA time zone`);
+  const timeZone = canonicalTimeZone(input.time_zone ?? 'UTC');
+  if (timeZone === null) throw badInput(`time_zone: "${input.time_zone}" is not an IANA time zone`);
   const groupBy = [...new Set(input.group_by ?? [])];
   const to = input.to ? instant(input.to, 'to', timeZone) : new Date();
   let from = input.from ? instant(input.from, 'from', timeZone) : null;
