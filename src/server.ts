@@ -5,6 +5,7 @@ import { type Context, createContext } from './context';
 import { useDocs } from './docs';
 import { restErrorResponse } from './errors';
 import { useRequestDeadline } from './graphql/deadline';
+import { parserAndValidationCache } from './graphql/document-cache';
 import { useHealthChecks } from './health';
 import { useRateLimit } from './limits';
 import { logger, useRequestLogging } from './logger';
@@ -49,6 +50,7 @@ export const yoga = createYoga<Record<string, unknown>, Context>({
     ),
   graphiql: config.enableGraphiql ? { title: 'chat-gateway' } : false,
   maxRequestBodySize: config.maxBodyBytes,
+  parserAndValidationCache,
   landingPage: false,
   // Yoga's own check matches any URL *ending* in /health; ours (useHealthChecks) matches exactly.
   healthCheckEndpoint: '/.well-known/yoga-health',
