@@ -65,6 +65,31 @@ describe(`REQUEST_DEADLINE_MS=${DEADLINE_MS}`, () => {
     expect(after.statements).toHaveLength(1);
   });
 
+  it('answers at the deadline while a step still waits on the database, without waiting for it', async () => {
+    const c = await newChat();
+    // The chat's read is held open until the answer has arrived: were the deadline to wait for
+    // it, no answer would come (and the test would time out).
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const bound = setTimeout(release, 20_000); // should the deadline fail, the test fails rather than hangs
+    const findFirst = prisma.chat.findFirst;
+    prisma.chat.findFirst = (async (args: Parameters<typeof findFirst>[0]) => {
+      const chat = await findFirst(args);
+      await held;
+      return chat;
+    }) as typeof findFirst;
+    try {
+      const r = await gql(`{ chat(chat_id: ${c.chat_id}) { chat_id } }`);
+      expect(r.json.errors[0].extensions.code).toBe('DEADLINE_EXCEEDED');
+    } finally {
+      prisma.chat.findFirst = findFirst;
+      clearTimeout(bound);
+      release();
+    }
+  });
+
   it('answers a REST read past its deadline with 503, Retry-After and a detail', async () => {
     const u = await newUser();
     const c = await newChat(u.user_id);

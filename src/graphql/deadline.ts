@@ -2,6 +2,7 @@ import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { config } from '../config';
 import { AppError } from '../errors';
+import { logger } from '../logger';
 
 /**
  * An AbortSignal that aborts `ms` after it is made, with a DEADLINE_EXCEEDED error as its reason.
@@ -14,19 +15,26 @@ function deadlineSignal(ms: number): { signal: AbortSignal; clear: () => void } 
   const controller = new AbortController();
   const { signal } = controller;
   const endsAt = performance.now() + ms;
+  // Settled once cut or once execution is done (an execution that throws never reports done).
+  let settled = false;
   const expire = () => {
-    if (!signal.aborted) {
-      controller.abort(new AppError('DEADLINE_EXCEEDED', `The request ran past its deadline of ${ms} ms`));
-    }
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    logger.warn({ deadline_ms: ms }, 'query cut at its deadline');
+    controller.abort(new AppError('DEADLINE_EXCEEDED', `The request ran past its deadline of ${ms} ms`));
   };
-  const timer = setTimeout(expire, ms);
-  timer.unref();
+  const timer = setTimeout(expire, ms).unref();
   const throwIfAborted = signal.throwIfAborted.bind(signal);
   signal.throwIfAborted = () => {
-    if (performance.now() >= endsAt) expire();
+    if (!settled && performance.now() >= endsAt) expire();
     throwIfAborted();
   };
-  return { signal, clear: () => clearTimeout(timer) };
+  const clear = () => {
+    settled = true;
+    clearTimeout(timer);
+  };
+  return { signal, clear };
 }
 
 /**
