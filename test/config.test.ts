@@ -32,6 +32,9 @@ describe('loadConfig', () => {
     ['MAX_MESSAGE_LENGTH', '0'],
     ['HEAP_GROWTH_PERCENT', '0'],
     ['HEAP_GROWTH_PERCENT', 'lots'],
+    ['MAX_MESSAGES_PER_READ', '0'],
+    ['REQUEST_DEADLINE_MS', '-1'],
+    ['REQUEST_DEADLINE_MS', '10s'],
   ])('stops with a clear message on %s=%s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
