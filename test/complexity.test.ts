@@ -3,6 +3,7 @@ import { loadConfig } from '../src/config';
 import { prisma } from '../src/db';
 import { compileRoutes, routeComplexity } from '../src/rest';
 import { schema } from '../src/schema';
+import { startGateway } from './gateway-process';
 import { addMessage, call, gql, newChat, newUser } from './http';
 
 // Every SQL statement Prisma sends while `request` runs (as in test/query-count.test.ts).
@@ -72,6 +73,12 @@ describe('complexity of the REST routes', () => {
     expect(costs['GET /chats/']).toBeGreaterThan(4 * 100);
     expect(costs['GET /chats/search/']).toBeGreaterThan(4 * 100);
     expect(costs['GET /chats/:chat_id/messages']).toBeGreaterThan(5 * 200);
+  });
+
+  it('is checked at start-up: a GRAPHQL_MAX_COMPLEXITY too low for a route stops the server', async () => {
+    await expect(startGateway({ GRAPHQL_MAX_COMPLEXITY: '1000' })).rejects.toThrow(
+      /REST route GET \/chats\/:chat_id needs a GraphQL complexity of \d+ .* over GRAPHQL_MAX_COMPLEXITY=1000/,
+    );
   });
 
   it('GET /chats/{chat_id} still answers a chat with its messages', async () => {
