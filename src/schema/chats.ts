@@ -9,6 +9,7 @@ import type { Prisma } from '../generated/prisma/client';
 import { fixedList, listOf } from '../graphql/complexity';
 import { SNIPPETS_PER_CHAT, searchChats } from '../search';
 import { DEFAULT_LIMIT, limitUpTo, pageArgs, pageComplexity, textSchema } from './inputs';
+import { type RelationPage, relationPage } from './relation-pages';
 import { assertUserExists, unknownUser } from './users';
 
 /**
@@ -54,6 +55,17 @@ const DEFAULT_MESSAGES = Math.min(200, config.maxMessagesPerRead);
 /** Newest first; chats made in the same millisecond keep their creation order (reversed). */
 export const newestFirst: Prisma.ChatOrderByWithRelationInput[] = [{ created_at: 'desc' }, { chat_id: 'desc' }];
 
+/** A chat's messages oldest first (ties by message ID); a read takes the newest of them. */
+const chatMessages: RelationPage = {
+  table: 'Message',
+  id: 'message_id',
+  parent: 'chat_id',
+  order: [{ timestamp: 'asc' }, { message_id: 'asc' }],
+  newest: true,
+};
+
+const userChats: RelationPage = { table: 'Chat', id: 'chat_id', parent: 'user_id', order: newestFirst as never };
+
 const titleSchema = textSchema(200);
 
 builder.prismaObject('Chat', {
@@ -66,7 +78,8 @@ builder.prismaObject('Chat', {
     }),
     title: t.exposeString('title', { description: 'Title shown in the chat list; "New Chat" until renamed.' }),
     created_at: t.expose('created_at', { type: 'DateTime', description: 'When the chat was created.' }),
-    messages: t.relation('messages', {
+    messages: t.prismaField({
+      type: ['Message'],
       description: `The chat’s latest messages, oldest first (ties by message ID): the newest \`limit\` of them. Over REST, \`GET /chats/{chat_id}\` returns up to ${config.maxMessagesPerRead}; page with \`messages_page\` (or \`GET /chats/{chat_id}/messages\`) to read further back.`,
       args: {
         limit: t.arg.int({
@@ -76,11 +89,15 @@ builder.prismaObject('Chat', {
         }),
       },
       complexity: listOf((args) => args.limit, DEFAULT_MESSAGES, config.maxMessagesPerRead),
-      // A negative take counts from the end of the order: the newest messages, still oldest first.
-      query: ({ limit }) => ({
-        orderBy: [{ timestamp: 'asc' }, { message_id: 'asc' }],
-        take: -(limit ?? DEFAULT_MESSAGES),
-      }),
+      select: { chat_id: true },
+      resolve: (query, chat, { limit }, ctx) =>
+        relationPage<Prisma.MessageGetPayload<object>>(
+          ctx,
+          chatMessages,
+          chat.chat_id,
+          { limit: limit ?? DEFAULT_MESSAGES },
+          query,
+        ),
     }),
     user: t.relation('user', { nullable: true, description: 'The owner; null for an anonymous chat.' }),
     message_count: t.relationCount('messages', {
@@ -100,13 +117,22 @@ export function publishChatChange(userId: number | null | undefined, chatId: num
 }
 
 builder.prismaObjectField('User', 'chats', (t) =>
-  t.relation('chats', {
+  t.prismaField({
+    type: ['Chat'],
     description: 'The user’s chats, newest first.',
     args: {
       ...pageArgs(t.arg, 'chats'),
     },
     complexity: pageComplexity,
-    query: ({ limit, offset }) => ({ orderBy: newestFirst, take: limit ?? DEFAULT_LIMIT, skip: offset ?? 0 }),
+    select: { user_id: true },
+    resolve: (query, user, { limit, offset }, ctx) =>
+      relationPage<Prisma.ChatGetPayload<object>>(
+        ctx,
+        userChats,
+        user.user_id,
+        { limit: limit ?? DEFAULT_LIMIT, offset: offset ?? 0 },
+        query,
+      ),
   }),
 );
 
