@@ -48,7 +48,7 @@ function emptySince(graceSeconds: number): Prisma.ChatWhereInput {
 
 /**
  * What `Chat.messages` returns without a limit: enough for a chat screen, and small enough that
- * nesting it (`messages { chat { messages } } }`) goes over the complexity limit.
+ * nesting it (`messages { chat { messages } }`) goes over the complexity limit.
  */
 const DEFAULT_MESSAGES = Math.min(200, config.maxMessagesPerRead);
 
@@ -64,7 +64,12 @@ const chatMessages: RelationPage = {
   newest: true,
 };
 
-const userChats: RelationPage = { table: 'Chat', id: 'chat_id', parent: 'user_id', order: newestFirst as never };
+const userChats: RelationPage = {
+  table: 'Chat',
+  id: 'chat_id',
+  parent: 'user_id',
+  order: newestFirst,
+};
 
 const titleSchema = textSchema(200);
 

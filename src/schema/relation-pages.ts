@@ -13,7 +13,9 @@ import { Prisma } from '../generated/prisma/client';
  * parents. With a single parent (a chat read), one statement does both.
  */
 
-type Order = readonly Readonly<Record<string, 'asc' | 'desc'>>[];
+/** A Prisma `orderBy` list on the child's own columns, e.g. `[{ timestamp: 'asc' }, { message_id: 'asc' }]`. */
+type Order = readonly object[];
+const entries = (order: Order) => order.flatMap((o) => Object.entries(o) as [string, 'asc' | 'desc'][]);
 
 export type RelationPage = {
   /** The child table, its key and the column naming the parent. */
@@ -32,12 +34,14 @@ type Delegate = { findMany(args: object): Promise<Record<string, unknown>[]> };
 
 const delegate = (spec: RelationPage): Delegate => (spec.table === 'Message' ? prisma.message : prisma.chat) as never;
 const reversed = (order: Order): Order =>
-  order.map((o) => Object.fromEntries(Object.entries(o).map(([k, d]) => [k, d === 'asc' ? 'desc' : 'asc'])));
+  entries(order).map(([column, dir]) => ({ [column]: dir === 'asc' ? 'desc' : 'asc' }));
 
 function orderSql(order: Order): Prisma.Sql {
   // Column names come from code (the RelationPage specs), never from requests.
   return Prisma.raw(
-    order.flatMap((o) => Object.entries(o).map(([column, dir]) => `"${column}" ${dir.toUpperCase()}`)).join(', '),
+    entries(order)
+      .map(([column, dir]) => `"${column}" ${dir.toUpperCase()}`)
+      .join(', '),
   );
 }
 
