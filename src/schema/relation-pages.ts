@@ -9,8 +9,9 @@ import { Prisma } from '../generated/prisma/client';
  * applies a nested `take` in memory: `chats(limit: 100) { messages(limit: 1) }` read every message
  * of the hundred chats. Here the parents a request resolves together are batched, the ids of each
  * parent's page are read with one `ORDER BY ... LIMIT` per parent (an index range each), and the
- * rows with the selection's own query: two statements per relation, whatever the number of
- * parents. With a single parent (a chat read), one statement does both.
+ * rows with the selection's own query: two statements per relation whatever the number of
+ * parents (a few more for pages past 500 rows in all). With a single parent (a chat read), one
+ * statement does both.
  */
 
 /** A Prisma `orderBy` list on the child's own columns, e.g. `[{ timestamp: 'asc' }, { message_id: 'asc' }]`. */
