@@ -44,13 +44,19 @@ export const builder = new SchemaBuilder<BuilderTypes>({
         : new AppError('UNAUTHENTICATED', ctx.failure ?? 'Not authenticated'),
   },
   complexity: {
+    // Every list field states its own multiplier (src/graphql/complexity.ts); the schema refuses one without.
     defaultComplexity: 1,
-    defaultListMultiplier: 10,
     limit: { depth: config.graphqlMaxDepth, complexity: config.graphqlMaxComplexity },
     complexityError: (kind, result) => {
       const key = kind.toLowerCase() as 'depth' | 'breadth' | 'complexity';
       const max = result[`max${kind}` as 'maxDepth' | 'maxBreadth' | 'maxComplexity'];
-      return badInput(`Query too ${kind === 'Depth' ? 'deep' : 'complex'}: ${key} ${result[key]} exceeds ${max}`);
+      const hint =
+        kind === 'Complexity'
+          ? ' (each field counts 1, times the limit of every list around it: ask for fewer items)'
+          : '';
+      return badInput(
+        `Query too ${kind === 'Depth' ? 'deep' : 'complex'}: ${key} ${result[key]} exceeds ${max}${hint}`,
+      );
     },
   },
   prisma: {

@@ -36,6 +36,10 @@ export type Config = Readonly<{
   enableIntrospection: boolean;
   graphqlMaxDepth: number;
   graphqlMaxComplexity: number;
+  /** The most messages one read of a chat returns (GET /chats/{id}; `Chat.messages(limit)` at most). */
+  maxMessagesPerRead: number;
+  /** How long a GraphQL query (REST reads included) may run before it is cut; 0: no deadline. */
+  requestDeadlineMs: number;
   /** A price table to use instead of the bundled src/prices.json. */
   pricesFile: string | null;
   /** How many events a subscriber may fall behind before its stream is ended. */
@@ -205,7 +209,9 @@ export function loadConfig(env: Env = process.env): Config {
     enableGraphiql: boolean(env, 'ENABLE_GRAPHIQL', !isProduction),
     enableIntrospection: boolean(env, 'ENABLE_INTROSPECTION', !isProduction),
     graphqlMaxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 12, 4, 100),
-    graphqlMaxComplexity: integer(env, 'GRAPHQL_MAX_COMPLEXITY', 5000, 10, 10_000_000),
+    graphqlMaxComplexity: integer(env, 'GRAPHQL_MAX_COMPLEXITY', 20_000, 10, 10_000_000),
+    maxMessagesPerRead: integer(env, 'MAX_MESSAGES_PER_READ', 1000, 1, 100_000),
+    requestDeadlineMs: integer(env, 'REQUEST_DEADLINE_MS', 10_000, 0, 600_000),
     pricesFile: pricesFile(env, root),
     sseMaxQueuedEvents: integer(env, 'SSE_MAX_QUEUED_EVENTS', 1000, 1, 1_000_000),
     sseMaxStreams: integer(env, 'SSE_MAX_STREAMS', 1000, 1, 1_000_000),

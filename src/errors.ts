@@ -23,6 +23,8 @@ export const HTTP_STATUS_BY_CODE = {
   INTERNAL_SERVER_ERROR: 500,
   /** A dependency the request needs (the database) cannot be reached: retry later. */
   SERVICE_UNAVAILABLE: 503,
+  /** A query ran past REQUEST_DEADLINE_MS (src/graphql/deadline.ts). */
+  DEADLINE_EXCEEDED: 503,
 } as const;
 
 export type ErrorCode = keyof typeof HTTP_STATUS_BY_CODE;
@@ -81,7 +83,8 @@ export function restErrorResponse(errors: ReadonlyArray<unknown>): Response {
   if (status === 401 && config.auth.mode === 'jwt') {
     return detailResponse(status, String(error?.message), { 'www-authenticate': 'Bearer' });
   }
-  if (status === HTTP_STATUS_BY_CODE.SERVICE_UNAVAILABLE) {
+  if (status === 503) {
+    // Expected, and worth retrying later: the database is unreachable, or a deadline passed.
     return detailResponse(status, String(error?.message), { 'retry-after': String(RETRY_AFTER_SECONDS) });
   }
   if (status >= 500) {

@@ -13,11 +13,15 @@ interface Counter {
   hit(key: string): Promise<Hit>;
 }
 
+/** Callers tracked at once in memory (about 20 MB): past it, the oldest windows are dropped first. */
+const MAX_CALLERS = 100_000;
+
 /** Fixed one-minute windows in this process' memory: enough for one instance. */
-class MemoryCounter implements Counter {
+export class MemoryCounter implements Counter {
+  // In order of window start (a new window re-inserts its key), so the first entry is the oldest.
   private readonly windows = new Map<string, { start: number; count: number }>();
 
-  constructor() {
+  constructor(private readonly maxCallers = MAX_CALLERS) {
     setInterval(() => {
       const now = Date.now();
       for (const [key, w] of this.windows) if (now - w.start >= WINDOW_MS) this.windows.delete(key);
@@ -28,11 +32,18 @@ class MemoryCounter implements Counter {
     const now = Date.now();
     let w = this.windows.get(key);
     if (!w || now - w.start >= WINDOW_MS) {
+      // Keys come from clients (addresses, X-Forwarded-For): never more than maxCallers of them.
+      this.windows.delete(key);
+      if (this.windows.size >= this.maxCallers) this.windows.delete(this.windows.keys().next().value as string);
       w = { start: now, count: 0 };
       this.windows.set(key, w);
     }
     w.count += 1;
     return { count: w.count, resetInMs: w.start + WINDOW_MS - now };
+  }
+
+  get size(): number {
+    return this.windows.size;
   }
 }
 
@@ -83,7 +94,8 @@ type ServerContext = { req?: { socket?: { remoteAddress?: string } } };
 
 function clientAddress(request: Request, serverContext: ServerContext) {
   if (config.trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+    // Capped: the header is the client's to write, and the address becomes a key kept in memory.
+    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim().slice(0, 64);
     if (forwarded) return forwarded;
   }
   return serverContext.req?.socket?.remoteAddress ?? 'unknown';

@@ -7,6 +7,10 @@ export class Lru<K, V> {
 
   constructor(private readonly max: number) {}
 
+  get size(): number {
+    return this.#entries.size;
+  }
+
   get(key: K): V | undefined {
     const value = this.#entries.get(key);
     if (value !== undefined) {

@@ -12,7 +12,7 @@ import {
   Kind,
   type SelectionSetNode,
 } from 'graphql';
-import { projectRoot } from './config';
+import { config, projectRoot } from './config';
 import type { CompiledRoute } from './rest';
 
 type JsonSchema = Record<string, unknown>;
@@ -31,6 +31,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'Request body too large',
   422: 'Invalid input',
   500: 'Unexpected error',
+  503: 'The request ran past its deadline (REQUEST_DEADLINE_MS); try again after Retry-After seconds',
 };
 
 // OpenAPI 3.0 forbids an empty `required` list.
@@ -98,7 +99,9 @@ function operation(route: CompiledRoute) {
       ...(isListType(isNonNullType(arg.type) ? arg.type.ofType : arg.type) && { style: 'form', explode: false }),
     }));
   const bodyArgs = field.args.filter((arg) => route.sourceOf(arg) === 'body');
-  const errors = [...new Set([...(route.errors ?? []), 422, 500])].sort();
+  // A read can run past REQUEST_DEADLINE_MS (src/graphql/deadline.ts); writes are never cut.
+  const deadline = route.field.startsWith('Query.') && config.requestDeadlineMs > 0 ? [503] : [];
+  const errors = [...new Set([...(route.errors ?? []), 422, 500, ...deadline])].sort();
   return {
     operationId: field.name,
     summary: route.summary,

@@ -1,3 +1,4 @@
+import { complexityFromQuery } from '@pothos/plugin-complexity';
 import {
   type DocumentNode,
   type FieldNode,
@@ -73,7 +74,8 @@ export const routes: readonly RestRoute[] = [
     method: 'GET',
     path: '/chats/:chat_id',
     field: 'Query.chat',
-    selection: `chat_id title created_at user_id messages { ${MESSAGE} }`,
+    // One read returns at most MAX_MESSAGES_PER_READ messages (the newest); longer chats page with /messages.
+    selection: `chat_id title created_at user_id messages(limit: ${config.maxMessagesPerRead}) { ${MESSAGE} }`,
     summary: 'Retrieve a chat with its messages',
     tag: 'Chats',
     errors: [404],
@@ -228,10 +230,41 @@ function compile(schema: GraphQLSchema, route: RestRoute): CompiledRoute {
     sourceOf: (arg) =>
       pathParams.includes(arg.name) ? 'path' : !body || route.query?.includes(arg.name) ? 'query' : 'body',
   };
-  // Fails at start-up, not per request, when a selection does not fit the schema.
+  // Fails at start-up, not per request, when a selection does not fit the schema or the limits.
   const errors = validate(schema, shapedDocument(compiled, probeDocument(route, field)));
   if (errors.length > 0) throw new Error(`REST route ${route.method} ${route.path}: ${errors[0]?.message}`);
+  const complexity = routeComplexity(schema, compiled);
+  if (complexity > config.graphqlMaxComplexity) {
+    throw new Error(
+      `REST route ${route.method} ${route.path} needs a GraphQL complexity of ${complexity} with its largest arguments, over GRAPHQL_MAX_COMPLEXITY=${config.graphqlMaxComplexity}: raise it (or lower MAX_MESSAGES_PER_READ)`,
+    );
+  }
   return compiled;
+}
+
+/**
+ * A valid value for an argument, as large as it may be when it sizes a list: a page size's
+ * validator (`limitUpTo`) knows its maximum. Other values do not change the count.
+ */
+function largestValue(arg: GraphQLArgument): unknown {
+  if (isListType(isNonNullType(arg.type) ? arg.type.ofType : arg.type)) return [];
+  const type = getNamedType(arg.type);
+  if (isEnumType(type)) return type.getValues()[0]?.name;
+  if (type.name === 'Int') {
+    const max = (arg.extensions.pothosOptions as { validate?: { maxValue?: unknown } } | undefined)?.validate?.maxValue;
+    return typeof max === 'number' && max < INT32 ? max : 1;
+  }
+  return { Float: 0, Boolean: false }[type.name] ?? 'x';
+}
+
+/**
+ * The complexity a route's operation counts with the largest arguments it accepts: SOFA's REST
+ * calls go through the same limit as /graphql, so a route that needs more would refuse itself.
+ */
+export function routeComplexity(schema: GraphQLSchema, route: CompiledRoute): number {
+  const variables = Object.fromEntries(route.graphqlField.args.map((arg) => [arg.name, largestValue(arg)]));
+  return complexityFromQuery(shapedDocument(route, probeDocument(route, route.graphqlField)), { schema, variables })
+    .complexity;
 }
 
 /** The routes this process serves, checked against the schema. */

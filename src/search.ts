@@ -6,7 +6,7 @@ import { Prisma } from './generated/prisma/client';
 export type SearchHit = { chat_id: number; snippets: { message_id: number; snippet: string; timestamp: Date }[] };
 
 const MARK = ['**', '**'] as const;
-const SNIPPETS_PER_CHAT = 3;
+export const SNIPPETS_PER_CHAT = 3;
 
 /** The words of a query, each searched as itself: no operator syntax reaches the search engine. */
 function words(query: string): string[] {

@@ -1,5 +1,6 @@
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { useHideSuggestions } from './graphql/hide-suggestions';
 import { errorResponse } from './http/respond';
 
 /** Headers that cost nothing and close off browser-side misuse of an API. */
@@ -23,9 +24,15 @@ export function useSecurityHeaders(): Plugin {
   };
 }
 
-/** Refuses introspection queries (ENABLE_INTROSPECTION=false). REST cannot introspect anyway. */
+/**
+ * Refuses introspection queries (ENABLE_INTROSPECTION=false), and gives no "Did you mean" hints,
+ * which would reveal the schema anyway. REST cannot introspect.
+ */
 export function useNoIntrospection(): Plugin {
   return {
+    onPluginInit({ addPlugin }) {
+      addPlugin(useHideSuggestions());
+    },
     onValidate({ addValidationRule }) {
       addValidationRule(NoSchemaIntrospectionCustomRule);
     },

@@ -5,6 +5,8 @@ import { type Context, createContext } from './context';
 import { isDatabaseUnavailable } from './db';
 import { useDocs } from './docs';
 import { databaseUnavailable, restErrorResponse } from './errors';
+import { useRequestDeadline } from './graphql/deadline';
+import { parserAndValidationCache } from './graphql/document-cache';
 import { useHealthChecks } from './health';
 import { useCrossSiteWriteCheck } from './http/csrf';
 import { withErrorGuard } from './http/errors-guard';
@@ -54,6 +56,7 @@ const app = createYoga<Record<string, unknown>, Context>({
   graphiql: config.enableGraphiql ? { title: 'chat-gateway' } : false,
   // Bodies are read and limited by useGraphQLBody (POST /graphql) and useRestRoutes.
   maxRequestBodySize: false,
+  parserAndValidationCache,
   landingPage: false,
   // Yoga's own check matches any URL *ending* in /health; ours (useHealthChecks) matches exactly.
   healthCheckEndpoint: '/.well-known/yoga-health',
@@ -77,6 +80,7 @@ const app = createYoga<Record<string, unknown>, Context>({
     useDocs(restRoutes),
     useRestRoutes(restRoutes, graphqlEndpoint),
     ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
+    useRequestDeadline(),
     notOnGraphql(
       useSofa({
         basePath: '',

@@ -1,12 +1,47 @@
 /** Day boundaries in an IANA time zone, computed here because SQLite knows no time zones. */
+import { Lru } from './lru';
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Longer than any IANA name (the longest has 32 characters): anything longer is refused unread. */
+const MAX_NAME = 64;
+/** More than the time-zone database has names and aliases (about 600): in practice nothing is evicted. */
+const MAX_ZONES = 1000;
+
+// Both caches are keyed by names Intl accepted, never by what a client typed: "europe/paris" in
+// any case is one entry, and a name Intl refuses leaves nothing behind. A formatter is held per
+// canonical zone only (each costs tens of kilobytes of native memory).
+const canonicalNames = new Lru<string, string>(MAX_ZONES);
+const formatters = new Lru<string, Intl.DateTimeFormat>(MAX_ZONES);
+
+/**
+ * The zone's canonical name (as Intl resolves it: `europe/paris` is `Europe/Paris`, `US/Pacific`
+ * is `America/Los_Angeles`), or null when it is not a time zone.
+ */
+export function canonicalTimeZone(name: string): string | null {
+  if (name.length > MAX_NAME) return null;
+  // IANA names match case-insensitively (ECMA-402), so the lower-cased name stands for all spellings.
+  const key = name.toLowerCase();
+  let canonical = canonicalNames.get(key);
+  if (canonical === undefined) {
+    try {
+      canonical = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+    } catch {
+      return null;
+    }
+    canonicalNames.set(key, canonical);
+  }
+  return canonical;
+}
+
+/** Entries held by the caches above (for tests: they must stay bounded whatever clients send). */
+export const timeZoneCacheSize = () => canonicalNames.size + formatters.size;
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
+  const canonical = canonicalTimeZone(timeZone);
+  if (canonical === null) throw new RangeError(`Invalid time zone: ${timeZone.slice(0, MAX_NAME)}`);
+  let f = formatters.get(canonical);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
+      timeZone: canonical,
       hourCycle: 'h23',
       year: 'numeric',
       month: '2-digit',
@@ -15,18 +50,9 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
       minute: '2-digit',
       second: '2-digit',
     });
-    formatters.set(timeZone, f);
+    formatters.set(canonical, f);
   }
   return f;
-}
-
-export function isTimeZone(timeZone: string): boolean {
-  try {
-    formatter(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The wall-clock date and time in the zone at an instant. */

@@ -1,7 +1,7 @@
 import { prisma } from './db';
 import { badInput } from './errors';
 import { Prisma } from './generated/prisma/client';
-import { daysBetween, isTimeZone, startOfDay } from './time-zones';
+import { canonicalTimeZone, daysBetween, startOfDay } from './time-zones';
 
 export const GROUP_KEYS = ['MODEL', 'PROVIDER', 'USER', 'CHAT', 'DAY'] as const;
 export type GroupKey = (typeof GROUP_KEYS)[number];
@@ -52,6 +52,8 @@ export type SummaryInput = {
 };
 
 const MAX_DAYS = 400;
+/** The most rows a summary answers, so that its size (and the complexity count of `rows`) has a bound. */
+export const MAX_GROUPS = 1000;
 
 const FIRST_YEAR = 1970;
 const LAST_YEAR = 9998;
@@ -96,8 +98,8 @@ function dayIndex(days: { start: Date }[], low: number, high: number): Prisma.Sq
  * database only compares timestamps, which the timestamp index serves.
  */
 export async function usageSummary(input: SummaryInput): Promise<Summary> {
-  const timeZone = input.time_zone ?? 'UTC';
-  if (!isTimeZone(timeZone)) throw badInput(`time_zone: "${timeZone}" is not an IANA time zone`);
+  const timeZone = canonicalTimeZone(input.time_zone ?? 'UTC');
+  if (timeZone === null) throw badInput(`time_zone: "${input.time_zone}" is not an IANA time zone`);
   const groupBy = [...new Set(input.group_by ?? [])];
   const to = input.to ? instant(input.to, 'to', timeZone) : new Date();
   let from = input.from ? instant(input.from, 'from', timeZone) : null;
@@ -134,8 +136,12 @@ export async function usageSummary(input: SummaryInput): Promise<Summary> {
   const sums = SUMS.map((s) => Prisma.raw(`SUM("${s}") AS "${s}"`));
   const query = Prisma.sql`SELECT ${Prisma.join([...selects, Prisma.raw('COUNT(*) AS "requests"'), ...sums, Prisma.raw('SUM("cost") AS "cost"')])}
     FROM "ModelUsage" WHERE ${Prisma.join(filters, ' AND ')}
-    ${groups.length > 0 ? Prisma.sql`GROUP BY ${Prisma.join(groups)}` : Prisma.empty}`;
+    ${groups.length > 0 ? Prisma.sql`GROUP BY ${Prisma.join(groups)}` : Prisma.empty}
+    LIMIT ${Prisma.raw(String(MAX_GROUPS + 1))}`;
   const raw = await prisma.$queryRaw<Record<string, unknown>[]>(query);
+  if (raw.length > MAX_GROUPS) {
+    throw badInput(`The summary has more than ${MAX_GROUPS} groups: narrow from/to, or group by fewer keys`);
+  }
 
   // SQLite returns BigInt for integer sums and PostgreSQL strings for bigint: GraphQL wants numbers.
   const rows: SummaryRow[] = raw

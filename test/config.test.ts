@@ -35,6 +35,9 @@ describe('loadConfig', () => {
     ['HEAP_GROWTH_PERCENT', 'lots'],
     ['REQUEST_TIMEOUT_MS', '999'],
     ['REQUEST_TIMEOUT_MS', 'forever'],
+    ['MAX_MESSAGES_PER_READ', '0'],
+    ['REQUEST_DEADLINE_MS', '-1'],
+    ['REQUEST_DEADLINE_MS', '10s'],
   ])('stops with a clear message on %s=%s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

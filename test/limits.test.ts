@@ -41,6 +41,22 @@ describe('introspection and GraphiQL off', () => {
     expect(r.json.errors[0].message).toMatch(/introspection/i);
   });
 
+  it('gives no "Did you mean" hints that would spell out the schema', async () => {
+    const misspelt: [string, Record<string, unknown>?][] = [
+      ['{ chatz { chat_id } }'], // field
+      ['{ chats(limt: 1) { chat_id } }'], // argument
+      ['{ chats { chat_idd } }'], // field of an object type
+      ['mutation { add_message(chat_id: 1, content: "x", sender: usr) { message_id } }'], // enum literal
+      ['mutation($s: Sender!) { add_message(chat_id: 1, content: "x", sender: $s) { message_id } }', { s: 'usr' }],
+      ['query($c: Int!) { chat(chat_id: $c) { chat_id } } query Other($x: Snder) { chats { chat_id } }'], // type
+    ];
+    for (const [query, variables] of misspelt) {
+      const r = await gql(query, variables, admin);
+      expect(r.json.errors.length).toBeGreaterThan(0);
+      for (const error of r.json.errors) expect(error.message).not.toMatch(/did you mean/i);
+    }
+  });
+
   it('serves no playground', async () => {
     const r = await call('GET', '/graphql', undefined, { accept: 'text/html', ...admin });
     expect(r.text).not.toMatch(/graphiql/i);

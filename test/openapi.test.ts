@@ -103,6 +103,12 @@ describe('GET /openapi.json', () => {
     }
   });
 
+  it('documents 503 on reads, which a deadline can cut, and not on writes, which it never cuts', async () => {
+    const { paths } = await openapi();
+    expect(paths['/chats/{chat_id}'].get.responses['503'].description).toMatch(/REQUEST_DEADLINE_MS/);
+    expect(paths['/chats/{chat_id}'].put.responses['503']).toBeUndefined();
+  });
+
   it('matches the route map', () => {
     expect(routes.map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`).sort()).toEqual(
       [...DOCUMENTED].sort(),

@@ -32,7 +32,7 @@ const LIST = /* GraphQL */ `
       title
       message_count
       last_message_at
-      messages { message_id content sender chat { chat_id } }
+      messages(limit: 5) { message_id content sender chat { chat_id } }
       user { user_id email chats(limit: 3) { chat_id } }
     }
   }
@@ -49,7 +49,30 @@ describe('SQL statements per request', () => {
     expect(result.json.data.chats[0].messages).toHaveLength(3);
     expect(few.length).toBeGreaterThan(0);
     expect(many.length).toBe(few.length);
-    expect(many.length).toBeLessThanOrEqual(5);
+    // chats, their messages (the pages' ids, then the rows), the messages' chat, users, their chats
+    expect(many.length).toBeLessThanOrEqual(6);
+  });
+
+  it('reads only each chat’s page of messages, cut by the database, however long the chats are', async () => {
+    const u = await newUser();
+    for (let i = 0; i < 3; i++) {
+      const c = await newChat(u.user_id);
+      await prisma.message.createMany({
+        data: Array.from({ length: 30 }, (_, j) => ({ chat_id: c.chat_id, content: `m${j}`, sender: 'user' })),
+      });
+    }
+    const page = /* GraphQL */ `query ($u: Int) { chats(user_id: $u) { messages(limit: 2) { content } } }`;
+    const statements = await statementsOf(() => gql(page, { u: u.user_id }));
+    const result = await gql(page, { u: u.user_id });
+    expect(result.json.data.chats.map((c: { messages: { content: string }[] }) => c.messages)).toEqual(
+      Array(3).fill([{ content: 'm28' }, { content: 'm29' }]),
+    );
+    // One LIMIT per chat in the statement that picks the pages, and no read of whole chats
+    // (Prisma applies a nested take in memory, after reading every message of every chat).
+    const picks = statements.filter((s) => s.includes('UNION ALL'));
+    expect(picks).toHaveLength(1);
+    expect(picks[0]?.match(/LIMIT/g)).toHaveLength(3);
+    expect(statements.filter((s) => /Message/.test(s) && /chat_id\W* IN/.test(s))).toEqual([]);
   });
 
   it('GET /chats/{chat_id} runs two statements (the chat, its messages) however long the chat', async () => {

@@ -1,4 +1,5 @@
 import './modes/rate-limit';
+import { MemoryCounter } from '../src/limits';
 import { call, gql } from './http';
 
 // yoga.fetch has no socket, so every request here comes from the same "unknown" address; callers
@@ -21,5 +22,15 @@ describe('rate limiting (RATE_LIMIT_PER_MINUTE=5)', () => {
     expect((await call('GET', '/chats/', undefined, { 'x-admin-api-key': 'test-admin-key' })).status).toBe(200);
     expect((await call('GET', '/health')).status).toBe(200);
     expect((await call('GET', '/ready')).status).toBe(200);
+  });
+});
+
+describe('the in-process counter', () => {
+  it('tracks a bounded number of callers, forgetting the oldest windows first', async () => {
+    const counter = new MemoryCounter(3);
+    for (const caller of ['a', 'b', 'c', 'd', 'e']) await counter.hit(caller);
+    expect(counter.size).toBe(3);
+    expect((await counter.hit('e')).count).toBe(2);
+    expect((await counter.hit('a')).count).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import { daysBetween, startOfDay } from '../src/time-zones';
+import { canonicalTimeZone, daysBetween, localDate, startOfDay, timeZoneCacheSize } from '../src/time-zones';
 
 describe('day boundaries in a time zone', () => {
   it.each([
@@ -24,5 +24,34 @@ describe('day boundaries in a time zone', () => {
       // The range ends at 02:00 local on the 31st, so that day is in it too.
       ['2026-03-31', '2026-03-30T22:00:00.000Z'],
     ]);
+  });
+});
+
+/** The name with each letter's case picked by the bits of `n`: 2^20 distinct spellings. */
+function spelling(name: string, n: number): string {
+  return [...name].map((c, i) => ((n >> (i % 20)) & 1 ? c.toUpperCase() : c.toLowerCase())).join('');
+}
+
+describe('time zone names', () => {
+  const zone = 'America/Argentina/ComodRivadavia';
+  const canonical = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+
+  it('are read in any case as their canonical name, and 5,000 spellings of one zone keep the cache bounded', () => {
+    const before = timeZoneCacheSize();
+    for (let n = 0; n < 5000; n++) {
+      const name = spelling(zone, n);
+      expect(canonicalTimeZone(name)).toBe(canonical);
+      expect(localDate(new Date('2026-03-29T12:00:00Z'), name)).toBe('2026-03-29');
+    }
+    expect(timeZoneCacheSize() - before).toBeLessThanOrEqual(2);
+    expect(canonicalTimeZone('europe/PARIS')).toBe('Europe/Paris');
+  });
+
+  it('that are not time zones are refused and leave nothing behind', () => {
+    const before = timeZoneCacheSize();
+    for (let n = 0; n < 1000; n++) expect(canonicalTimeZone(`Mars/Olympus-${n}`)).toBeNull();
+    expect(canonicalTimeZone(`Europe/${'x'.repeat(10_000)}`)).toBeNull();
+    expect(() => localDate(new Date(), 'Mars/Olympus')).toThrow(RangeError);
+    expect(timeZoneCacheSize()).toBe(before);
   });
 });

@@ -6,9 +6,11 @@ import { isPrismaError, prisma } from '../db';
 import { badInput, chatNotFound, forbidden } from '../errors';
 import { type ChatChangeKind, pubsub } from '../events';
 import type { Prisma } from '../generated/prisma/client';
-import { searchChats } from '../search';
+import { fixedList, listOf } from '../graphql/complexity';
+import { SNIPPETS_PER_CHAT, searchChats } from '../search';
 import { endOr, guardStream } from '../subscriptions';
-import { DEFAULT_LIMIT, pageArgs, textSchema } from './inputs';
+import { DEFAULT_LIMIT, limitUpTo, pageArgs, pageComplexity, textSchema } from './inputs';
+import { type RelationPage, relationPage } from './relation-pages';
 import { assertUserExists, unknownUser } from './users';
 
 /**
@@ -45,8 +47,30 @@ function emptySince(graceSeconds: number): Prisma.ChatWhereInput {
   return graceSeconds === 0 ? empty : { ...empty, created_at: { lt: new Date(Date.now() - graceSeconds * 1000) } };
 }
 
+/**
+ * What `Chat.messages` returns without a limit: enough for a chat screen, and small enough that
+ * nesting it (`messages { chat { messages } }`) goes over the complexity limit.
+ */
+const DEFAULT_MESSAGES = Math.min(200, config.maxMessagesPerRead);
+
 /** Newest first; chats made in the same millisecond keep their creation order (reversed). */
 export const newestFirst: Prisma.ChatOrderByWithRelationInput[] = [{ created_at: 'desc' }, { chat_id: 'desc' }];
+
+/** A chat's messages oldest first (ties by message ID); a read takes the newest of them. */
+const chatMessages: RelationPage = {
+  table: 'Message',
+  id: 'message_id',
+  parent: 'chat_id',
+  order: [{ message_id: 'asc' }],
+  newest: true,
+};
+
+const userChats: RelationPage = {
+  table: 'Chat',
+  id: 'chat_id',
+  parent: 'user_id',
+  order: newestFirst,
+};
 
 const titleSchema = textSchema(200);
 
@@ -60,9 +84,26 @@ builder.prismaObject('Chat', {
     }),
     title: t.exposeString('title', { description: 'Title shown in the chat list; "New Chat" until renamed.' }),
     created_at: t.expose('created_at', { type: 'DateTime', description: 'When the chat was created.' }),
-    messages: t.relation('messages', {
-      description: 'All messages of the chat, in order (oldest first: a chat’s order is the order of its message IDs).',
-      query: { orderBy: { message_id: 'asc' } },
+    messages: t.prismaField({
+      type: ['Message'],
+      description: `The chat’s latest messages, in order (a chat’s order is the order of its message IDs): the newest \`limit\` of them. Over REST, \`GET /chats/{chat_id}\` returns up to ${config.maxMessagesPerRead}; page with \`messages_page\` (or \`GET /chats/{chat_id}/messages\`) to read further back.`,
+      args: {
+        limit: t.arg.int({
+          defaultValue: DEFAULT_MESSAGES,
+          description: `How many of the newest messages, 1 to ${config.maxMessagesPerRead}.`,
+          validate: limitUpTo(config.maxMessagesPerRead),
+        }),
+      },
+      complexity: listOf((args) => args.limit, DEFAULT_MESSAGES, config.maxMessagesPerRead),
+      select: { chat_id: true },
+      resolve: (query, chat, { limit }, ctx) =>
+        relationPage<Prisma.MessageGetPayload<object>>(
+          ctx,
+          chatMessages,
+          chat.chat_id,
+          { limit: limit ?? DEFAULT_MESSAGES },
+          query,
+        ),
     }),
     user: t.relation('user', { nullable: true, description: 'The owner; null for an anonymous chat.' }),
     message_count: t.relationCount('messages', {
@@ -82,12 +123,22 @@ export function publishChatChange(userId: number | null | undefined, chatId: num
 }
 
 builder.prismaObjectField('User', 'chats', (t) =>
-  t.relation('chats', {
+  t.prismaField({
+    type: ['Chat'],
     description: 'The user’s chats, newest first.',
     args: {
       ...pageArgs(t.arg, 'chats'),
     },
-    query: ({ limit, offset }) => ({ orderBy: newestFirst, take: limit ?? DEFAULT_LIMIT, skip: offset ?? 0 }),
+    complexity: pageComplexity,
+    select: { user_id: true },
+    resolve: (query, user, { limit, offset }, ctx) =>
+      relationPage<Prisma.ChatGetPayload<object>>(
+        ctx,
+        userChats,
+        user.user_id,
+        { limit: limit ?? DEFAULT_LIMIT, offset: offset ?? 0 },
+        query,
+      ),
   }),
 );
 
@@ -132,6 +183,7 @@ builder.queryFields((t) => ({
     description:
       'Recent chats, newest first, optionally only those of one user. With authentication on, only the caller’s own (an admin sees all).',
     authScopes: { member: true },
+    complexity: pageComplexity,
     args: {
       user_id: t.arg.int({ description: 'Only this user’s chats.' }),
       ...pageArgs(t.arg, 'chats'),
@@ -420,6 +472,7 @@ const ChatSearchResult = builder.objectRef<SearchResult>('ChatSearchResult').imp
     matches: t.field({
       type: [SearchMatch],
       description: 'Up to 3 matching messages, newest first (none when only the title matches).',
+      complexity: fixedList(SNIPPETS_PER_CHAT),
       resolve: (r) => r.matches,
     }),
   }),
@@ -431,6 +484,7 @@ builder.queryField('search_chats', (t) =>
     description:
       'Full-text search over chat titles and message content: chats newest first, each with up to 3 matching messages. Every word of the query must match.',
     authScopes: { member: true },
+    complexity: pageComplexity,
     args: {
       query: t.arg.string({ required: true, description: 'Words to find.', validate: textSchema(500) }),
       user_id: t.arg.int({ description: 'Only this user’s chats.' }),

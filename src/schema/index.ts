@@ -1,8 +1,9 @@
 import { builder } from '../builder';
+import { assertListsBounded } from '../graphql/complexity';
 import './users';
 import './chats';
 import './messages';
 import './usage';
 import './api-keys';
 
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = assertListsBounded(builder.toSchema({ sortSchema: true }));

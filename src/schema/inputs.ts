@@ -1,12 +1,21 @@
 import type { ArgBuilder } from '@pothos/core';
 import { z } from 'zod';
 import type { BuilderTypes } from '../builder';
+import { listOf } from '../graphql/complexity';
 
-/** `limit`/`offset` as the REST API documents them: limit 1..100 (default 10), offset from 0. */
-export const limitSchema = z.number().int().min(1, 'must be at least 1').max(100, 'must be at most 100');
-export const offsetSchema = z.number().int().min(0, 'must not be negative');
+/** A page size from 1 to `max`. */
+export const limitUpTo = (max: number) =>
+  z.number().int().min(1, 'must be at least 1').max(max, `must be at most ${max}`);
 
 export const DEFAULT_LIMIT = 10;
+export const MAX_LIMIT = 100;
+
+/** `limit`/`offset` as the REST API documents them: limit 1..100 (default 10), offset from 0. */
+export const limitSchema = limitUpTo(MAX_LIMIT);
+export const offsetSchema = z.number().int().min(0, 'must not be negative');
+
+/** The complexity of a list paged by `pageArgs`: as many items as its limit. */
+export const pageComplexity = listOf((args: { limit?: number | null }) => args.limit, DEFAULT_LIMIT, MAX_LIMIT);
 
 /** The `limit` and `offset` arguments of a list. */
 export function pageArgs(arg: ArgBuilder<PothosSchemaTypes.ExtendDefaultTypes<BuilderTypes>>, things: string) {

@@ -6,9 +6,10 @@ import { isPrismaError, prisma } from '../db';
 import { AppError, badInput, chatNotFound } from '../errors';
 import { type EventStream, pubsub } from '../events';
 import type { Prisma } from '../generated/prisma/client';
+import { countedByParent, listOf } from '../graphql/complexity';
 import { endOr, guardStream } from '../subscriptions';
 import { chatFor } from './chats';
-import { codePoints, textSchema } from './inputs';
+import { codePoints, limitUpTo, textSchema } from './inputs';
 
 const Sender = builder.enumType('Sender', {
   description: 'Who wrote a message.',
@@ -256,6 +257,8 @@ function decodeCursor(value: string, name: string): number {
 
 type PageRequest = { first?: number | null; after?: string | null; last?: number | null; before?: string | null };
 const MAX_PAGE = 200;
+const DEFAULT_PAGE = 50;
+const pageSize = limitUpTo(MAX_PAGE);
 
 /**
  * One page of a chat's messages, oldest first within the page, by keyset (no OFFSET, so a
@@ -271,7 +274,7 @@ async function pageMessages(chatId: number, page: PageRequest, query: object = {
     if (n != null && (n < 1 || n > MAX_PAGE)) throw badInput(`${name}: must be from 1 to ${MAX_PAGE}`);
   }
   const forward = page.first != null || (page.after != null && page.before == null);
-  const size = (forward ? page.first : page.last) ?? 50;
+  const size = (forward ? page.first : page.last) ?? DEFAULT_PAGE;
   const where: Prisma.MessageWhereInput = {
     chat_id: chatId,
     AND: [
@@ -328,7 +331,12 @@ const MessageConnection = builder
   .implement({
     description: 'A page of a chat’s messages, oldest first.',
     fields: (t) => ({
-      edges: t.field({ type: [MessageEdge], description: 'The messages of the page.', resolve: (p) => p.nodes }),
+      edges: t.field({
+        type: [MessageEdge],
+        description: 'The messages of the page.',
+        complexity: countedByParent,
+        resolve: (p) => p.nodes,
+      }),
       page_info: t.field({
         type: PageInfo,
         description: 'Cursors and whether more pages exist.',
@@ -348,10 +356,11 @@ builder.prismaObjectFields('Chat', (t) => ({
     description:
       'The chat’s messages a page at a time (Relay-style): first/after pages forward from the oldest, last/before backward from the newest; neither gives the newest 50.',
     select: { chat_id: true },
+    complexity: listOf((args) => args.first ?? args.last, DEFAULT_PAGE, MAX_PAGE),
     args: {
-      first: t.arg.int({ description: `Page size forward, 1 to ${MAX_PAGE}.` }),
+      first: t.arg.int({ description: `Page size forward, 1 to ${MAX_PAGE}.`, validate: pageSize.nullish() }),
       after: t.arg.string({ description: 'Start after this cursor.' }),
-      last: t.arg.int({ description: `Page size backward, 1 to ${MAX_PAGE}.` }),
+      last: t.arg.int({ description: `Page size backward, 1 to ${MAX_PAGE}.`, validate: pageSize.nullish() }),
       before: t.arg.string({ description: 'End before this cursor.' }),
     },
     resolve: (chat, args) => pageMessages(chat.chat_id, args),
@@ -363,7 +372,12 @@ const MessagePage = builder
   .implement({
     description: 'A page of a chat’s messages, oldest first, with cursors to the next and previous pages.',
     fields: (t) => ({
-      items: t.field({ type: [MessageRef], description: 'The messages.', resolve: (p) => p.nodes as never }),
+      items: t.field({
+        type: [MessageRef],
+        description: 'The messages.',
+        complexity: countedByParent,
+        resolve: (p) => p.nodes as never,
+      }),
       next_cursor: t.string({
         nullable: true,
         description: 'Pass as `after` for the newer messages; null when there are none.',
@@ -383,17 +397,18 @@ builder.queryField('chat_messages', (t) =>
     description:
       'A chat’s messages a page at a time, for long chats: the newest page, or the page after/before a cursor. The chat’s access rule applies.',
     authScopes: { member: true },
+    complexity: listOf((args) => args.limit, DEFAULT_PAGE, MAX_PAGE),
     args: {
       chat_id: t.arg.int({ required: true, description: 'The chat’s ID.' }),
       user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
-      limit: t.arg.int({ defaultValue: 50, description: `Page size, 1 to ${MAX_PAGE}.` }),
+      limit: t.arg.int({ defaultValue: DEFAULT_PAGE, description: `Page size, 1 to ${MAX_PAGE}.`, validate: pageSize }),
       after: t.arg.string({ description: 'The page after this cursor (newer messages).' }),
       before: t.arg.string({ description: 'The page before this cursor (older messages).' }),
     },
     resolve: async (_root, args, ctx) => {
       await accessibleChatId(ctx, args.chat_id, args.user_id);
       if (args.after != null && args.before != null) throw badInput('Give after or before, not both');
-      const limit = args.limit ?? 50;
+      const limit = args.limit ?? DEFAULT_PAGE;
       return pageMessages(
         args.chat_id,
         args.after != null ? { first: limit, after: args.after } : { last: limit, before: args.before },

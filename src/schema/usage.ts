@@ -5,11 +5,12 @@ import { config } from '../config';
 import { isPrismaError, prisma } from '../db';
 import { badInput, forbidden, notFound } from '../errors';
 import type { ModelUsage } from '../generated/prisma/client';
+import { fixedList } from '../graphql/complexity';
 import { costOf, normalizeModelName, type Price, priceOf, type TokenCounts } from '../pricing';
 import { countTokens } from '../tokens';
-import { type Summary, type SummaryRow, usageSummary } from '../usage-summary';
+import { GROUP_KEYS, MAX_GROUPS, type Summary, type SummaryRow, usageSummary } from '../usage-summary';
 import { chatFor } from './chats';
-import { DEFAULT_LIMIT, pageArgs, textSchema } from './inputs';
+import { DEFAULT_LIMIT, pageArgs, pageComplexity, textSchema } from './inputs';
 import { assertUserExists, unknownUser } from './users';
 
 const ModelUsageType = builder.prismaObject('ModelUsage', {
@@ -66,6 +67,7 @@ builder.queryField('model_usage', (t) =>
     description:
       'Model usage records, newest first, optionally only those of one user and/or chat. With authentication on, callers see only their own (an admin sees all).',
     authScopes: { member: true },
+    complexity: pageComplexity,
     args: {
       user_id: t.arg.int({ description: 'Only this user’s records.' }),
       chat_id: t.arg.int({ description: 'Only this chat’s records.' }),
@@ -293,10 +295,14 @@ const UsageSummary = builder.objectRef<Summary>('UsageSummary').implement({
       description: 'Start of the range (inclusive); null: the beginning.',
     }),
     to: t.expose('to', { type: 'DateTime', description: 'End of the range (exclusive).' }),
-    group_by: t.exposeStringList('group_by', { description: 'The grouping, as asked.' }),
+    group_by: t.exposeStringList('group_by', {
+      description: 'The grouping, as asked.',
+      complexity: fixedList(GROUP_KEYS.length),
+    }),
     rows: t.field({
       type: [UsageSummaryRow],
-      description: 'One row per group, by day, then by cost (highest first).',
+      description: `One row per group, by day, then by cost (highest first); at most ${MAX_GROUPS} (more is refused: narrow the range or group by less).`,
+      complexity: fixedList(MAX_GROUPS),
       resolve: (s) => s.rows,
     }),
     totals: t.field({ type: UsageSummaryRow, description: 'The sums over all rows.', resolve: (s) => s.totals }),

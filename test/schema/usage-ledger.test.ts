@@ -182,6 +182,15 @@ describe('GET /usage/summary (usage_summary)', () => {
     ]);
   });
 
+  it('reads a time zone in any case and answers with its canonical name', async () => {
+    const paris = await summary(`${base()}&group_by=DAY&time_zone=Europe/Paris`);
+    for (const spelling of ['europe/paris', 'EUROPE/PARIS', 'eUrOpE/pArIs']) {
+      const s = await summary(`${base()}&group_by=DAY&time_zone=${spelling}`);
+      expect(s.time_zone).toBe('Europe/Paris');
+      expect(s.rows).toEqual(paris.rows);
+    }
+  });
+
   it('reads date-only bounds as local days', async () => {
     const s = await summary(`user_id=${user}&from=2026-03-29&to=2026-03-30&time_zone=Europe/Paris`);
     expect(s.totals).toMatchObject({ requests: 3, cost: 7 });

@@ -1,0 +1,59 @@
+import { getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { config } from '../config';
+import { AppError } from '../errors';
+import { logger } from '../logger';
+
+/**
+ * An AbortSignal that aborts `ms` after it is made, with a DEADLINE_EXCEEDED error as its reason.
+ * The executor Yoga runs (@graphql-tools/executor) calls `throwIfAborted()` before every field
+ * and, once aborted, starts no further resolver and stops waiting for the ones in flight. A timer
+ * alone fires only when the event loop is free, never in the middle of a long synchronous stretch
+ * (thousands of fields resolving without I/O), so every check also reads the clock.
+ */
+function deadlineSignal(ms: number): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const { signal } = controller;
+  const endsAt = performance.now() + ms;
+  // Settled once cut or once execution is done (an execution that throws never reports done).
+  let settled = false;
+  const expire = () => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    logger.warn({ deadline_ms: ms }, 'query cut at its deadline');
+    controller.abort(new AppError('DEADLINE_EXCEEDED', `The request ran past its deadline of ${ms} ms`));
+  };
+  const timer = setTimeout(expire, ms).unref();
+  const throwIfAborted = signal.throwIfAborted.bind(signal);
+  signal.throwIfAborted = () => {
+    if (!settled && performance.now() >= endsAt) expire();
+    throwIfAborted();
+  };
+  const clear = () => {
+    settled = true;
+    clearTimeout(timer);
+  };
+  return { signal, clear };
+}
+
+/**
+ * Cuts a query (on /graphql, and a REST read, which SOFA executes the same way) that runs past
+ * REQUEST_DEADLINE_MS, so no request can hold the server. Like Yoga's useExecutionCancellation,
+ * it hands the executor an AbortSignal.
+ *
+ * Mutations are left alone: one cut after its write committed would answer an error for a change
+ * that was made, and a retry would make it twice. Their selections are bounded by the complexity
+ * limit. Subscriptions are not cut either: a stream is meant to stay open.
+ */
+export function useRequestDeadline(ms = config.requestDeadlineMs): Plugin {
+  if (ms === 0) return {};
+  return {
+    onExecute({ args }) {
+      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
+      const { signal, clear } = deadlineSignal(ms);
+      (args as { signal?: AbortSignal }).signal = signal;
+      return { onExecuteDone: clear };
+    },
+  };
+}

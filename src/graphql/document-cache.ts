@@ -1,0 +1,62 @@
+import type { DocumentNode } from 'graphql';
+import type { YogaServerOptions } from 'graphql-yoga';
+
+/**
+ * Yoga caches each parsed document (and each parse error) by the document's text. Its default
+ * cache counts entries, not size: 1,024 documents of up to MAX_BODY_BYTES each, and a syntax
+ * tree takes up to about 50 times its text, so a few hundred distinct large queries held
+ * gigabytes. These caches are weighed by the text they hold instead.
+ */
+const MAX_CHARS = 256 * 1024;
+/** An application's operations are a few kilobytes; a larger document is parsed each time. */
+const MAX_DOCUMENT = 16 * 1024;
+
+/** Least recently used first out, weighed by the length of the keys. */
+class TextKeyedCache<V> {
+  readonly #entries = new Map<string, V>();
+  #chars = 0;
+  hits = 0;
+
+  get(key: string): V | undefined {
+    const value = this.#entries.get(key);
+    if (value !== undefined) {
+      this.hits++;
+      this.#entries.delete(key);
+      this.#entries.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: string, value: V): void {
+    if (key.length > MAX_DOCUMENT) return;
+    if (this.#entries.delete(key)) this.#chars -= key.length;
+    this.#entries.set(key, value);
+    this.#chars += key.length;
+    for (const oldest of this.#entries.keys()) {
+      if (this.#chars <= MAX_CHARS) break;
+      this.#entries.delete(oldest);
+      this.#chars -= oldest.length;
+    }
+  }
+
+  get chars(): number {
+    return this.#chars;
+  }
+}
+
+const documents = new TextKeyedCache<DocumentNode>();
+const errors = new TextKeyedCache<unknown>();
+
+/** For Yoga's `parserAndValidationCache` option (validation results hang off the cached documents). */
+export const parserAndValidationCache: YogaServerOptions<object, object>['parserAndValidationCache'] = {
+  documentCache: documents,
+  errorCache: errors,
+};
+
+/** What the caches hold, for tests. */
+export const documentCacheStats = () => ({
+  chars: documents.chars + errors.chars,
+  maxChars: 2 * MAX_CHARS,
+  maxDocument: MAX_DOCUMENT,
+  hits: documents.hits,
+});
