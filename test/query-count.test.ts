@@ -82,6 +82,25 @@ describe('SQL statements per request', () => {
     expect(statements).toHaveLength(2);
   });
 
+  it('a page of messages reads its rows once, with the relations its selection asks for', async () => {
+    const u = await seed(1, 12);
+    const [chat] = (await call('GET', `/chats/?user_id=${u.user_id}`)).json;
+    const pages = [
+      /* GraphQL */ `query ($c: Int!) { chat_messages(chat_id: $c) { items { content chat { title } } } }`,
+      /* GraphQL */ `query ($c: Int!) { chat(chat_id: $c) { messages_page(last: 12) { edges { node { content chat { title } } } } } }`,
+    ];
+    for (const page of pages) {
+      const statements = await statementsOf(() => gql(page, { c: chat.chat_id }));
+      const result = await gql(page, { c: chat.chat_id });
+      expect(JSON.stringify(result.json)).toContain('"chat":{"title":"New Chat"}');
+      expect(result.json.errors).toBeUndefined();
+      // The access check (or the chat), the page of messages, and the page's chat: no second
+      // read of the same messages, and a count that does not grow with the page.
+      expect(statements.filter((sql) => /FROM \S*Message\W/.test(sql))).toHaveLength(1);
+      expect(statements.length).toBeLessThanOrEqual(3);
+    }
+  });
+
   it('GET /chats/ runs one statement and selects no relation', async () => {
     const u = await seed(12, 1);
     const statements = await statementsOf(() => call('GET', `/chats/?user_id=${u.user_id}&limit=100`));

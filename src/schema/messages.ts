@@ -1,3 +1,4 @@
+import { queryFromInfo } from '@pothos/plugin-prisma';
 import { actingAs } from '../auth';
 import { builder } from '../builder';
 import { config } from '../config';
@@ -265,7 +266,15 @@ const pageSize = limitUpTo(MAX_PAGE);
  * 5,000-message chat pages as fast at the end as at the start). Forward with first/after,
  * backward with last/before; neither: the newest page.
  */
-async function pageMessages(chatId: number, page: PageRequest, query: object = {}) {
+async function pageMessages(
+  chatId: number,
+  page: PageRequest,
+  query: object,
+): Promise<{
+  nodes: MessageRow[];
+  hasNext: boolean;
+  hasPrevious: boolean;
+}> {
   if (page.first != null && page.last != null) throw badInput('Give first or last, not both');
   for (const [name, n] of [
     ['first', page.first],
@@ -316,13 +325,14 @@ const PageInfo = builder
     }),
   });
 
-type MessageRow = { message_id: number };
+/** A message as read for a page: its columns, plus the relations the request's selection asked for. */
+type MessageRow = StoredMessage;
 
 const MessageEdge = builder.objectRef<MessageRow>('MessageEdge').implement({
   description: 'A message and its cursor.',
   fields: (t) => ({
     cursor: t.string({ description: 'Pass as after/before to page from here.', resolve: encodeCursor }),
-    node: t.field({ type: MessageRef, description: 'The message.', resolve: (m) => m as never }),
+    node: t.field({ type: MessageRef, description: 'The message.', resolve: (m) => m }),
   }),
 });
 
@@ -363,7 +373,10 @@ builder.prismaObjectFields('Chat', (t) => ({
       last: t.arg.int({ description: `Page size backward, 1 to ${MAX_PAGE}.`, validate: pageSize.nullish() }),
       before: t.arg.string({ description: 'End before this cursor.' }),
     },
-    resolve: (chat, args) => pageMessages(chat.chat_id, args),
+    // The rows are read with the selection under edges.node, so relations asked for there
+    // (`node { chat { title } }`) come with them instead of one more query each.
+    resolve: (chat, args, ctx, info) =>
+      pageMessages(chat.chat_id, args, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] })),
   }),
 }));
 
@@ -376,7 +389,7 @@ const MessagePage = builder
         type: [MessageRef],
         description: 'The messages.',
         complexity: countedByParent,
-        resolve: (p) => p.nodes as never,
+        resolve: (p) => p.nodes,
       }),
       next_cursor: t.string({
         nullable: true,
@@ -405,13 +418,15 @@ builder.queryField('chat_messages', (t) =>
       after: t.arg.string({ description: 'The page after this cursor (newer messages).' }),
       before: t.arg.string({ description: 'The page before this cursor (older messages).' }),
     },
-    resolve: async (_root, args, ctx) => {
+    resolve: async (_root, args, ctx, info) => {
       await accessibleChatId(ctx, args.chat_id, args.user_id);
       if (args.after != null && args.before != null) throw badInput('Give after or before, not both');
       const limit = args.limit ?? DEFAULT_PAGE;
       return pageMessages(
         args.chat_id,
         args.after != null ? { first: limit, after: args.after } : { last: limit, before: args.before },
+        // The selection under `items`, so `items { chat { title } }` is read with the page.
+        queryFromInfo({ context: ctx, info, path: ['items'] }),
       );
     },
   }),
