@@ -58,7 +58,7 @@ const MESSAGE = 'message_id chat_id content sender timestamp';
 const SUMS = 'requests prompt_tokens completion_tokens cached_prompt_tokens reasoning_tokens total_tokens cost';
 
 /**
- * The documented REST API (shared/spec/chat-routes.md), and nothing else: SOFA would expose every
+ * The documented REST API (the README's REST API section), and nothing else: SOFA would expose every
  * root field and select every field of its type, so each route declares its exact response here.
  */
 export const routes: readonly RestRoute[] = [
