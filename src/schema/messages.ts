@@ -4,7 +4,7 @@ import { builder } from '../builder';
 import { config } from '../config';
 import type { Context } from '../context';
 import { isPrismaError, prisma } from '../db';
-import { AppError, badInput, chatNotFound } from '../errors';
+import { AppError, badInput, chatNotFound, notFound } from '../errors';
 import { type EventStream, pubsub } from '../events';
 import type { Prisma } from '../generated/prisma/client';
 import { countedByParent, listOf } from '../graphql/complexity';
@@ -166,9 +166,11 @@ builder.mutationField('append_to_message', (t) =>
     },
     resolve: async (query, _root, { message_id, delta, complete, user_id }, ctx) => {
       const found = await prisma.message.findUnique({ where: { message_id }, select: { chat_id: true } });
-      if (!found) throw new AppError('NOT_FOUND', `Message with ID ${message_id} not found`);
-      const chatId = await accessibleChatId(ctx, found.chat_id, user_id).catch(() => {
-        throw new AppError('NOT_FOUND', `Message with ID ${message_id} not found`);
+      const messageNotFound = () => notFound(`Message with ID ${message_id} not found`);
+      if (!found) throw messageNotFound();
+      // Another user's chat looks like a missing message; any other failure (the database) is not a 404.
+      const chatId = await accessibleChatId(ctx, found.chat_id, user_id).catch((error: unknown) => {
+        throw error instanceof AppError && error.code === 'NOT_FOUND' ? messageNotFound() : error;
       });
       // One statement, so concurrent appends never lose text and a completed answer stays complete.
       const done = complete ?? false;
@@ -178,7 +180,7 @@ builder.mutationField('append_to_message', (t) =>
           AND length(content) + ${codePoints(delta)} <= ${config.maxMessageLength}`;
       if (changed === 0) {
         const message = await prisma.message.findUnique({ where: { message_id }, select: { is_complete: true } });
-        if (!message) throw new AppError('NOT_FOUND', `Message with ID ${message_id} not found`);
+        if (!message) throw messageNotFound();
         if (message.is_complete) throw new AppError('CONFLICT', `Message ${message_id} is complete`);
         throw badInput(`delta: the message would exceed ${config.maxMessageLength} characters`);
       }
@@ -218,7 +220,7 @@ builder.subscriptionFields((t) => ({
     resolve: (query, event) =>
       endOr(async ({ message_id }: { message_id: number }) => {
         const message = await prisma.message.findUnique({ ...query, where: { message_id } });
-        if (!message) throw new AppError('NOT_FOUND', 'The message was deleted');
+        if (!message) throw notFound('The message was deleted');
         return message;
       })(event as never),
   }),
