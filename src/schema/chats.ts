@@ -43,7 +43,11 @@ export function nullIfMissing(error: unknown): null {
  * cannot still be on its way. The default grace is 0, as the documented API behaves.
  */
 function emptySince(graceSeconds: number): Prisma.ChatWhereInput {
-  const empty = { messages: { none: {} } };
+  // `last_message_at` is on the chat row itself, which a first message's insert updates under a
+  // row lock (PostgreSQL's add_message statement): a DELETE that waited on that lock re-checks the
+  // row and leaves the chat alone, where the NOT EXISTS on messages alone would still see no
+  // message (its snapshot predates the insert) and delete an acknowledged message with the chat.
+  const empty = { last_message_at: null, messages: { none: {} } };
   return graceSeconds === 0 ? empty : { ...empty, created_at: { lt: new Date(Date.now() - graceSeconds * 1000) } };
 }
 
