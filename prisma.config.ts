@@ -1,6 +1,7 @@
 import { defineConfig } from 'prisma/config';
-import { migrationAdapterFactory, prismaPaths } from './src/adapter';
+import { migrationAdapterFactory } from './prisma/cli/adapters';
 import { config } from './src/config';
+import { prismaPaths } from './src/db/paths';
 
 // Prisma 6 with `engine: 'js'` and a driver adapter runs generate, migrate deploy and migrate diff
 // without the native schema engine, which would otherwise be downloaded (and this network refuses).

@@ -47,7 +47,26 @@ export type Config = Readonly<{
   /** Open subscriptions (SSE streams) allowed in this process, and per caller. */
   sseMaxStreams: number;
   sseMaxStreamsPerCaller: number;
+  /** The patches of Prisma internals to apply (each still only on the version it was written for). */
+  prismaPatches: readonly PrismaPatch[];
 }>;
+
+export const PRISMA_PATCHES = ['plan-cache', 'sqlite-statements'] as const;
+export type PrismaPatch = (typeof PRISMA_PATCHES)[number];
+
+/** `on` (all), `off` (none), or a comma-separated list of patch names. */
+function prismaPatches(env: Env): PrismaPatch[] {
+  const raw = read(env, 'PRISMA_PATCHES')?.toLowerCase() ?? 'on';
+  if (raw === 'on') return [...PRISMA_PATCHES];
+  if (raw === 'off') return [];
+  const list = raw.split(',').map((name) => name.trim());
+  for (const name of list) {
+    if (!(PRISMA_PATCHES as readonly string[]).includes(name)) {
+      throw new ConfigError(`PRISMA_PATCHES must be on, off or a list of ${PRISMA_PATCHES.join(', ')}, got "${raw}"`);
+    }
+  }
+  return list as PrismaPatch[];
+}
 
 export type AuthConfig = Readonly<
   | { mode: 'off' }
@@ -216,6 +235,7 @@ export function loadConfig(env: Env = process.env): Config {
     sseMaxQueuedEvents: integer(env, 'SSE_MAX_QUEUED_EVENTS', 1000, 1, 1_000_000),
     sseMaxStreams: integer(env, 'SSE_MAX_STREAMS', 1000, 1, 1_000_000),
     sseMaxStreamsPerCaller: integer(env, 'SSE_MAX_STREAMS_PER_CALLER', 20, 1, 1_000_000),
+    prismaPatches: Object.freeze(prismaPatches(env)),
   });
 }
 

@@ -1,8 +1,8 @@
 import { adapterFactory } from './adapter';
 import { config } from './config';
+import { patchAdapter, patchClient } from './db/patches';
 import { PrismaClient } from './generated/prisma/client';
 import { logger } from './logger';
-import { cacheQueryPlans } from './plan-cache';
 
 // The two generated clients have the same API (one schema); they differ in the SQL they compile to.
 // Only the configured one is loaded.
@@ -14,10 +14,10 @@ const Client =
 
 // Query events let tests count the SQL a request runs (the N+1 guard) and operators see it at debug level.
 export const prisma = new Client({
-  adapter: adapterFactory(config.database),
+  adapter: patchAdapter(adapterFactory(config.database), config.database),
   log: [{ emit: 'event', level: 'query' }],
 });
-cacheQueryPlans(prisma);
+patchClient(prisma);
 
 if (logger.isLevelEnabled('debug')) {
   prisma.$on('query', (event) => logger.debug({ sql: event.query, duration_ms: event.duration }, 'sql'));

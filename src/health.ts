@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'graphql-yoga';
-import { prismaPaths } from './adapter';
 import { config, projectRoot } from './config';
 import { prisma } from './db';
+import { prismaPaths } from './db/paths';
 import { detailResponse, HTTP_STATUS_BY_CODE } from './errors';
 import { logger } from './logger';
 import { metrics } from './metrics';

@@ -6,7 +6,7 @@ import { parse } from 'pg-connection-string';
 
 /*
  * Workarounds for @prisma/adapter-pg 6.19 when the Prisma CLI (migrate deploy / diff) drives it.
- * The server itself does not need them; only prisma.config.ts uses this module.
+ * The server itself does not need them; only prisma.config.ts uses this module (via adapters.ts).
  *
  * 1. The schema engine reads catalog columns of type `name` (OID 19) and `"char"` (OID 18), which
  *    the adapter cannot map ("Column type 'name' could not be deserialized", prisma/orm#27403).

@@ -1,5 +1,5 @@
-import { logger } from './logger';
-import { Lru } from './lru';
+import { logger } from '../../logger';
+import { Lru } from '../../lru';
 
 /*
  * A query-plan cache for Prisma 6.19's client engine.
@@ -21,8 +21,10 @@ import { Lru } from './lru';
  * `take`/`skip`, values the compiler would convert or refuse) goes to the compiler as before. A
  * shape the compiler refuses with placeholders is remembered and compiled with its values each
  * time. The hook uses two internals of the generated client (`_engineConfig.compilerWasm`,
- * `_runtimeDataModel`); if a Prisma upgrade removes them, the cache switches itself off and says
- * so in the log.
+ * `_runtimeDataModel`) and the plan interpreter's `let` and `value` nodes: src/db/patches/index.ts
+ * applies it only on the @prisma/client version it was written for, and if the two fields are
+ * missing anyway it switches itself off and says so in the log (test/db/patches.test.ts checks all
+ * of these).
  */
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
