@@ -11,7 +11,9 @@ import type { DatabaseConfig } from './config';
  */
 export function adapterFactory(database: DatabaseConfig): SqlMigrationAwareDriverAdapterFactory {
   if (database.provider === 'postgresql') {
-    return new PrismaPg({ connectionString: database.url, max: database.poolSize });
+    // A bounded wait for a connection: a database host that stops answering (a partition) fails
+    // requests with 503 in seconds instead of holding them for the OS's TCP timeout.
+    return new PrismaPg({ connectionString: database.url, max: database.poolSize, connectionTimeoutMillis: 5000 });
   }
   fs.mkdirSync(path.dirname(database.file), { recursive: true });
   return new PrismaBetterSQLite3({ url: database.file });

@@ -32,34 +32,7 @@ export function isPrismaError(error: unknown, code: string): boolean {
   );
 }
 
-// Prisma's codes for "cannot reach / lost / timed out waiting for the database", and the driver
-// adapters' kinds for the same, found on the error's `meta.driverAdapterError`.
-const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
-const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
-const UNAVAILABLE_MESSAGE =
-  /Can't reach database server|Connection terminated|ECONNREFUSED|ECONNRESET|database is locked|SQLITE_BUSY/;
-
-/**
- * The database could not be reached or answered too late: the request may succeed if retried
- * (503), unlike a bug (500). Looks through GraphQL's wrapping and the driver adapter's cause.
- */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
-    const e = current as Error & {
-      code?: unknown;
-      meta?: { driverAdapterError?: { cause?: { kind?: unknown } } };
-      originalError?: unknown;
-    };
-    if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
-    const kind = e.meta?.driverAdapterError?.cause?.kind;
-    if (typeof kind === 'string' && UNAVAILABLE_KINDS.has(kind)) return true;
-    if (e.name.startsWith('PrismaClient') && UNAVAILABLE_MESSAGE.test(e.message)) return true;
-    if (e.name === 'PrismaClientInitializationError') return true;
-    current = e.originalError ?? e.cause;
-  }
-  return false;
-}
+export { isDatabaseUnavailable } from './db/unavailable';
 
 /**
  * Settings of the SQLite file and of this process' connection. WAL lets readers run beside a

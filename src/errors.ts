@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { config } from './config';
+import { isDatabaseUnavailable } from './db/unavailable';
 import { logger } from './logger';
 
 /**
@@ -75,6 +76,12 @@ export function detailResponse(status: number, detail: string, headers: Record<s
  */
 export function restErrorResponse(errors: ReadonlyArray<unknown>): Response {
   const error = errors[0] as Partial<GraphQLError> | undefined;
+  // E.g. an API key looked up while building the context, which SOFA reports as it is.
+  if (isDatabaseUnavailable(error)) {
+    return detailResponse(HTTP_STATUS_BY_CODE.SERVICE_UNAVAILABLE, databaseUnavailable().message, {
+      'retry-after': String(RETRY_AFTER_SECONDS),
+    });
+  }
   const extensions = (error?.extensions ?? {}) as { code?: unknown; http?: { status?: number }; unexpected?: boolean };
   if (extensions.code === undefined && extensions.http?.status === 400) {
     return detailResponse(HTTP_STATUS_BY_CODE.BAD_USER_INPUT, String(error?.message));

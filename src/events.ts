@@ -22,6 +22,17 @@ export type EventStream<T> = AsyncIterableIterator<T> & { readonly overflowed: b
 type Listener = (payload: unknown) => void;
 
 /**
+ * What a queued event weighs, in characters: a small fixed part, plus the text of a streamed
+ * delta, which can be up to MAX_MESSAGE_LENGTH. Queues are bounded by weight too, so a subscriber
+ * of streamed answers holds at most MAX_QUEUED_WEIGHT however big the deltas are.
+ */
+const weightOf = (payload: unknown) => {
+  const delta = (payload as { delta?: unknown } | null)?.delta;
+  return 64 + (typeof delta === 'string' ? delta.length : 0);
+};
+const MAX_QUEUED_WEIGHT = 256 * 1024;
+
+/**
  * A subscriber's queue. Publishing only ever appends to it and never throws: a subscriber that
  * falls `capacity` events behind (it stopped reading, or reads slower than others write) is cut
  * off, its queue dropped, and its stream ends with `overflowed` set. Nothing it does reaches the
@@ -33,6 +44,7 @@ function boundedStream<T>(
   onOverflow?: () => void,
 ): { push: Listener; stream: EventStream<T> } {
   const queue: T[] = [];
+  let weight = 0;
   let waiting: ((result: IteratorResult<T>) => void) | null = null;
   let ended = false;
   let overflowed = false;
@@ -41,6 +53,7 @@ function boundedStream<T>(
     if (ended) return;
     ended = true;
     queue.length = 0;
+    weight = 0;
     detach();
     waiting?.({ value: undefined, done: true });
     waiting = null;
@@ -54,7 +67,7 @@ function boundedStream<T>(
       resolve({ value: payload as T, done: false });
       return;
     }
-    if (queue.length >= capacity) {
+    if (queue.length >= capacity || weight + weightOf(payload) > MAX_QUEUED_WEIGHT) {
       overflowed = true;
       metrics.increment('subscribers_cut_off_total');
       end();
@@ -62,6 +75,7 @@ function boundedStream<T>(
       return;
     }
     queue.push(payload as T);
+    weight += weightOf(payload);
   };
 
   const stream: EventStream<T> = {
@@ -69,7 +83,11 @@ function boundedStream<T>(
       return overflowed;
     },
     next: () => {
-      if (queue.length > 0) return Promise.resolve({ value: queue.shift() as T, done: false });
+      if (queue.length > 0) {
+        const value = queue.shift() as T;
+        weight -= weightOf(value);
+        return Promise.resolve({ value, done: false });
+      }
       if (ended) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve) => {
         waiting = resolve;
@@ -88,7 +106,8 @@ function boundedStream<T>(
 
 /** Where events travel between instances: nowhere (one process), or Redis pub/sub. */
 interface Transport {
-  publish(channel: string, message: string): void;
+  /** Sends to every instance; `undelivered` is called if that is impossible (Redis unreachable). */
+  publish(channel: string, message: string, undelivered: () => void): void;
   /** Starts (or stops) relaying a channel's messages to `deliver`. */
   listen(channel: string): void;
   unlisten(channel: string): void;
@@ -109,7 +128,8 @@ function redisTransport(url: string, deliver: (channel: string, message: string)
     if (!down) logger.warn({ err: error, operation }, 'events: Redis unavailable; live updates stay in this instance');
     down = true;
   };
-  const publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+  // No offline queue and a timeout: a publish never waits on a Redis that is gone or hangs.
+  const publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1000 });
   const subscriber = new Redis(url, { autoResubscribe: false, maxRetriesPerRequest: null });
   for (const client of [publisher, subscriber]) {
     // ioredis reconnects by itself; without an 'error' listener its errors would be unhandled.
@@ -122,8 +142,16 @@ function redisTransport(url: string, deliver: (channel: string, message: string)
   });
   subscriber.on('message', deliver);
   return {
-    publish: (channel, message) => {
-      publisher.publish(channel, message).catch(failed('publish'));
+    publish: (channel, message, undelivered) => {
+      if (publisher.status !== 'ready') {
+        failed('publish')(new Error(`Redis connection is ${publisher.status}`));
+        undelivered();
+        return;
+      }
+      publisher.publish(channel, message).catch((error: unknown) => {
+        failed('publish')(error);
+        undelivered();
+      });
     },
     listen: (channel) => {
       channels.add(channel);
@@ -173,7 +201,8 @@ export function createEventBus(options: { redisUrl: string | null; prefix: strin
   return {
     publish(topic, id, payload) {
       const channel = channelOf(topic, id);
-      if (transport) transport.publish(channel, JSON.stringify(payload));
+      // Without Redis, this instance's subscribers still hear this instance's writes.
+      if (transport) transport.publish(channel, JSON.stringify(payload), () => deliver(channel, payload));
       else deliver(channel, payload);
     },
     subscribe(topic, id, onOverflow) {

@@ -65,44 +65,22 @@ export function endOr<E, R>(resolve: (event: E) => R): (event: E | StreamEnd) =>
 
 type Stop = 'closed' | 'expired';
 
-/** Resolves when the client goes away or the caller's token expires, whichever comes first. */
-function stopSignal(ctx: StreamContext): { stopped: Promise<Stop>; dispose: () => void } {
-  let dispose = () => {};
-  const stopped = new Promise<Stop>((resolve) => {
-    const signal = ctx.request.signal;
-    const onAbort = () => resolve('closed');
-    signal.addEventListener('abort', onAbort, { once: true });
-    const credential = ctx.credential;
-    const untilExpiry = credential && 'expiresAt' in credential ? credential.expiresAt - Date.now() : null;
-    const timer =
-      untilExpiry !== null && untilExpiry <= MAX_TIMER_MS
-        ? setTimeout(() => resolve('expired'), Math.max(0, untilExpiry))
-        : null;
-    dispose = () => {
-      signal.removeEventListener('abort', onAbort);
-      if (timer) clearTimeout(timer);
-    };
-  });
-  return { stopped, dispose };
-}
-
 async function* guarded<T>(
-  ctx: StreamContext,
   events: EventStream<T>,
+  stop: { reason: Stop | null },
   allowed: () => Promise<boolean>,
+  stillValidNow: () => Promise<boolean>,
   release: () => void,
 ): AsyncGenerator<T | StreamEnd> {
-  const { stopped, dispose } = stopSignal(ctx);
   try {
     for (;;) {
-      const next = await Promise.race([events.next(), stopped]);
-      if (next === 'closed') return;
-      if (next === 'expired') {
-        yield new StreamEnd(new AppError('UNAUTHENTICATED', 'Your token expired; subscribe again with a new one'));
-        return;
-      }
+      // A stop (disconnect, expiry) ends `events`, which settles this wait: one promise per
+      // event and nothing that outlives it.
+      const next = await events.next();
       if (next.done) {
-        if (events.overflowed) {
+        if (stop.reason === 'expired') {
+          yield new StreamEnd(new AppError('UNAUTHENTICATED', 'Your token expired; subscribe again with a new one'));
+        } else if (events.overflowed) {
           yield new StreamEnd(
             new AppError(
               'SUBSCRIBER_TOO_SLOW',
@@ -114,11 +92,10 @@ async function* guarded<T>(
       }
       // Access can change long after the subscription began: the chat can move to someone else,
       // a key can be revoked. Checked on every event, before anything of it is sent.
-      if (!(await stillValid(ctx)) || !(await allowed())) return;
+      if (!(await stillValidNow()) || !(await allowed())) return;
       yield next.value;
     }
   } finally {
-    dispose();
     await events.return?.();
     release();
   }
@@ -139,6 +116,8 @@ export function guardStream<T>(
 ): AsyncIterable<T | StreamEnd> {
   const ctx = context as StreamContext;
   const release = acquireSlot(callerKey(ctx, ctx.request, ctx));
+  const stop: { reason: Stop | null } = { reason: null };
+  let expiry: NodeJS.Timeout | undefined;
   const events = subscribe(() => {
     const res = ctx.res;
     if (!res) return;
@@ -148,14 +127,33 @@ export function guardStream<T>(
       res.destroy();
     }, CUT_OFF_GRACE_MS).unref();
   });
-  // Also on disconnect directly: a generator cancelled before its first step never runs its finally.
-  ctx.request.signal.addEventListener(
-    'abort',
+  const end = (reason: Stop) => {
+    stop.reason ??= reason;
+    clearTimeout(expiry);
+    void events.return?.();
+    // Also here and not only in the generator's finally: a generator never started (Yoga answers
+    // 406 to a subscription over plain JSON without reading it) never runs its finally.
+    if (reason === 'closed') release();
+  };
+  const credential = ctx.credential;
+  const untilExpiry = credential && 'expiresAt' in credential ? credential.expiresAt - Date.now() : null;
+  if (untilExpiry !== null && untilExpiry <= MAX_TIMER_MS) {
+    expiry = setTimeout(() => end('expired'), Math.max(0, untilExpiry));
+  }
+  ctx.request.signal.addEventListener('abort', () => end('closed'), { once: true });
+  // The response's end, however it comes (finished, aborted, never streamed): the surest sign the
+  // stream is over on a Node server, where the request's signal is not aborted after a finish.
+  (ctx.res as { once?: (event: 'close', listener: () => void) => void } | undefined)?.once?.('close', () =>
+    end('closed'),
+  );
+  return guarded(
+    events,
+    stop,
+    allowed,
+    () => stillValid(ctx),
     () => {
-      void events.return?.();
+      clearTimeout(expiry);
       release();
     },
-    { once: true },
   );
-  return guarded(ctx, events, allowed, release);
 }

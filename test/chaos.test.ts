@@ -113,6 +113,16 @@ describe('stream caps', () => {
     const query = 'subscription($c: Int!) { message_added(chat_id: $c) { message_id } }';
     const vars = { c: chat.chat_id };
     const admin = { 'x-admin-api-key': process.env.ADMIN_API_KEY as string };
+    // Subscriptions Yoga refuses with 406 (plain JSON cannot carry a stream) hold no slot after.
+    for (let i = 0; i < 3; i++) {
+      const refused = await fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables: vars }),
+      });
+      await refused.arrayBuffer();
+      expect(refused.status).toBe(406);
+    }
     const open = [await subscribe(gateway.url, query, vars), await subscribe(gateway.url, query, vars)];
     try {
       const third = await fetch(`${gateway.url}/graphql`, {
@@ -260,6 +270,16 @@ if (!redisServer && !process.env.CI) console.warn('chaos.test.ts: Redis outage s
     expect(b.process.exitCode).toBeNull();
     expect(await metric(a.url, /^chat_gateway_dependency_errors_total\{[^}]*redis[^}]*\} (\d+)/m)).toBeGreaterThan(0);
 
+    // Within one instance, live updates go on while Redis is away.
+    const local = await subscribe(a.url, query, { c: chat.chat_id });
+    try {
+      await sleep(200);
+      await http(a.url, 'POST', `/chats/${chat.chat_id}/messages`, { content: 'during', sender: 'user' });
+      expect(await local.next(5_000)).toEqual({ data: { message_added: { content: 'during' } } });
+    } finally {
+      local.close();
+    }
+
     // The rate limit still holds, counted in the instance until Redis is back.
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) statuses.push((await http(limited.url, 'GET', '/chats/?limit=1')).status);
@@ -293,6 +313,7 @@ if (!redisServer && !process.env.CI) console.warn('chaos.test.ts: Redis outage s
   let proxy: net.Server;
   let port: number;
   let gateway: Gateway;
+  let keyed: Gateway;
   const sockets = new Set<net.Socket>();
 
   /** A TCP proxy to the test PostgreSQL server that the test can cut and restore. */
@@ -325,9 +346,11 @@ if (!redisServer && !process.env.CI) console.warn('chaos.test.ts: Redis outage s
     const url = new URL(process.env.DATABASE_URL as string);
     url.host = `127.0.0.1:${port}`;
     gateway = await startGateway({ DATABASE_URL: url.toString() });
+    keyed = await startGateway({ DATABASE_URL: url.toString(), AUTH_MODE: 'api-key' });
   });
   afterAll(async () => {
     await stopGateway(gateway);
+    await stopGateway(keyed);
     proxy.close();
     for (const s of sockets) s.destroy();
   });
@@ -348,6 +371,10 @@ if (!redisServer && !process.env.CI) console.warn('chaos.test.ts: Redis outage s
     expect(graphql.status).toBe(200);
     expect(graphql.json.errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
     expect((await fetch(`${gateway.url}/ready`)).status).toBe(503);
+    // With API keys, the caller is looked up before anything runs: that too is a 503.
+    const withKey = await fetch(`${keyed.url}/chats/?limit=1`, { headers: { 'x-api-key': 'cgk_whatever' } });
+    expect(withKey.status).toBe(503);
+    expect(withKey.headers.get('retry-after')).toMatch(/^\d+$/);
 
     await startProxy();
     await eventually(async () => (await fetch(`${gateway.url}/chats/${chat.chat_id}`)).status === 200);

@@ -49,11 +49,19 @@ function deadlineSignal(ms: number): { signal: AbortSignal; clear: () => void } 
 export function useRequestDeadline(ms = config.requestDeadlineMs): Plugin {
   if (ms === 0) return {};
   return {
-    onExecute({ args }) {
+    onExecute({ args, executeFn, setExecuteFn }) {
       if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
       const { signal, clear } = deadlineSignal(ms);
       (args as { signal?: AbortSignal }).signal = signal;
-      return { onExecuteDone: clear };
+      // Cleared however execution ends, a throw included, so the timer never reports a cut of a
+      // request that was over long before.
+      setExecuteFn(async (execArgs) => {
+        try {
+          return await executeFn(execArgs);
+        } finally {
+          clear();
+        }
+      });
     },
   };
 }
