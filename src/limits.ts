@@ -56,11 +56,16 @@ class RedisCounter implements Counter {
   private readonly redis: Redis;
   private readonly fallback = new MemoryCounter();
   private degraded = false;
+  private readonly firstConnection: Promise<void>;
 
   constructor(url: string) {
     // No offline queue: while disconnected a command fails at once instead of waiting.
     this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 500, enableOfflineQueue: false });
     this.redis.on('error', (error) => this.degrade(error));
+    this.firstConnection = new Promise<void>((resolve) => {
+      this.redis.once('ready', () => resolve());
+      setTimeout(resolve, 1000).unref();
+    });
     this.redis.on('ready', () => {
       if (this.degraded) logger.info('rate limiter: Redis reachable again; limits shared again');
       this.degraded = false;
@@ -74,6 +79,9 @@ class RedisCounter implements Counter {
   }
 
   async hit(key: string): Promise<Hit> {
+    // A fresh instance waits (briefly) for its first connection rather than count its first
+    // requests alone; once Redis has been reached, an outage falls back at once.
+    if (this.redis.status !== 'ready' && !this.degraded) await this.firstConnection;
     if (this.redis.status !== 'ready') return this.fallback.hit(key);
     const k = `${config.redisPrefix}rate:${key}`;
     try {
