@@ -1,9 +1,6 @@
 import './modes/deadline';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { prisma } from '../src/db';
-import { yoga } from '../src/server';
-import { addMessage, call, gql, newChat, newUser } from './http';
+import { addMessage, call, gql, listen, newChat, newUser } from './http';
 import { subscribe } from './sse';
 
 const DEADLINE_MS = 500;
@@ -115,17 +112,13 @@ describe(`REQUEST_DEADLINE_MS=${DEADLINE_MS}`, () => {
 });
 
 describe('subscriptions', () => {
-  let server: Server;
+  let server: Awaited<ReturnType<typeof listen>>;
   let base = '';
   beforeAll(async () => {
-    server = createServer(yoga);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await listen();
+    base = server.base;
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  afterAll(() => server.close());
 
   it('are not cut by the deadline: a stream open for longer still delivers', async () => {
     const c = await newChat();

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { yoga } from '../src/server';
 
 export type Reply = { status: number; json: any; text: string; headers: Headers };
@@ -59,3 +61,19 @@ export const isoUtc = (s: unknown) =>
   typeof s === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(s) && !Number.isNaN(Date.parse(s));
 
 export const keysOf = (o: unknown) => Object.keys(o as object).sort();
+
+/**
+ * The gateway of this test file on a real socket in this process (for what needs one, such as
+ * subscriptions): call in beforeAll, close in afterAll.
+ */
+export async function listen(): Promise<{ base: string; close: () => Promise<void> }> {
+  const server = createServer(yoga);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

@@ -1,21 +1,14 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { yoga } from '../../src/server';
-import { call, gql, newChat, newUser } from '../http';
+import { call, gql, listen, newChat, newUser } from '../http';
 import { subscribe } from '../sse';
 
 // Subscriptions need a real socket: the server runs in this process on a free port.
-let server: Server;
+let server: Awaited<ReturnType<typeof listen>>;
 let base = '';
 beforeAll(async () => {
-  server = createServer(yoga);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listen();
+  base = server.base;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 
 const MESSAGE_ADDED =
   'subscription($c: Int!, $u: Int) { message_added(chat_id: $c, user_id: $u) { message_id content sender } }';
