@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { printSchema } from 'graphql';
 import { projectRoot } from '../src/config';
-import { schema } from '../src/schema';
+import { schema } from '../src/graphql/schema';
 
 const sdl = `${printSchema(schema)}\n`;
 if (process.argv.includes('--stdout')) process.stdout.write(sdl);

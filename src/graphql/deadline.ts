@@ -1,8 +1,8 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { config } from '../config';
-import { AppError } from '../errors';
-import { logger } from '../logger';
+import { logger } from '../http/logging';
+import { AppError } from './errors';
 
 /**
  * An AbortSignal that aborts `ms` after it is made, with a DEADLINE_EXCEEDED error as its reason.

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors';
+import type { ErrorCode } from '../graphql/errors';
 
 /** Why a body was refused; each surface turns the reason into its own code (see `codeOf`). */
 export type BodyProblem = 'too-large' | 'media-type' | 'unreadable' | 'not-utf8' | 'not-json' | 'not-object';

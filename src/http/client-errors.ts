@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
-import { logger } from '../logger';
-import { JSON_CSP, SECURITY_HEADERS } from '../security';
+import { logger } from './logging';
+import { JSON_CSP, SECURITY_HEADERS } from './security';
 
 const ANSWERS: Record<string, [number, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],

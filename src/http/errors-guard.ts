@@ -1,10 +1,10 @@
 import { createServerAdapter, type ServerAdapterInitialContext } from '@whatwg-node/server';
-import { isDatabaseUnavailable } from '../db';
-import { databaseUnavailable, RETRY_AFTER_SECONDS } from '../errors';
-import { logger, useRequestLogging } from '../logger';
-import { metrics } from '../metrics';
-import { useSecurityHeaders } from '../security';
+import { isDatabaseUnavailable } from '../db/client';
+import { databaseUnavailable, RETRY_AFTER_SECONDS } from '../graphql/errors';
+import { logger, useRequestLogging } from './logging';
+import { metrics } from './metrics';
 import { errorResponse } from './respond';
+import { useSecurityHeaders } from './security';
 
 type Context = Record<string, unknown>;
 type App = {

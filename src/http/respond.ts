@@ -1,4 +1,4 @@
-import { detailResponse, type ErrorCode, HTTP_STATUS_BY_CODE } from '../errors';
+import { detailResponse, type ErrorCode, HTTP_STATUS_BY_CODE } from '../graphql/errors';
 
 /**
  * An error the HTTP layer answers before GraphQL runs, with its status from the one code table:

@@ -6,7 +6,7 @@ import {
   type VersionReader,
   versionMismatch,
 } from '../../src/db/patches';
-import { logger } from '../../src/logger';
+import { logger } from '../../src/http/logging';
 
 const pinned = (require('../../package.json') as { dependencies: Record<string, string> }).dependencies;
 

@@ -1,8 +1,8 @@
-import '../modes/patches-off';
-import { prisma } from '../../src/db';
+import '../support/modes/patches-off';
+import { prisma } from '../../src/db/client';
 import { planCacheStats } from '../../src/db/patches/plan-cache';
 import { statementCacheStats } from '../../src/db/patches/sqlite-statements';
-import { addMessage, call, newChat, newUser } from '../http';
+import { addMessage, call, newChat, newUser } from '../support/http';
 
 // PRISMA_PATCHES=off: the server runs on the libraries as shipped, and still works.
 it('serves requests without touching the patches', async () => {

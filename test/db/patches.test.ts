@@ -1,9 +1,9 @@
-import { adapterFactory } from '../../src/adapter';
 import { config } from '../../src/config';
-import { prisma } from '../../src/db';
+import { adapterFactory } from '../../src/db/adapters';
+import { prisma } from '../../src/db/client';
 import { planCacheStats } from '../../src/db/patches/plan-cache';
 import { statementCacheStats } from '../../src/db/patches/sqlite-statements';
-import { usePostgres } from '../databases';
+import { usePostgres } from '../support/databases';
 
 // The patches in src/db/patches/ must not change a single result. The same representative queries
 // (the app's own shapes) run through the app's patched client and through an unpatched one on the
@@ -24,7 +24,7 @@ async function unpatchedClient(): Promise<Db> {
     const { PrismaClient } = usePostgres
       ? require('../../src/generated/prisma-postgresql/client')
       : require('../../src/generated/prisma/client');
-    const { adapterFactory: factory } = require('../../src/adapter');
+    const { adapterFactory: factory } = require('../../src/db/adapters');
     client = new PrismaClient({ adapter: factory(config.database) }) as Db;
     await client.$connect();
   });

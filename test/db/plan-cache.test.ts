@@ -1,7 +1,7 @@
-import { prisma } from '../../src/db';
+import { prisma } from '../../src/db/client';
 import { planCacheStats } from '../../src/db/patches/plan-cache';
-import { usePostgres } from '../databases';
-import { addMessage, call, newChat, newUser } from '../http';
+import { usePostgres } from '../support/databases';
+import { addMessage, call, newChat, newUser } from '../support/http';
 
 // Cached plans are shared between calls that differ only in their filter values: each call must
 // still see its own values, and a value that changes the SQL (null) must not reuse a plan.

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { config, type DatabaseConfig, type PrismaPatch } from '../../config';
-import { logger } from '../../logger';
+import { logger } from '../../http/logging';
 import { cacheQueryPlans } from './plan-cache';
 import { reuseStatements } from './sqlite-statements';
 

@@ -1,5 +1,5 @@
-import { logger } from '../../logger';
-import { Lru } from '../../lru';
+import { logger } from '../../http/logging';
+import { Lru } from '../../lib/lru';
 
 /*
  * A query-plan cache for Prisma 6.19's client engine.

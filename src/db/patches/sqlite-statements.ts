@@ -1,5 +1,5 @@
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { Lru } from '../../lru';
+import { Lru } from '../../lib/lru';
 
 /*
  * Prepared statements kept per SQLite connection, for @prisma/adapter-better-sqlite3 6.19 over

@@ -1,0 +1,110 @@
+import { prisma } from '../../src/db/client';
+import { addMessage, call, gql, newChat, newUser } from '../support/http';
+
+// Every SQL statement Prisma sends, so a test can assert how many a request runs (as Pothos'
+// plugin-prisma tests do): an N+1 regression shows up as a count that grows with the data.
+let recording: string[] | null = null;
+prisma.$on('query', (event) => recording?.push(event.query));
+
+async function statementsOf(request: () => Promise<unknown>) {
+  recording = [];
+  try {
+    await request();
+    return recording;
+  } finally {
+    recording = null;
+  }
+}
+
+async function seed(chats: number, messagesPerChat: number) {
+  const u = await newUser();
+  for (let i = 0; i < chats; i++) {
+    const c = await newChat(u.user_id);
+    for (let j = 0; j < messagesPerChat; j++) await addMessage(c.chat_id, `m${j}`);
+  }
+  return u;
+}
+
+const LIST = /* GraphQL */ `
+  query ($u: Int) {
+    chats(user_id: $u, limit: 100) {
+      chat_id
+      title
+      message_count
+      last_message_at
+      messages(limit: 5) { message_id content sender chat { chat_id } }
+      user { user_id email chats(limit: 3) { chat_id } }
+    }
+  }
+`;
+
+describe('SQL statements per request', () => {
+  it('chats(limit: 100) { messages user { chats } } runs the same few statements for 2 chats or 40', async () => {
+    const small = await seed(2, 2);
+    const large = await seed(40, 3);
+    const few = await statementsOf(() => gql(LIST, { u: small.user_id }));
+    const many = await statementsOf(() => gql(LIST, { u: large.user_id }));
+    const result = await gql(LIST, { u: large.user_id });
+    expect(result.json.data.chats).toHaveLength(40);
+    expect(result.json.data.chats[0].messages).toHaveLength(3);
+    expect(few.length).toBeGreaterThan(0);
+    expect(many.length).toBe(few.length);
+    // chats, their messages (the pages' ids, then the rows), the messages' chat, users, their chats
+    expect(many.length).toBeLessThanOrEqual(6);
+  });
+
+  it('reads only each chat’s page of messages, cut by the database, however long the chats are', async () => {
+    const u = await newUser();
+    for (let i = 0; i < 3; i++) {
+      const c = await newChat(u.user_id);
+      await prisma.message.createMany({
+        data: Array.from({ length: 30 }, (_, j) => ({ chat_id: c.chat_id, content: `m${j}`, sender: 'user' })),
+      });
+    }
+    const page = /* GraphQL */ `query ($u: Int) { chats(user_id: $u) { messages(limit: 2) { content } } }`;
+    const statements = await statementsOf(() => gql(page, { u: u.user_id }));
+    const result = await gql(page, { u: u.user_id });
+    expect(result.json.data.chats.map((c: { messages: { content: string }[] }) => c.messages)).toEqual(
+      Array(3).fill([{ content: 'm28' }, { content: 'm29' }]),
+    );
+    // One LIMIT per chat in the statement that picks the pages, and no read of whole chats
+    // (Prisma applies a nested take in memory, after reading every message of every chat).
+    const picks = statements.filter((s) => s.includes('UNION ALL'));
+    expect(picks).toHaveLength(1);
+    expect(picks[0]?.match(/LIMIT/g)).toHaveLength(3);
+    expect(statements.filter((s) => /Message/.test(s) && /chat_id\W* IN/.test(s))).toEqual([]);
+  });
+
+  it('GET /chats/{chat_id} runs two statements (the chat, its messages) however long the chat', async () => {
+    const u = await seed(1, 25);
+    const [chat] = (await call('GET', `/chats/?user_id=${u.user_id}`)).json;
+    const statements = await statementsOf(() => call('GET', `/chats/${chat.chat_id}?user_id=${u.user_id}`));
+    expect(statements).toHaveLength(2);
+  });
+
+  it('a page of messages reads its rows once, with the relations its selection asks for', async () => {
+    const u = await seed(1, 12);
+    const [chat] = (await call('GET', `/chats/?user_id=${u.user_id}`)).json;
+    const pages = [
+      /* GraphQL */ `query ($c: Int!) { chat_messages(chat_id: $c) { items { content chat { title } } } }`,
+      /* GraphQL */ `query ($c: Int!) { chat(chat_id: $c) { messages_page(last: 12) { edges { node { content chat { title } } } } } }`,
+    ];
+    for (const page of pages) {
+      const statements = await statementsOf(() => gql(page, { c: chat.chat_id }));
+      const result = await gql(page, { c: chat.chat_id });
+      expect(JSON.stringify(result.json)).toContain('"chat":{"title":"New Chat"}');
+      expect(result.json.errors).toBeUndefined();
+      // The access check (or the chat), the page of messages, and the page's chat: no second
+      // read of the same messages, and a count that does not grow with the page.
+      expect(statements.filter((sql) => /FROM \S*Message\W/.test(sql))).toHaveLength(1);
+      expect(statements.length).toBeLessThanOrEqual(3);
+    }
+  });
+
+  it('GET /chats/ runs one statement and selects no relation', async () => {
+    const u = await seed(12, 1);
+    const statements = await statementsOf(() => call('GET', `/chats/?user_id=${u.user_id}&limit=100`));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).not.toMatch(/Message|User/);
+  });
+});

@@ -1,0 +1,132 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { routes } from '../../src/rest/plugin';
+import { addMessage, call, newChat, newUser } from '../support/http';
+
+const DOCUMENTED = [
+  'post /chats/',
+  'get /chats/',
+  'get /chats/{chat_id}',
+  'put /chats/{chat_id}',
+  'delete /chats/{chat_id}',
+  'post /chats/cleanup-empty',
+  'post /chats/{chat_id}/messages',
+  'post /chats/users',
+  'post /chats/debug/test-model-usage',
+  'post /usage',
+  'get /usage/summary',
+  'get /chats/{chat_id}/messages',
+  'get /chats/{chat_id}/export',
+  'get /chats/search/',
+];
+
+async function openapi() {
+  const r = await call('GET', '/openapi.json');
+  expect(r.status).toBe(200);
+  return r.json;
+}
+
+describe('GET /openapi.json', () => {
+  it('is a valid OpenAPI 3 document', async () => {
+    const doc = await openapi();
+    expect(doc.openapi).toMatch(/^3\./);
+    await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeDefined();
+  });
+
+  it('lists exactly the documented routes', async () => {
+    const doc = await openapi();
+    const listed = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops as object).map((m) => `${m} ${path}`),
+    );
+    expect(listed.sort()).toEqual([...DOCUMENTED].sort());
+  });
+
+  it('documents parameters and bodies where the spec puts them', async () => {
+    const { paths } = await openapi();
+    const add = paths['/chats/{chat_id}/messages'].post;
+    expect(add.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort()).toEqual([
+      'path:chat_id',
+      'query:user_id',
+    ]);
+    const body = add.requestBody.content['application/json'].schema;
+    expect(Object.keys(body.properties).sort()).toEqual(['content', 'sender', 'streaming']);
+    expect(body.required.sort()).toEqual(['content', 'sender']);
+    expect(body.properties.sender.enum.sort()).toEqual(['ai', 'user']);
+    const list = paths['/chats/'].get.parameters.map((p: { name: string; schema: { default?: unknown } }) => [
+      p.name,
+      p.schema.default,
+    ]);
+    expect(list).toEqual(
+      expect.arrayContaining([
+        ['limit', 10],
+        ['offset', 0],
+        ['user_id', undefined],
+      ]),
+    );
+    expect(paths['/chats/users'].post.requestBody.content['application/json'].schema.required.sort()).toEqual([
+      'email',
+      'username',
+    ]);
+  });
+
+  it('describes each 200 body with exactly the keys the route returns', async () => {
+    const { paths } = await openapi();
+    const u = await newUser();
+    const c = await newChat(u.user_id);
+    await addMessage(c.chat_id, 'hi');
+    const samples: Record<string, { path: string; body?: unknown }> = {
+      'get /chats/{chat_id}': { path: `/chats/${c.chat_id}` },
+      'get /chats/': { path: '/chats/' },
+      'post /chats/': { path: '/chats/', body: {} },
+      'put /chats/{chat_id}': { path: `/chats/${c.chat_id}`, body: { title: 't' } },
+      'post /chats/users': { path: '/chats/users', body: { username: 'x', email: u.email } },
+      'post /chats/debug/test-model-usage': { path: '/chats/debug/test-model-usage' },
+    };
+    for (const [key, sample] of Object.entries(samples)) {
+      const [method, path] = key.split(' ') as [string, string];
+      const schema = paths[path][method].responses['200'].content['application/json'].schema;
+      const r = await call(method.toUpperCase(), sample.path, sample.body);
+      const item = schema.type === 'array' ? schema.items : schema;
+      const body = Array.isArray(r.json) ? r.json[0] : r.json;
+      expect([key, Object.keys(item.properties)]).toEqual([key, Object.keys(body)]);
+    }
+  });
+
+  it('has a description for every route and documents error bodies', async () => {
+    const { paths, components } = await openapi();
+    expect(components.schemas.Error.required).toEqual(['detail']);
+    for (const ops of Object.values(paths) as Record<string, any>[]) {
+      for (const op of Object.values(ops)) {
+        expect(op.summary).toBeTruthy();
+        expect(op.description).toBeTruthy();
+        expect(op.responses['422']).toBeDefined();
+      }
+    }
+  });
+
+  it('documents 503 on reads, which a deadline can cut, and not on writes, which it never cuts', async () => {
+    const { paths } = await openapi();
+    expect(paths['/chats/{chat_id}'].get.responses['503'].description).toMatch(/REQUEST_DEADLINE_MS/);
+    expect(paths['/chats/{chat_id}'].put.responses['503']).toBeUndefined();
+  });
+
+  it('matches the route map', () => {
+    expect(routes.map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, '{$1}')}`).sort()).toEqual(
+      [...DOCUMENTED].sort(),
+    );
+  });
+});
+
+describe('GET /docs', () => {
+  it('serves Swagger UI from this server, not a CDN', async () => {
+    const page = await call('GET', '/docs');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    const sources = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) {
+      expect(source).toMatch(/^\/docs\//);
+      expect((await call('GET', source as string)).status).toBe(200);
+    }
+    expect((await call('GET', '/docs/init.js')).text).toMatch(/\/openapi\.json/);
+  });
+});
