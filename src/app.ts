@@ -1,36 +1,56 @@
 import { useSofa } from '@graphql-yoga/plugin-sofa';
 import { type CORSOptions, createYoga, maskError, type Plugin } from 'graphql-yoga';
-import { config } from './config';
-import { isDatabaseUnavailable } from './db/client';
-import { type Context, createContext } from './graphql/context';
+import { createAuth } from './auth/identify';
+import { createStreamSlots } from './auth/stream-guard';
+import type { Config } from './config';
+import { createDb, prepareDb } from './db/client';
+import { isDatabaseUnavailable } from './db/errors';
+import { type Context, contextFactory, type Services } from './graphql/context';
 import { useRequestDeadline } from './graphql/deadline';
-import { parserAndValidationCache } from './graphql/document-cache';
-import { databaseUnavailable, restErrorResponse } from './graphql/errors';
+import { createDocumentCache } from './graphql/document-cache';
+import { databaseUnavailable } from './graphql/errors';
+import { createEventBus } from './graphql/pubsub';
 import { schema } from './graphql/schema';
 import { useCrossSiteWriteCheck } from './http/csrf';
 import { withErrorGuard } from './http/errors-guard';
 import { useGraphQLBody } from './http/graphql-body';
-import { useHealthChecks } from './http/health';
-import { logger } from './http/logging';
-import { metrics } from './http/metrics';
-import { useRateLimit } from './http/rate-limit';
+import { createHealthChecks, OPERATIONS_PATHS } from './http/health';
+import { createLogger } from './http/logging';
+import { createMetrics } from './http/metrics';
+import { createRateLimit } from './http/rate-limit';
 import { useAcceptCheck, useNoIntrospection } from './http/security';
+import { readPriceTable } from './modules/usage/pricing';
+import { compileRoutes } from './rest/compile';
 import { useDocs } from './rest/docs';
-import { compileRoutes, sofaRoutes, useRestRoutes } from './rest/plugin';
+import { restErrorHandler } from './rest/errors';
+import { useRestRoutes } from './rest/plugin';
+import { sofaRoutes } from './rest/routes';
 
-const graphqlEndpoint = '/graphql';
+export const GRAPHQL_ENDPOINT = '/graphql';
+
+/** One running gateway: its request handler, the services behind it, and how to stop it. */
+export type Gateway = Readonly<{
+  /** The whole service as one handler: `yoga.fetch(request)`, or `http.createServer(yoga)`. */
+  yoga: ReturnType<typeof withErrorGuard>;
+  services: Services;
+  /** From now on `/ready` answers 503, so load balancers send no new requests (on shutdown). */
+  drain(): void;
+  /** Closes what the gateway opened: the database client, Redis connections, timers. */
+  close(): Promise<void>;
+  /** How full the parsed-document cache is. */
+  documentCacheStats(): { chars: number; maxChars: number; maxDocument: number; hits: number };
+}>;
 
 /** No CORS headers unless origins are configured: browsers on other sites may not call us by default. */
-function corsOptions(): CORSOptions | false {
-  if (config.corsOrigins.length === 0) return false;
+function corsOptions(origins: readonly string[]): CORSOptions | false {
+  if (origins.length === 0) return false;
   return {
-    origin: config.corsOrigins.includes('*') ? '*' : [...config.corsOrigins],
+    origin: origins.includes('*') ? '*' : [...origins],
     methods: ['GET', 'POST', 'PUT', 'DELETE'],
     allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-admin-api-key', 'x-request-id'],
     credentials: false,
   };
 }
-const restRoutes = compileRoutes(schema);
 
 /** SOFA's router tries all its routes on every request it sees: GraphQL requests skip it. */
 function notOnGraphql(plugin: Plugin): Plugin {
@@ -38,61 +58,123 @@ function notOnGraphql(plugin: Plugin): Plugin {
   if (!onRequest) return plugin;
   return {
     ...plugin,
-    onRequest: (payload) => (payload.url.pathname === graphqlEndpoint ? undefined : onRequest(payload)),
+    onRequest: (payload) => (payload.url.pathname === GRAPHQL_ENDPOINT ? undefined : onRequest(payload)),
   };
 }
 
-/** The whole service as one fetch handler: GraphQL (with GraphiQL) and the REST API. */
-const app = createYoga<Record<string, unknown>, Context>({
-  schema,
-  graphqlEndpoint,
-  context: createContext,
-  logging: logger,
-  // The playground page is megabytes of inlined assets: load it only when someone opens it.
-  renderGraphiQL: (options) =>
-    (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(
-      options,
-    ),
-  graphiql: config.enableGraphiql ? { title: 'chat-gateway' } : false,
-  // Bodies are read and limited by useGraphQLBody (POST /graphql) and useRestRoutes.
-  maxRequestBodySize: false,
-  parserAndValidationCache,
-  landingPage: false,
-  // Yoga's own check matches any URL *ending* in /health; ours (useHealthChecks) matches exactly.
-  healthCheckEndpoint: '/.well-known/yoga-health',
-  cors: corsOptions(),
-  // Never send stacks or internals to clients, whatever NODE_ENV says; they go to the log. A
-  // database that cannot be reached is not a bug: the client may retry (503 on REST).
-  maskedErrors: {
-    isDev: false,
-    maskError: (error, message) => {
-      if (!isDatabaseUnavailable(error)) return maskError(error, message, false);
-      metrics.increment('database_unavailable_total');
-      return databaseUnavailable();
-    },
-  },
-  plugins: [
-    useHealthChecks(),
-    useCrossSiteWriteCheck(graphqlEndpoint),
-    useRateLimit(graphqlEndpoint),
-    useAcceptCheck(graphqlEndpoint),
-    useGraphQLBody(config.maxBodyBytes),
-    useDocs(restRoutes),
-    useRestRoutes(restRoutes, graphqlEndpoint),
-    ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
-    useRequestDeadline(),
-    notOnGraphql(
-      useSofa({
-        basePath: '',
-        routes: sofaRoutes(),
-        // SOFA's types name fets' Response class; at run time any fetch Response does.
-        errorHandler: (errors) => restErrorResponse(errors) as never,
-        swaggerUI: { endpoint: null as unknown as string },
-        openAPI: { endpoint: null as unknown as string },
-      }),
-    ),
-  ],
-});
+/**
+ * Builds a gateway from its configuration: every service it uses (database client, pub/sub, rate
+ * limiter, price table, verifying keys, stream caps, logger, metrics) is made here and nowhere
+ * else, so gateways with different configurations can live side by side in one process.
+ */
+export async function createGateway(config: Config): Promise<Gateway> {
+  // First, as it opens nothing: a route map these settings cannot serve stops the start here.
+  const restRoutes = compileRoutes(schema, config);
+  const logger = createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const db = createDb(config, logger);
+  const pubsub = createEventBus({
+    redisUrl: config.redisUrl,
+    prefix: config.redisPrefix,
+    capacity: config.sseMaxQueuedEvents,
+    logger,
+    metrics,
+  });
+  const auth = createAuth(config, db);
+  const services: Services = Object.freeze({
+    config,
+    db,
+    pubsub,
+    auth,
+    prices: readPriceTable(config.pricesFile),
+    streams: createStreamSlots({ total: config.sseMaxStreams, perCaller: config.sseMaxStreamsPerCaller }, metrics),
+    logger,
+    metrics,
+  });
+  const health = createHealthChecks({ db, database: config.database, logger, metrics });
+  const rateLimit = createRateLimit({
+    perMinute: config.rateLimitPerMinute,
+    redis: config.redisUrl ? { url: config.redisUrl, prefix: config.redisPrefix } : null,
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
+    exempt: new Set(Object.values(OPERATIONS_PATHS)),
+    auth,
+    logger,
+    metrics,
+  });
+  const documentCache = createDocumentCache();
 
-/** What index.ts serves and tests fetch: the app behind the error guard, request logging and security headers. */
-export const yoga = withErrorGuard(app, graphqlEndpoint);
+  try {
+    await prepareDb(db, config);
+  } catch (error) {
+    rateLimit.close();
+    await Promise.allSettled([pubsub.close(), db.$disconnect()]);
+    throw error;
+  }
+
+  const app = createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
+    context: contextFactory(services),
+    logging: logger,
+    // The playground page is megabytes of inlined assets: load it only when someone opens it.
+    renderGraphiQL: (options) =>
+      (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(
+        options,
+      ),
+    graphiql: config.enableGraphiql ? { title: 'chat-gateway' } : false,
+    // Bodies are read and limited by useGraphQLBody (POST /graphql) and useRestRoutes.
+    maxRequestBodySize: false,
+    parserAndValidationCache: documentCache.option,
+    landingPage: false,
+    // Yoga's own check matches any URL *ending* in /health; ours (createHealthChecks) matches exactly.
+    healthCheckEndpoint: '/.well-known/yoga-health',
+    cors: corsOptions(config.corsOrigins),
+    // Never send stacks or internals to clients, whatever NODE_ENV says; they go to the log. A
+    // database that cannot be reached is not a bug: the client may retry (503 on REST).
+    maskedErrors: {
+      isDev: false,
+      maskError: (error, message) => {
+        if (!isDatabaseUnavailable(error)) return maskError(error, message, false);
+        metrics.increment('database_unavailable_total');
+        return databaseUnavailable();
+      },
+    },
+    plugins: [
+      health.plugin,
+      useCrossSiteWriteCheck(GRAPHQL_ENDPOINT, config.corsOrigins),
+      rateLimit.plugin,
+      useAcceptCheck(GRAPHQL_ENDPOINT),
+      useGraphQLBody(config.maxBodyBytes),
+      useDocs(restRoutes, { deadline: config.requestDeadlineMs > 0 }),
+      useRestRoutes(restRoutes, { graphqlEndpoint: GRAPHQL_ENDPOINT, maxBodyBytes: config.maxBodyBytes }),
+      ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
+      useRequestDeadline(config.requestDeadlineMs, logger),
+      notOnGraphql(
+        useSofa({
+          basePath: '',
+          routes: sofaRoutes(),
+          // SOFA's types name fets' Response class; at run time any fetch Response does.
+          errorHandler: restErrorHandler({ bearer: config.auth.mode === 'jwt', logger }) as never,
+          swaggerUI: { endpoint: null as unknown as string },
+          openAPI: { endpoint: null as unknown as string },
+        }),
+      ),
+    ],
+  });
+
+  let closed: Promise<void> | undefined;
+  return Object.freeze({
+    // Request logging and security headers sit in the guard, so they cover its own answers too.
+    yoga: withErrorGuard(app, { graphqlEndpoint: GRAPHQL_ENDPOINT, logger, metrics }),
+    services,
+    drain: health.drain,
+    close() {
+      closed ??= (async () => {
+        rateLimit.close();
+        await Promise.allSettled([pubsub.close(), app.dispose(), db.$disconnect()]);
+      })();
+      return closed;
+    },
+    documentCacheStats: documentCache.stats,
+  });
+}

@@ -51,6 +51,9 @@ export type Config = Readonly<{
   prismaPatches: readonly PrismaPatch[];
 }>;
 
+/** The largest MAX_MESSAGE_LENGTH allowed: the schema's own bound on message text. */
+export const MAX_MESSAGE_LENGTH_LIMIT = 10_000_000;
+
 export const PRISMA_PATCHES = ['plan-cache', 'sqlite-statements'] as const;
 export type PrismaPatch = (typeof PRISMA_PATCHES)[number];
 
@@ -113,7 +116,7 @@ export function projectRoot(): string {
   return dir;
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 function read(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -200,7 +203,8 @@ function database(env: Env, root: string): DatabaseConfig {
   return { provider: 'sqlite', url: `file:${file}`, file };
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/** Reads and checks every setting from `env` (main.ts passes process.env); throws ConfigError on a bad one. */
+export function loadConfig(env: Env): Config {
   const root = projectRoot();
   const nodeEnv = read(env, 'NODE_ENV') ?? 'development';
   const isProduction = nodeEnv === 'production';
@@ -213,7 +217,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminApiKey: read(env, 'ADMIN_API_KEY') ?? null,
     enableDebugRoutes: boolean(env, 'ENABLE_DEBUG_ROUTES', !isProduction),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
-    maxMessageLength: integer(env, 'MAX_MESSAGE_LENGTH', 100_000, 1, 10_000_000),
+    maxMessageLength: integer(env, 'MAX_MESSAGE_LENGTH', 100_000, 1, MAX_MESSAGE_LENGTH_LIMIT),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 100 * 1_048_576),
     corsOrigins: Object.freeze(origins(env)),
     emptyChatGraceSeconds: integer(env, 'EMPTY_CHAT_GRACE_SECONDS', 0, 0, 86_400),
@@ -238,5 +242,3 @@ export function loadConfig(env: Env = process.env): Config {
     prismaPatches: Object.freeze(prismaPatches(env)),
   });
 }
-
-export const config: Config = loadConfig();

@@ -1,33 +1,17 @@
 import { createServer } from 'node:http';
 import v8 from 'node:v8';
-import { yoga } from './app';
-import { config } from './config';
-import { prepareDatabase, prisma } from './db/client';
+import { createGateway, type Gateway } from './app';
+import { ConfigError, loadConfig } from './config';
 import { answerClientError } from './http/client-errors';
-import { markShuttingDown } from './http/health';
-import { logger } from './http/logging';
-import { metrics } from './http/metrics';
+import { createLogger } from './http/logging';
 
-// Request garbage is short-lived, and V8's default lets the heap double before a full GC: under
-// load that held ~110 MB of dead objects (peak RSS 295 MB). A smaller step costs no measurable
-// throughput (npm run bench) and, unlike --max-old-space-size, sets no ceiling to crash into.
-v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
+/*
+ * The process: read the configuration, build the gateway, listen, and drain on SIGTERM/SIGINT.
+ * Everything else is in createGateway (src/app.ts).
+ */
 
-// A promise nobody handled is a bug, but not one worth losing every connection over: log it with
-// what we know (the request it came from, if any, through the logger's context) and go on. An
-// uncaught exception leaves the process in an unknown state: log it and exit, for the supervisor
-// to restart us.
-process.on('unhandledRejection', (reason) => {
-  metrics.increment('unhandled_rejections_total');
-  logger.error({ err: reason }, 'unhandled promise rejection');
-});
-process.on('uncaughtException', (error, origin) => {
-  logger.fatal({ err: error, origin }, 'uncaught exception; exiting');
-  process.exit(1);
-});
-
-async function main() {
-  await prepareDatabase();
+function listen(gateway: Gateway): void {
+  const { config, logger } = gateway.services;
   let stopping = false;
   const server = createServer(
     {
@@ -43,10 +27,10 @@ async function main() {
       // Once stopping, answer what is in flight but let no client reuse its keep-alive connection:
       // close() only refuses new connections, and a busy client would keep an old one forever.
       if (stopping) res.setHeader('connection', 'close');
-      yoga(req, res);
+      gateway.yoga(req, res);
     },
   );
-  server.on('clientError', answerClientError);
+  server.on('clientError', (error, socket) => answerClientError(logger, error, socket));
   // Longer than the usual load-balancer idle timeout (60 s), so the balancer closes first.
   server.keepAliveTimeout = 65_000;
   server.listen(config.port, config.host, () => {
@@ -64,7 +48,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
-    markShuttingDown();
+    gateway.drain();
     const force = setTimeout(() => {
       logger.warn(`requests still running after ${config.shutdownTimeoutMs} ms; closing their connections`);
       server.closeAllConnections();
@@ -75,7 +59,7 @@ async function main() {
     server.close(async () => {
       clearTimeout(force);
       clearInterval(sweep);
-      await prisma.$disconnect();
+      await gateway.close();
       logger.info('stopped');
       process.exit(0);
     });
@@ -85,7 +69,47 @@ async function main() {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    // Before there is a configured logger: one plain line saying which setting is wrong.
+    if (!(error instanceof ConfigError)) throw error;
+    createLogger('info').fatal(`invalid configuration: ${error.message}`);
+    process.exit(1);
+  }
+  const logger = createLogger(config.logLevel);
+
+  // Request garbage is short-lived, and V8's default lets the heap double before a full GC: under
+  // load that held ~110 MB of dead objects (peak RSS 295 MB). A smaller step costs no measurable
+  // throughput (npm run bench) and, unlike --max-old-space-size, sets no ceiling to crash into.
+  v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
+
+  let gateway: Gateway | undefined;
+  // A promise nobody handled is a bug, but not one worth losing every connection over: log it with
+  // what we know (the request it came from, if any, through the logger's context) and go on. An
+  // uncaught exception leaves the process in an unknown state: log it and exit, for the supervisor
+  // to restart us.
+  process.on('unhandledRejection', (reason) => {
+    gateway?.services.metrics.increment('unhandled_rejections_total');
+    logger.error({ err: reason }, 'unhandled promise rejection');
+  });
+  process.on('uncaughtException', (error, origin) => {
+    logger.fatal({ err: error, origin }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+
+  try {
+    gateway = await createGateway(config);
+  } catch (error) {
+    logger.fatal(error, 'start-up failed');
+    process.exit(1);
+  }
+  listen(gateway);
+}
+
 main().catch((error) => {
-  logger.fatal(error, 'start-up failed');
+  createLogger('info').fatal(error, 'start-up failed');
   process.exit(1);
 });

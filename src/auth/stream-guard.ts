@@ -1,11 +1,7 @@
-import { config } from '../config';
 import type { Context } from '../graphql/context';
 import { AppError } from '../graphql/errors';
 import type { EventStream } from '../graphql/pubsub';
-import { logger } from '../http/logging';
-import { metrics } from '../http/metrics';
-import { callerKey } from '../http/rate-limit';
-import { stillValid } from './identify';
+import type { Metrics } from '../http/metrics';
 
 /** The request parts Yoga adds to the context: the fetch request and, on a Node server, the response. */
 type StreamContext = Context & {
@@ -20,33 +16,41 @@ const CUT_OFF_GRACE_MS = 10_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Open streams, in all and per caller, within SSE_MAX_STREAMS and SSE_MAX_STREAMS_PER_CALLER. */
-const open = { total: 0, byCaller: new Map<string, number>() };
+export type StreamSlots = { acquire(key: string): () => void };
 
-function acquireSlot(key: string): () => void {
-  const mine = open.byCaller.get(key) ?? 0;
-  const scope = open.total >= config.sseMaxStreams ? 'total' : mine >= config.sseMaxStreamsPerCaller ? 'caller' : null;
-  if (scope) {
-    metrics.increment('streams_refused_total', { scope });
-    throw new AppError(
-      'RATE_LIMITED',
-      scope === 'total'
-        ? 'Too many open subscriptions on this server; try again later'
-        : `Too many open subscriptions: at most ${config.sseMaxStreamsPerCaller} per caller`,
-      { http: { headers: { 'retry-after': '5' } } },
-    );
-  }
-  open.total += 1;
-  open.byCaller.set(key, mine + 1);
-  metrics.add('streams_open', 1);
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    open.total -= 1;
-    const left = (open.byCaller.get(key) ?? 1) - 1;
-    if (left > 0) open.byCaller.set(key, left);
-    else open.byCaller.delete(key);
-    metrics.add('streams_open', -1);
+export function createStreamSlots(
+  limits: { total: number; perCaller: number },
+  metrics: Pick<Metrics, 'increment' | 'add'>,
+): StreamSlots {
+  const open = { total: 0, byCaller: new Map<string, number>() };
+  return {
+    acquire(key) {
+      const mine = open.byCaller.get(key) ?? 0;
+      const scope = open.total >= limits.total ? 'total' : mine >= limits.perCaller ? 'caller' : null;
+      if (scope) {
+        metrics.increment('streams_refused_total', { scope });
+        throw new AppError(
+          'RATE_LIMITED',
+          scope === 'total'
+            ? 'Too many open subscriptions on this server; try again later'
+            : `Too many open subscriptions: at most ${limits.perCaller} per caller`,
+          { http: { headers: { 'retry-after': '5' } } },
+        );
+      }
+      open.total += 1;
+      open.byCaller.set(key, mine + 1);
+      metrics.add('streams_open', 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        open.total -= 1;
+        const left = (open.byCaller.get(key) ?? 1) - 1;
+        if (left > 0) open.byCaller.set(key, left);
+        else open.byCaller.delete(key);
+        metrics.add('streams_open', -1);
+      };
+    },
   };
 }
 
@@ -66,6 +70,7 @@ export function endOr<E, R>(resolve: (event: E) => R): (event: E | StreamEnd) =>
 type Stop = 'closed' | 'expired';
 
 async function* guarded<T>(
+  maxQueued: number,
   events: EventStream<T>,
   stop: { reason: Stop | null },
   allowed: () => Promise<boolean>,
@@ -84,7 +89,7 @@ async function* guarded<T>(
           yield new StreamEnd(
             new AppError(
               'SUBSCRIBER_TOO_SLOW',
-              `This subscription fell more than ${config.sseMaxQueuedEvents} events behind and was ended; subscribe again (and read the chat to catch up)`,
+              `This subscription fell more than ${maxQueued} events behind and was ended; subscribe again (and read the chat to catch up)`,
             ),
           );
         }
@@ -115,7 +120,7 @@ export function guardStream<T>(
   allowed: () => Promise<boolean> = async () => true,
 ): AsyncIterable<T | StreamEnd> {
   const ctx = context as StreamContext;
-  const release = acquireSlot(callerKey(ctx, ctx.request, ctx));
+  const release = ctx.streams.acquire(ctx.auth.callerKey(ctx, ctx.request, ctx));
   const stop: { reason: Stop | null } = { reason: null };
   let expiry: NodeJS.Timeout | undefined;
   const events = subscribe(() => {
@@ -123,7 +128,7 @@ export function guardStream<T>(
     if (!res) return;
     setTimeout(() => {
       if (res.writableFinished) return;
-      logger.warn('subscriber did not read its last event; closing its connection');
+      ctx.logger.warn('subscriber did not read its last event; closing its connection');
       res.destroy();
     }, CUT_OFF_GRACE_MS).unref();
   });
@@ -147,10 +152,11 @@ export function guardStream<T>(
     end('closed'),
   );
   return guarded(
+    ctx.config.sseMaxQueuedEvents,
     events,
     stop,
     allowed,
-    () => stillValid(ctx),
+    () => ctx.auth.stillValid(ctx),
     () => {
       clearTimeout(expiry);
       release();

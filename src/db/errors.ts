@@ -31,3 +31,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/** A Prisma error with this code, e.g. P2002 (unique violation), P2003 (foreign key), P2025 (no row). */
+export function isPrismaError(error: unknown, code: string): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'PrismaClientKnownRequestError' &&
+    (error as Error & { code?: unknown }).code === code
+  );
+}

@@ -3,10 +3,6 @@ import ComplexityPlugin from '@pothos/plugin-complexity';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
-import { GraphQLError } from 'graphql';
-import { authEnabled } from '../auth/identify';
-import { config } from '../config';
-import { prisma } from '../db/client';
 import type PrismaTypes from '../generated/pothos-types';
 import { getDatamodel } from '../generated/pothos-types';
 import type { Context } from './context';
@@ -36,7 +32,7 @@ export const builder = new SchemaBuilder<BuilderTypes>({
     authScopes: (ctx) => ({
       member: ctx.authenticated,
       admin: ctx.isAdmin,
-      operator: !authEnabled || ctx.isAdmin,
+      operator: !ctx.auth.enabled || ctx.isAdmin,
     }),
     unauthorizedError: (_parent, ctx) =>
       ctx.authenticated
@@ -46,7 +42,8 @@ export const builder = new SchemaBuilder<BuilderTypes>({
   complexity: {
     // Every list field states its own multiplier (src/graphql/complexity.ts); the schema refuses one without.
     defaultComplexity: 1,
-    limit: { depth: config.graphqlMaxDepth, complexity: config.graphqlMaxComplexity },
+    // Each gateway's own limits (GRAPHQL_MAX_DEPTH, GRAPHQL_MAX_COMPLEXITY), from the context.
+    limit: (ctx) => ({ depth: ctx.config.graphqlMaxDepth, complexity: ctx.config.graphqlMaxComplexity }),
     complexityError: (kind, result) => {
       const key = kind.toLowerCase() as 'depth' | 'breadth' | 'complexity';
       const max = result[`max${kind}` as 'maxDepth' | 'maxBreadth' | 'maxComplexity'];
@@ -60,7 +57,8 @@ export const builder = new SchemaBuilder<BuilderTypes>({
     },
   },
   prisma: {
-    client: prisma,
+    // The gateway's own client: the schema is one for all gateways, the database is each one's.
+    client: (ctx) => ctx.db,
     dmmf: getDatamodel(),
     exposeDescriptions: false,
     filterConnectionTotalCount: true,
@@ -76,16 +74,6 @@ export const builder = new SchemaBuilder<BuilderTypes>({
           })
           .join('; '),
       ),
-  },
-});
-
-builder.scalarType('DateTime', {
-  description: 'A point in time, as an ISO 8601 string in UTC with a trailing `Z`, e.g. "2023-05-01T12:00:00.000Z".',
-  serialize: (value) => value.toISOString(),
-  parseValue: (value) => {
-    const date = typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
-    if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO 8601 string');
-    return date;
   },
 });
 

@@ -9,14 +9,21 @@ import { type GraphQLSchema, isListType, isNonNullType, isObjectType } from 'gra
 
 type Complexity = { field: number; multiplier: number };
 
+/** A number fixed in the schema, or one that each gateway configures (read from its context). */
+type Bound<Ctx> = number | ((ctx: Ctx) => number);
+const boundIn = <Ctx>(bound: Bound<Ctx>, ctx: Ctx) => (typeof bound === 'number' ? bound : bound(ctx));
+
 /** A list sized by an argument (its `limit`, or its default), never counted above `max`. */
-export function listOf<Args extends object>(
+export function listOf<Args extends object, Ctx = unknown>(
   size: (args: Args) => number | null | undefined,
-  fallback: number,
-  max: number,
-): (args: Args) => Complexity {
+  fallback: Bound<Ctx>,
+  max: Bound<Ctx>,
+): (args: Args, ctx: Ctx) => Complexity {
   // Clamped to what validation accepts: a limit over it is refused for what it is, not as "too complex".
-  return (args) => ({ field: 1, multiplier: Math.min(Math.max(size(args) ?? fallback, 0), max) });
+  return (args, ctx) => ({
+    field: 1,
+    multiplier: Math.min(Math.max(size(args) ?? boundIn(fallback, ctx), 0), boundIn(max, ctx)),
+  });
 }
 
 /** A list whose size is fixed in code (e.g. at most 3 snippets). */

@@ -1,13 +1,35 @@
-import type { YogaInitialContext } from 'graphql-yoga';
-import { authenticate, type Identity } from '../auth/identify';
-
-/** Who is calling. Built once per request, for GraphQL and REST alike. */
-export type Context = Identity;
+import type { Auth, Identity } from '../auth/identify';
+import type { StreamSlots } from '../auth/stream-guard';
+import type { Config } from '../config';
+import type { Db } from '../db/client';
+import type { Logger } from '../http/logging';
+import type { Metrics } from '../http/metrics';
+import type { PriceTable } from '../modules/usage/pricing';
+import type { EventBus } from './pubsub';
 
 /**
- * The rate limiter (src/limits.ts) may have established the caller already, on the server
- * context that GraphQL and SOFA requests share; otherwise it is done here.
+ * What one gateway is made of, built from its config by createGateway (src/app.ts) and closed
+ * with it. Resolvers reach them through the context, never through imports, so two gateways
+ * with different configurations can run side by side in one process.
  */
-export async function createContext(initial: YogaInitialContext & { identity?: Promise<Identity> }): Promise<Context> {
-  return (await initial.identity) ?? authenticate(initial.request);
+export type Services = Readonly<{
+  config: Config;
+  db: Db;
+  pubsub: EventBus;
+  auth: Auth;
+  prices: PriceTable;
+  streams: StreamSlots;
+  logger: Logger;
+  metrics: Metrics;
+}>;
+
+/** Who is calling, and the gateway's services. Built once per request, for GraphQL and REST alike. */
+export type Context = Readonly<Identity & Services>;
+
+/** Yoga's context factory: the caller, as established once per request (the rate limiter may have asked first). */
+export function contextFactory(services: Services) {
+  return async (initial: { request: Request }): Promise<Context> => ({
+    ...services,
+    ...(await services.auth.identify(initial.request, initial)),
+  });
 }

@@ -1,7 +1,6 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { config } from '../config';
-import { logger } from '../http/logging';
+import type { Logger } from '../http/logging';
 import { AppError } from './errors';
 
 /**
@@ -11,7 +10,7 @@ import { AppError } from './errors';
  * alone fires only when the event loop is free, never in the middle of a long synchronous stretch
  * (thousands of fields resolving without I/O), so every check also reads the clock.
  */
-function deadlineSignal(ms: number): { signal: AbortSignal; clear: () => void } {
+function deadlineSignal(ms: number, logger: Pick<Logger, 'warn'>): { signal: AbortSignal; clear: () => void } {
   const controller = new AbortController();
   const { signal } = controller;
   const endsAt = performance.now() + ms;
@@ -46,12 +45,12 @@ function deadlineSignal(ms: number): { signal: AbortSignal; clear: () => void } 
  * that was made, and a retry would make it twice. Their selections are bounded by the complexity
  * limit. Subscriptions are not cut either: a stream is meant to stay open.
  */
-export function useRequestDeadline(ms = config.requestDeadlineMs): Plugin {
+export function useRequestDeadline(ms: number, logger: Pick<Logger, 'warn'>): Plugin {
   if (ms === 0) return {};
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
       if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
-      const { signal, clear } = deadlineSignal(ms);
+      const { signal, clear } = deadlineSignal(ms, logger);
       (args as { signal?: AbortSignal }).signal = signal;
       // Cleared however execution ends, a throw included, so the timer never reports a cut of a
       // request that was over long before.

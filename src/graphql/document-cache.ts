@@ -44,19 +44,25 @@ class TextKeyedCache<V> {
   }
 }
 
-const documents = new TextKeyedCache<DocumentNode>();
-const errors = new TextKeyedCache<unknown>();
-
-/** For Yoga's `parserAndValidationCache` option (validation results hang off the cached documents). */
-export const parserAndValidationCache: YogaServerOptions<object, object>['parserAndValidationCache'] = {
-  documentCache: documents,
-  errorCache: errors,
-};
-
-/** What the caches hold, for tests. */
-export const documentCacheStats = () => ({
-  chars: documents.chars + errors.chars,
-  maxChars: 2 * MAX_CHARS,
-  maxDocument: MAX_DOCUMENT,
-  hits: documents.hits,
-});
+/**
+ * Yoga's `parserAndValidationCache`, one per gateway: cached validation results depend on the
+ * gateway's rules (introspection off, say), so two gateways must not share them.
+ */
+export function createDocumentCache() {
+  const documents = new TextKeyedCache<DocumentNode>();
+  const errors = new TextKeyedCache<unknown>();
+  const option: YogaServerOptions<object, object>['parserAndValidationCache'] = {
+    documentCache: documents,
+    errorCache: errors,
+  };
+  return {
+    option,
+    /** What the caches hold. */
+    stats: () => ({
+      chars: documents.chars + errors.chars,
+      maxChars: 2 * MAX_CHARS,
+      maxDocument: MAX_DOCUMENT,
+      hits: documents.hits,
+    }),
+  };
+}

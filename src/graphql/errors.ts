@@ -1,7 +1,4 @@
 import { GraphQLError } from 'graphql';
-import { config } from '../config';
-import { isDatabaseUnavailable } from '../db/errors';
-import { logger } from '../http/logging';
 
 /**
  * Every expected failure has a code. On /graphql it travels as `extensions.code` (HTTP 200);
@@ -62,42 +59,4 @@ export function httpStatusOf(code: unknown): number {
   return typeof code === 'string' && code in HTTP_STATUS_BY_CODE
     ? HTTP_STATUS_BY_CODE[code as ErrorCode]
     : HTTP_STATUS_BY_CODE.INTERNAL_SERVER_ERROR;
-}
-
-export function detailResponse(status: number, detail: string, headers: Record<string, string> = {}): Response {
-  return Response.json({ detail }, { status, headers });
-}
-
-/**
- * SOFA's `errorHandler`: the first error decides. Errors SOFA raises itself while reading the
- * request (bad JSON, a value it cannot coerce) carry `extensions.http.status` 400 and are the
- * caller's fault, so they answer 422 like the rest of the input errors. Anything without a known
- * code was masked by Yoga (and logged) and answers a bare 500.
- */
-export function restErrorResponse(errors: ReadonlyArray<unknown>): Response {
-  const error = errors[0] as Partial<GraphQLError> | undefined;
-  // E.g. an API key looked up while building the context, which SOFA reports as it is.
-  if (isDatabaseUnavailable(error)) {
-    return detailResponse(HTTP_STATUS_BY_CODE.SERVICE_UNAVAILABLE, databaseUnavailable().message, {
-      'retry-after': String(RETRY_AFTER_SECONDS),
-    });
-  }
-  const extensions = (error?.extensions ?? {}) as { code?: unknown; http?: { status?: number }; unexpected?: boolean };
-  if (extensions.code === undefined && extensions.http?.status === 400) {
-    return detailResponse(HTTP_STATUS_BY_CODE.BAD_USER_INPUT, String(error?.message));
-  }
-  const status = httpStatusOf(extensions.code);
-  if (status === 401 && config.auth.mode === 'jwt') {
-    return detailResponse(status, String(error?.message), { 'www-authenticate': 'Bearer' });
-  }
-  if (status === 503) {
-    // Expected, and worth retrying later: the database is unreachable, or a deadline passed.
-    return detailResponse(status, String(error?.message), { 'retry-after': String(RETRY_AFTER_SECONDS) });
-  }
-  if (status >= 500) {
-    // Yoga already logged what it masked; anything else failed outside execution.
-    if (!extensions.unexpected) logger.error(error, 'REST request failed');
-    return detailResponse(status, 'Internal Server Error');
-  }
-  return detailResponse(status, String(error?.message));
 }

@@ -1,7 +1,6 @@
 import Redis from 'ioredis';
-import { config } from '../config';
-import { logger } from '../http/logging';
-import { metrics } from '../http/metrics';
+import type { Logger } from '../http/logging';
+import type { Metrics } from '../http/metrics';
 
 export type ChatChangeKind = 'CREATED' | 'UPDATED' | 'DELETED';
 
@@ -40,6 +39,7 @@ const MAX_QUEUED_WEIGHT = 256 * 1024;
  */
 function boundedStream<T>(
   capacity: number,
+  metrics: Pick<Metrics, 'increment'>,
   detach: () => void,
   onOverflow?: () => void,
 ): { push: Listener; stream: EventStream<T> } {
@@ -120,7 +120,11 @@ interface Transport {
  * connection re-subscribes every channel in use each time it (re)connects, so live updates come
  * back by themselves when Redis does.
  */
-function redisTransport(url: string, deliver: (channel: string, message: string) => void): Transport {
+function redisTransport(
+  url: string,
+  deliver: (channel: string, message: string) => void,
+  { logger, metrics }: Observers,
+): Transport {
   const channels = new Set<string>();
   let down = false;
   const failed = (operation: string) => (error: unknown) => {
@@ -176,7 +180,13 @@ export type EventBus = {
   close(): Promise<void>;
 };
 
-export function createEventBus(options: { redisUrl: string | null; prefix: string; capacity: number }): EventBus {
+type Observers = { logger: Pick<Logger, 'warn' | 'info'>; metrics: Pick<Metrics, 'increment'> };
+
+/** In this process, or through Redis (REDIS_URL) so a subscriber on one instance sees writes on another. */
+export function createEventBus(
+  options: { redisUrl: string | null; prefix: string; capacity: number } & Observers,
+): EventBus {
+  const { logger } = options;
   const listeners = new Map<string, Set<Listener>>();
   // Channels carry REDIS_PREFIX, so deployments sharing one Redis do not hear each other.
   const channelOf = (topic: string, id: number) => `${options.prefix}${topic}:${id}`;
@@ -186,16 +196,20 @@ export function createEventBus(options: { redisUrl: string | null; prefix: strin
     if (set) for (const listener of set) listener(payload);
   };
   const transport = options.redisUrl
-    ? redisTransport(options.redisUrl, (channel, message) => {
-        let payload: unknown;
-        try {
-          payload = JSON.parse(message);
-        } catch {
-          logger.warn({ channel }, 'events: ignored a message that is not JSON');
-          return;
-        }
-        deliver(channel, payload);
-      })
+    ? redisTransport(
+        options.redisUrl,
+        (channel, message) => {
+          let payload: unknown;
+          try {
+            payload = JSON.parse(message);
+          } catch {
+            logger.warn({ channel }, 'events: ignored a message that is not JSON');
+            return;
+          }
+          deliver(channel, payload);
+        },
+        options,
+      )
     : null;
 
   return {
@@ -215,7 +229,7 @@ export function createEventBus(options: { redisUrl: string | null; prefix: strin
           transport?.unlisten(channel);
         }
       };
-      const { push, stream } = boundedStream<never>(options.capacity, detach, onOverflow);
+      const { push, stream } = boundedStream<never>(options.capacity, options.metrics, detach, onOverflow);
       let set = listeners.get(channel);
       if (!set) {
         set = new Set();
@@ -230,10 +244,3 @@ export function createEventBus(options: { redisUrl: string | null; prefix: strin
     },
   };
 }
-
-/** In this process, or through Redis (REDIS_URL) so a subscriber on one instance sees writes on another. */
-export const pubsub = createEventBus({
-  redisUrl: config.redisUrl,
-  prefix: config.redisPrefix,
-  capacity: config.sseMaxQueuedEvents,
-});

@@ -1,4 +1,4 @@
-import { prisma } from '../db/client';
+import type { Db } from '../db/client';
 import { Prisma } from '../generated/prisma/client';
 
 /*
@@ -33,7 +33,7 @@ type Page = { limit: number; offset?: number };
 type Query = { select?: Record<string, unknown>; include?: Record<string, unknown> };
 type Delegate = { findMany(args: object): Promise<Record<string, unknown>[]> };
 
-const delegate = (spec: RelationPage): Delegate => (spec.table === 'Message' ? prisma.message : prisma.chat) as never;
+const delegate = (db: Db, spec: RelationPage): Delegate => (spec.table === 'Message' ? db.message : db.chat) as never;
 const reversed = (order: Order): Order =>
   entries(order).map(([column, dir]) => ({ [column]: dir === 'asc' ? 'desc' : 'asc' }));
 
@@ -47,20 +47,20 @@ function orderSql(order: Order): Prisma.Sql {
 }
 
 /** The ids of each parent's page: one LIMIT per parent, all in one statement. */
-async function pageIds(spec: RelationPage, parents: number[], page: Page): Promise<number[]> {
+async function pageIds(db: Db, spec: RelationPage, parents: number[], page: Page): Promise<number[]> {
   const order = orderSql(spec.newest ? reversed(spec.order) : spec.order);
   const one = (parent: number) =>
     Prisma.sql`SELECT * FROM (SELECT ${Prisma.raw(`"${spec.id}"`)} AS "id" FROM ${Prisma.raw(`"${spec.table}"`)}
       WHERE ${Prisma.raw(`"${spec.parent}"`)} = ${parent} ORDER BY ${order}
       LIMIT ${page.limit} OFFSET ${page.offset ?? 0}) AS ${Prisma.raw(`"p${parent}"`)}`;
-  const rows = await prisma.$queryRaw<{ id: number | bigint }[]>(Prisma.join(parents.map(one), ' UNION ALL '));
+  const rows = await db.$queryRaw<{ id: number | bigint }[]>(Prisma.join(parents.map(one), ' UNION ALL '));
   return rows.map((row) => Number(row.id));
 }
 
 /** The rows of the pages of some parents, in the relation's order. */
-async function loadRows(spec: RelationPage, parents: number[], page: Page, query: Query) {
+async function loadRows(db: Db, spec: RelationPage, parents: number[], page: Page, query: Query) {
   if (parents.length === 1) {
-    const rows = await delegate(spec).findMany({
+    const rows = await delegate(db, spec).findMany({
       ...query,
       where: { [spec.parent]: parents[0] },
       orderBy: spec.newest ? reversed(spec.order) : spec.order,
@@ -69,8 +69,8 @@ async function loadRows(spec: RelationPage, parents: number[], page: Page, query
     });
     return spec.newest ? rows.reverse() : rows;
   }
-  const ids = await pageIds(spec, parents, page);
-  return delegate(spec).findMany({ ...query, where: { [spec.id]: { in: ids } }, orderBy: spec.order });
+  const ids = await pageIds(db, spec, parents, page);
+  return delegate(db, spec).findMany({ ...query, where: { [spec.id]: { in: ids } }, orderBy: spec.order });
 }
 
 /**
@@ -80,12 +80,12 @@ async function loadRows(spec: RelationPage, parents: number[], page: Page, query
 const MAX_ROWS_PER_STATEMENT = 500;
 
 /** The pages of all `parents`, grouped by parent, each in the relation's order. */
-async function loadPages(spec: RelationPage, parents: number[], page: Page, query: Query) {
+async function loadPages(db: Db, spec: RelationPage, parents: number[], page: Page, query: Query) {
   const withParent = query.select ? { ...query, select: { ...query.select, [spec.parent]: true } } : query;
   const perStatement = Math.max(1, Math.min(100, Math.floor(MAX_ROWS_PER_STATEMENT / page.limit)));
   const byParent = new Map<number, Record<string, unknown>[]>();
   for (let start = 0; start < parents.length; start += perStatement) {
-    const rows = await loadRows(spec, parents.slice(start, start + perStatement), page, withParent);
+    const rows = await loadRows(db, spec, parents.slice(start, start + perStatement), page, withParent);
     for (const row of rows) {
       const parent = row[spec.parent] as number;
       const list = byParent.get(parent);
@@ -104,7 +104,7 @@ const batches = new WeakMap<object, Map<string, Batch>>();
  * the executor walks a list are answered together, after the current resolvers have all run.
  */
 export function relationPage<T>(
-  ctx: object,
+  ctx: { readonly db: Db },
   spec: RelationPage,
   parent: number,
   page: Page,
@@ -126,7 +126,7 @@ export function relationPage<T>(
         .then(() => new Promise((resolve) => process.nextTick(resolve)))
         .then(() => {
           requests.delete(key);
-          return loadPages(spec, [...parents], page, query);
+          return loadPages(ctx.db, spec, [...parents], page, query);
         }),
     };
     open.set(key, batch);

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { logger } from './logging';
+import type { Logger } from './logging';
 import { JSON_CSP, SECURITY_HEADERS } from './security';
 
 const ANSWERS: Record<string, [number, string]> = {
@@ -13,7 +13,11 @@ const ANSWERS: Record<string, [number, string]> = {
  * REQUEST_TIMEOUT_MS) with a bare status line. This answers with a JSON `{"detail"}` and the
  * security headers instead, then closes the connection, as Node's default handler does.
  */
-export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+export function answerClientError(
+  logger: Pick<Logger, 'info'>,
+  error: Error & { code?: string },
+  socket: Duplex,
+): void {
   const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (error.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
     const [status, text] = ANSWERS[error.code ?? ''] ?? [400, 'Bad Request'];

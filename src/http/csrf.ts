@@ -1,5 +1,4 @@
 import type { Plugin } from 'graphql-yoga';
-import { config } from '../config';
 import { errorResponse } from './respond';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -10,9 +9,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * is refused (403) unless it comes from an origin allowed by CORS_ORIGINS. Other clients send no
  * such header and are unaffected. The media-type rules (JSON bodies only) already stop forms.
  */
-export function useCrossSiteWriteCheck(graphqlEndpoint: string): Plugin {
-  const anyOrigin = config.corsOrigins.includes('*');
-  const origins = new Set(config.corsOrigins);
+export function useCrossSiteWriteCheck(graphqlEndpoint: string, corsOrigins: readonly string[]): Plugin {
+  const anyOrigin = corsOrigins.includes('*');
+  const origins = new Set(corsOrigins);
   return {
     onRequest({ request, url, endResponse }) {
       if (anyOrigin || SAFE_METHODS.has(request.method)) return;

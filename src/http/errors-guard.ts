@@ -1,8 +1,8 @@
 import { createServerAdapter, type ServerAdapterInitialContext } from '@whatwg-node/server';
-import { isDatabaseUnavailable } from '../db/client';
+import { isDatabaseUnavailable } from '../db/errors';
 import { databaseUnavailable, RETRY_AFTER_SECONDS } from '../graphql/errors';
-import { logger, useRequestLogging } from './logging';
-import { metrics } from './metrics';
+import { type Logger, useRequestLogging } from './logging';
+import type { Metrics } from './metrics';
 import { errorResponse } from './respond';
 import { useSecurityHeaders } from './security';
 
@@ -19,7 +19,14 @@ type App = {
  * `graphqlEndpoint`), logged once with the request's id, method, path and stack. Request logging
  * and the security headers sit in this outer layer so that they cover the guard's answers too.
  */
-export function withErrorGuard(app: App, graphqlEndpoint: string) {
+export function withErrorGuard(
+  app: App,
+  {
+    graphqlEndpoint,
+    logger,
+    metrics,
+  }: { graphqlEndpoint: string; logger: Logger; metrics: Pick<Metrics, 'increment'> },
+) {
   const fail = (request: Request, error: unknown): Response => {
     const graphql = new URL(request.url).pathname === graphqlEndpoint;
     // E.g. an API key looked up by the rate limiter while the database is down: retry later.
@@ -42,6 +49,6 @@ export function withErrorGuard(app: App, graphqlEndpoint: string) {
         return fail(request, error);
       }
     },
-    { plugins: [useRequestLogging(), useSecurityHeaders()] },
+    { plugins: [useRequestLogging(logger), useSecurityHeaders()] },
   );
 }

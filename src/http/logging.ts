@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import pino from 'pino';
-import { config } from '../config';
+import type { LogLevel } from '../config';
 
 type RequestFields = { req_id: string; method: string; path: string; started: number };
 
@@ -16,22 +16,27 @@ const current = new AsyncLocalStorage<RequestFields>();
 /** Where the lines go (stdout); exported so tests can read what was logged. */
 export const logStream = pino.destination({ dest: 1, sync: true });
 
-export const logger = pino(
-  {
-    level: config.logLevel,
-    base: { service: 'chat-gateway' },
-    mixin: () => {
-      const fields = current.getStore();
-      return fields ? { req_id: fields.req_id, method: fields.method, path: fields.path } : {};
+/** A gateway's logger, at its LOG_LEVEL. */
+export function createLogger(level: LogLevel) {
+  return pino(
+    {
+      level,
+      base: { service: 'chat-gateway' },
+      mixin: () => {
+        const fields = current.getStore();
+        return fields ? { req_id: fields.req_id, method: fields.method, path: fields.path } : {};
+      },
     },
-  },
-  logStream,
-);
+    logStream,
+  );
+}
+
+export type Logger = ReturnType<typeof createLogger>;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Gives every request an id (the caller's `X-Request-Id` if sane) and logs one line per response. */
-export function useRequestLogging(): Plugin {
+export function useRequestLogging(logger: Logger): Plugin {
   return {
     instrumentation: {
       request: ({ request }, wrapped) => {

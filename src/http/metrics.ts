@@ -30,33 +30,38 @@ const labelKey = (labels: Labels = {}) =>
     .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
     .join(',');
 
-const values = new Map<string, Map<string, number>>();
+/** A gateway's counters; each gateway has its own, so two in one process do not mix their numbers. */
+export function createMetrics() {
+  const values = new Map<string, Map<string, number>>();
 
-function add(name: string, delta: number, labels?: Labels) {
-  let series = values.get(name);
-  if (!series) {
-    series = new Map();
-    values.set(name, series);
+  function add(name: string, delta: number, labels?: Labels) {
+    let series = values.get(name);
+    if (!series) {
+      series = new Map();
+      values.set(name, series);
+    }
+    const key = labelKey(labels);
+    series.set(key, (series.get(key) ?? 0) + delta);
   }
-  const key = labelKey(labels);
-  series.set(key, (series.get(key) ?? 0) + delta);
+
+  return {
+    /** Label values come from code, never from clients, so the number of series stays fixed. */
+    increment: (name: MetricName, labels?: Labels) => add(name, 1, labels),
+    add: (name: MetricName, delta: number, labels?: Labels) => add(name, delta, labels),
+    value: (name: MetricName, labels?: Labels) => values.get(name)?.get(labelKey(labels)) ?? 0,
+    /** Prometheus text exposition format, version 0.0.4. */
+    render(): string {
+      const lines: string[] = [];
+      for (const [name, { type, help }] of Object.entries(HELP)) {
+        const metric = `chat_gateway_${name}`;
+        lines.push(`# HELP ${metric} ${help}`, `# TYPE ${metric} ${type}`);
+        const series = values.get(name);
+        if (!series || series.size === 0) lines.push(`${metric} 0`);
+        else for (const [key, value] of series) lines.push(`${metric}${key ? `{${key}}` : ''} ${value}`);
+      }
+      return `${lines.join('\n')}\n`;
+    },
+  };
 }
 
-export const metrics = {
-  /** Label values come from code, never from clients, so the number of series stays fixed. */
-  increment: (name: MetricName, labels?: Labels) => add(name, 1, labels),
-  add: (name: MetricName, delta: number, labels?: Labels) => add(name, delta, labels),
-  value: (name: MetricName, labels?: Labels) => values.get(name)?.get(labelKey(labels)) ?? 0,
-  /** Prometheus text exposition format, version 0.0.4. */
-  render(): string {
-    const lines: string[] = [];
-    for (const [name, { type, help }] of Object.entries(HELP)) {
-      const metric = `chat_gateway_${name}`;
-      lines.push(`# HELP ${metric} ${help}`, `# TYPE ${metric} ${type}`);
-      const series = values.get(name);
-      if (!series || series.size === 0) lines.push(`${metric} 0`);
-      else for (const [key, value] of series) lines.push(`${metric}${key ? `{${key}}` : ''} ${value}`);
-    }
-    return `${lines.join('\n')}\n`;
-  },
-};
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,9 +1,8 @@
 import type { Plugin } from 'graphql-yoga';
 import Redis from 'ioredis';
-import { authenticate, type Identity } from '../auth/identify';
-import { config } from '../config';
-import { logger } from './logging';
-import { metrics } from './metrics';
+import type { Auth } from '../auth/identify';
+import type { Logger } from './logging';
+import type { Metrics } from './metrics';
 import { errorResponse } from './respond';
 
 const WINDOW_MS = 60_000;
@@ -11,6 +10,7 @@ const WINDOW_MS = 60_000;
 type Hit = { count: number; resetInMs: number };
 interface Counter {
   hit(key: string): Promise<Hit>;
+  close(): void;
 }
 
 /** Callers tracked at once in memory (about 20 MB): past it, the oldest windows are dropped first. */
@@ -21,8 +21,10 @@ export class MemoryCounter implements Counter {
   // In order of window start (a new window re-inserts its key), so the first entry is the oldest.
   private readonly windows = new Map<string, { start: number; count: number }>();
 
+  private readonly sweeper: NodeJS.Timeout;
+
   constructor(private readonly maxCallers = MAX_CALLERS) {
-    setInterval(() => {
+    this.sweeper = setInterval(() => {
       const now = Date.now();
       for (const [key, w] of this.windows) if (now - w.start >= WINDOW_MS) this.windows.delete(key);
     }, WINDOW_MS).unref();
@@ -45,6 +47,10 @@ export class MemoryCounter implements Counter {
   get size(): number {
     return this.windows.size;
   }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
 }
 
 /**
@@ -58,7 +64,12 @@ class RedisCounter implements Counter {
   private degraded = false;
   private readonly firstConnection: Promise<void>;
 
-  constructor(url: string) {
+  constructor(
+    url: string,
+    private readonly prefix: string,
+    private readonly logger: Pick<Logger, 'warn' | 'info'>,
+    private readonly metrics: Pick<Metrics, 'increment'>,
+  ) {
     // No offline queue: while disconnected a command fails at once instead of waiting.
     this.redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 500, enableOfflineQueue: false });
     this.redis.on('error', (error) => this.degrade(error));
@@ -67,14 +78,14 @@ class RedisCounter implements Counter {
       setTimeout(resolve, 1000).unref();
     });
     this.redis.on('ready', () => {
-      if (this.degraded) logger.info('rate limiter: Redis reachable again; limits shared again');
+      if (this.degraded) this.logger.info('rate limiter: Redis reachable again; limits shared again');
       this.degraded = false;
     });
   }
 
   private degrade(error: unknown) {
-    metrics.increment('dependency_errors_total', { dependency: 'redis', operation: 'rate-limit' });
-    if (!this.degraded) logger.warn({ err: error }, 'rate limiter: Redis unavailable; counting in this instance');
+    this.metrics.increment('dependency_errors_total', { dependency: 'redis', operation: 'rate-limit' });
+    if (!this.degraded) this.logger.warn({ err: error }, 'rate limiter: Redis unavailable; counting in this instance');
     this.degraded = true;
   }
 
@@ -83,7 +94,7 @@ class RedisCounter implements Counter {
     // requests alone; once Redis has been reached, an outage falls back at once.
     if (this.redis.status !== 'ready' && !this.degraded) await this.firstConnection;
     if (this.redis.status !== 'ready') return this.fallback.hit(key);
-    const k = `${config.redisPrefix}rate:${key}`;
+    const k = `${this.prefix}rate:${key}`;
     try {
       // SET NX starts the window (works on every Redis, unlike PEXPIRE NX, which needs 7).
       const result = await this.redis.multi().set(k, 0, 'PX', WINDOW_MS, 'NX').incr(k).pttl(k).exec();
@@ -96,47 +107,49 @@ class RedisCounter implements Counter {
       return this.fallback.hit(key);
     }
   }
-}
 
-type ServerContext = { req?: { socket?: { remoteAddress?: string } } };
-
-function clientAddress(request: Request, serverContext: ServerContext) {
-  if (config.trustProxy) {
-    // Capped: the header is the client's to write, and the address becomes a key kept in memory.
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim().slice(0, 64);
-    if (forwarded) return forwarded;
+  close(): void {
+    this.fallback.close();
+    this.redis.disconnect();
   }
-  return serverContext.req?.socket?.remoteAddress ?? 'unknown';
 }
 
-/** Whom a request counts against, for rate limits and stream caps: a verified caller, else its address. */
-export function callerKey(caller: Identity, request: Request, serverContext: ServerContext): string {
-  if (caller.isAdmin) return 'admin';
-  if (caller.userId !== null) return `user:${caller.userId}`;
-  return `ip:${clientAddress(request, serverContext)}`;
-}
+export type RateLimitOptions = {
+  /** Requests per caller per minute (RATE_LIMIT_PER_MINUTE); 0: no limit. */
+  perMinute: number;
+  /** Redis to share the counts between instances (REDIS_URL and REDIS_PREFIX); null: this process only. */
+  redis: { url: string; prefix: string } | null;
+  graphqlEndpoint: string;
+  /** Paths that are never limited (health checks and metrics, for load balancers and scrapers). */
+  exempt: ReadonlySet<string>;
+  auth: Auth;
+  logger: Pick<Logger, 'warn' | 'info'>;
+  metrics: Pick<Metrics, 'increment'>;
+};
 
 /**
  * Per-caller rate limiting, off unless RATE_LIMIT_PER_MINUTE is set: a verified caller is counted
- * by identity, anyone else by address. It runs before REST and GraphQL alike, and hands the
- * established identity on to the context so credentials are checked once per request.
+ * by identity, anyone else by address. It runs before REST and GraphQL alike; the identity it
+ * establishes is the one the context uses (Auth.identify asks once per request).
  */
-export function useRateLimit(graphqlEndpoint: string): Plugin {
-  const limit = config.rateLimitPerMinute;
-  if (limit === 0) return {};
-  const counter: Counter = config.redisUrl ? new RedisCounter(config.redisUrl) : new MemoryCounter();
+export function createRateLimit(options: RateLimitOptions): { plugin: Plugin; close(): void } {
+  const limit = options.perMinute;
+  if (limit === 0) return { plugin: {}, close: () => undefined };
+  const { auth, redis } = options;
+  const counter: Counter = redis
+    ? new RedisCounter(redis.url, redis.prefix, options.logger, options.metrics)
+    : new MemoryCounter();
 
-  return {
+  const plugin: Plugin = {
     async onRequest({ request, url, serverContext, endResponse }) {
-      if (url.pathname === '/health' || url.pathname === '/ready' || url.pathname === '/metrics') return;
-      const context = serverContext as ServerContext & { identity?: Promise<Identity> };
-      context.identity = authenticate(request);
-      const key = callerKey(await context.identity, request, context);
+      if (options.exempt.has(url.pathname)) return;
+      const key = auth.callerKey(await auth.identify(request, serverContext), request, serverContext);
       const hit = await counter.hit(key);
       if (hit.count <= limit) return;
       const headers = { 'retry-after': String(Math.max(1, Math.ceil(hit.resetInMs / 1000))) };
       const message = `Too many requests: at most ${limit} a minute`;
-      endResponse(errorResponse(url.pathname === graphqlEndpoint, 'RATE_LIMITED', message, headers));
+      endResponse(errorResponse(url.pathname === options.graphqlEndpoint, 'RATE_LIMITED', message, headers));
     },
   };
+  return { plugin, close: () => counter.close() };
 }

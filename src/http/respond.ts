@@ -1,4 +1,9 @@
-import { detailResponse, type ErrorCode, HTTP_STATUS_BY_CODE } from '../graphql/errors';
+import { type ErrorCode, HTTP_STATUS_BY_CODE } from '../graphql/errors';
+
+/** The REST API's error body: `{"detail": "..."}`. */
+export function detailResponse(status: number, detail: string, headers: Record<string, string> = {}): Response {
+  return Response.json({ detail }, { status, headers });
+}
 
 /**
  * An error the HTTP layer answers before GraphQL runs, with its status from the one code table:

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'graphql-yoga';
-import { buildOpenApi } from './openapi';
-import type { CompiledRoute } from './plugin';
+import type { CompiledRoute } from './compile';
+import { buildOpenApi, type OpenApiOptions } from './openapi';
 
 const SWAGGER_UI = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
@@ -32,8 +32,8 @@ const ASSETS = new Map([
 ]);
 
 /** Serves `/openapi.json` and the Swagger UI page at `/docs`, both from this process. */
-export function useDocs(routes: readonly CompiledRoute[]): Plugin {
-  const openapi = JSON.stringify(buildOpenApi(routes));
+export function useDocs(routes: readonly CompiledRoute[], options: OpenApiOptions): Plugin {
+  const openapi = JSON.stringify(buildOpenApi(routes, options));
   const cache = new Map<string, string>();
   const asset = (name: string) => {
     let body = cache.get(name);

@@ -12,8 +12,8 @@ import {
   Kind,
   type SelectionSetNode,
 } from 'graphql';
-import { config, projectRoot } from '../config';
-import type { CompiledRoute } from './plugin';
+import { projectRoot } from '../config';
+import type { CompiledRoute } from './compile';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -85,7 +85,7 @@ function argSchema(arg: GraphQLArgument, withDescription = true): JsonSchema {
 
 const isRequired = (arg: GraphQLArgument) => isNonNullType(arg.type) && arg.defaultValue === undefined;
 
-function operation(route: CompiledRoute) {
+function operation(route: CompiledRoute, options: OpenApiOptions) {
   const field = route.graphqlField;
   const parameters = field.args
     .filter((arg) => route.sourceOf(arg) !== 'body')
@@ -100,7 +100,7 @@ function operation(route: CompiledRoute) {
     }));
   const bodyArgs = field.args.filter((arg) => route.sourceOf(arg) === 'body');
   // A read can run past REQUEST_DEADLINE_MS (src/graphql/deadline.ts); writes are never cut.
-  const deadline = route.field.startsWith('Query.') && config.requestDeadlineMs > 0 ? [503] : [];
+  const deadline = route.field.startsWith('Query.') && options.deadline ? [503] : [];
   const errors = [...new Set([...(route.errors ?? []), 422, 500, ...deadline])].sort();
   return {
     operationId: field.name,
@@ -140,14 +140,17 @@ function operation(route: CompiledRoute) {
   };
 }
 
-/** The OpenAPI 3 document of the REST routes this process serves, from the route map and the schema. */
-export function buildOpenApi(routes: readonly CompiledRoute[]) {
+/** What of a gateway's configuration the document reflects. */
+export type OpenApiOptions = { /** Reads may be cut at REQUEST_DEADLINE_MS (503). */ deadline: boolean };
+
+/** The OpenAPI 3 document of the REST routes a gateway serves, from the route map and the schema. */
+export function buildOpenApi(routes: readonly CompiledRoute[], options: OpenApiOptions) {
   const { version } = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8'));
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.path.replace(/:(\w+)/g, '{$1}');
     paths[path] ??= {};
-    (paths[path] as Record<string, unknown>)[route.method.toLowerCase()] = operation(route);
+    (paths[path] as Record<string, unknown>)[route.method.toLowerCase()] = operation(route, options);
   }
   return {
     openapi: '3.0.3',

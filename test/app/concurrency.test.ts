@@ -1,4 +1,4 @@
-import { prisma } from '../../src/db/client';
+import { db } from '../support/gateway';
 import { call, newChat, newUser, unique } from '../support/http';
 
 // Races that PostgreSQL (a pool of connections) really runs in parallel; SQLite serialises them.
@@ -68,7 +68,7 @@ describe('concurrent requests', () => {
       expect([200, 404]).toContain(added.status);
       expect(deleted.status).toBe(200);
     }
-    const orphans = await prisma.$queryRawUnsafe<{ n: number | bigint }[]>(
+    const orphans = await db().$queryRawUnsafe<{ n: number | bigint }[]>(
       'SELECT COUNT(*) AS n FROM "Message" m LEFT JOIN "Chat" c ON c.chat_id = m.chat_id WHERE c.chat_id IS NULL',
     );
     expect(Number(orphans[0]?.n)).toBe(0);

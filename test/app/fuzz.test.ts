@@ -6,11 +6,10 @@ import { isUtf8 } from 'node:buffer';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { isNonNullType } from 'graphql';
-import { yoga } from '../../src/app';
-import { prisma } from '../../src/db/client';
 import { getDatamodel } from '../../src/generated/pothos-types';
 import { schema } from '../../src/graphql/schema';
-import { type CompiledRoute, compileRoutes, routes } from '../../src/rest/plugin';
+import { type CompiledRoute, compileRoutes } from '../../src/rest/compile';
+import { routes } from '../../src/rest/routes';
 import {
   badUtf8InString,
   extraKey,
@@ -23,6 +22,7 @@ import {
   hostileSegment,
   validHostileText,
 } from '../support/fuzz-inputs';
+import { db, gateway, testConfig } from '../support/gateway';
 import { newChat, newUser, readReply } from '../support/http';
 
 const RUNS = { oneField: 50, random: 30, paths: 100, graphqlOneVar: 45, graphqlRandom: 30, validText: 40 };
@@ -39,7 +39,7 @@ const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 async function send(method: string, path: string, body?: Uint8Array, headers: Record<string, string> = {}) {
   const init: RequestInit = { method, headers };
   if (body !== undefined && method !== 'GET' && method !== 'HEAD') init.body = new Uint8Array(body);
-  const reply = await readReply(await yoga.fetch(`http://localhost${path}`, init));
+  const reply = await readReply(await gateway().yoga.fetch(`http://localhost${path}`, init));
   return { ...reply, contentType: reply.headers.get('content-type') ?? '' } as Reply;
 }
 
@@ -53,7 +53,7 @@ const tables = Object.entries(getDatamodel().datamodel.models).map(([name, model
 type Snapshot = Record<string, any[]> & { User: any[]; Chat: any[] };
 
 async function snapshot(): Promise<Snapshot> {
-  const delegates = prisma as unknown as Record<string, { findMany(args: object): Promise<any[]> }>;
+  const delegates = db() as unknown as Record<string, { findMany(args: object): Promise<any[]> }>;
   const rows = await Promise.all(
     tables.map((t) => (delegates[t.delegate] as (typeof delegates)[string]).findMany({ orderBy: { [t.id]: 'asc' } })),
   );
@@ -107,7 +107,7 @@ beforeAll(async () => {
   anonChat = (await newChat()).chat_id;
   // Chats with a message survive every cleanup the fuzzer may trigger.
   for (const chat_id of [ownerChat, anonChat]) {
-    await prisma.message.create({ data: { chat_id, content: 'seed', sender: 'user' } });
+    await db().message.create({ data: { chat_id, content: 'seed', sender: 'user' } });
   }
 });
 
@@ -127,11 +127,11 @@ afterAll(() => {
  */
 async function stableChats(): Promise<{ ownerChat: number; anonChat: number }> {
   const [mine, anon] = await Promise.all([
-    prisma.chat.findFirst({ where: { chat_id: ownerChat, user_id: owner.user_id, messages: { some: {} } } }),
-    prisma.chat.findFirst({ where: { chat_id: anonChat, user_id: null, messages: { some: {} } } }),
+    db().chat.findFirst({ where: { chat_id: ownerChat, user_id: owner.user_id, messages: { some: {} } } }),
+    db().chat.findFirst({ where: { chat_id: anonChat, user_id: null, messages: { some: {} } } }),
   ]);
   const seeded = (user_id: number | null) =>
-    prisma.chat.create({ data: { user_id, messages: { create: { content: 'seed', sender: 'user' } } } });
+    db().chat.create({ data: { user_id, messages: { create: { content: 'seed', sender: 'user' } } } });
   if (!mine) ownerChat = (await seeded(owner.user_id)).chat_id;
   if (!anon) anonChat = (await seeded(null)).chat_id;
   return { ownerChat, anonChat };
@@ -147,17 +147,17 @@ async function maybePurge(): Promise<void> {
   if (++sincePurge < 25) return;
   sincePurge = 0;
   const core = ['User', 'Chat', 'Message', 'ModelUsage'];
-  const delegates = prisma as unknown as Record<string, { deleteMany(args: object): Promise<unknown> }>;
+  const delegates = db() as unknown as Record<string, { deleteMany(args: object): Promise<unknown> }>;
   for (const t of tables.filter((t) => !core.includes(t.name))) await delegates[t.delegate]?.deleteMany({});
-  await prisma.modelUsage.deleteMany({});
-  await prisma.chat.deleteMany({ where: { chat_id: { notIn: [ownerChat, anonChat] } } });
-  await prisma.message.deleteMany({ where: { content: { not: 'seed' } } });
-  await prisma.user.deleteMany({ where: { user_id: { notIn: [owner.user_id, other.user_id] } } });
+  await db().modelUsage.deleteMany({});
+  await db().chat.deleteMany({ where: { chat_id: { notIn: [ownerChat, anonChat] } } });
+  await db().message.deleteMany({ where: { content: { not: 'seed' } } });
+  await db().user.deleteMany({ where: { user_id: { notIn: [owner.user_id, other.user_id] } } });
 }
 
 /** A chat of the owner, with one message, that a case may rename, move or delete. */
 async function disposableChat(): Promise<number> {
-  const chat = await prisma.chat.create({
+  const chat = await db().chat.create({
     data: { user_id: owner.user_id, messages: { create: { content: 'keep me', sender: 'ai' } } },
   });
   return chat.chat_id;
@@ -175,7 +175,7 @@ type RestRequest = {
   headers: Record<string, string>;
 };
 
-const compiled = compileRoutes(schema);
+const compiled = compileRoutes(schema, testConfig());
 const routeName = (r: { method: string; path: string }) => `${r.method} ${r.path}`;
 
 /** Valid values for every argument of every route; functions give a fresh value per case. */
@@ -464,7 +464,7 @@ async function checkAccepted(
   switch (request.route.field) {
     case 'Mutation.update_chat': {
       const title = sent?.title;
-      const row = await prisma.chat.findUnique({ where: { chat_id: r.chat_id } });
+      const row = await db().chat.findUnique({ where: { chat_id: r.chat_id } });
       if (typeof title === 'string') {
         // Titles are stored trimmed (src/schema/chats.ts); everything else must be kept exactly.
         if (r.title !== title.trim()) fail(`title ${JSON.stringify(title)} came back as ${JSON.stringify(r.title)}`);
@@ -482,11 +482,11 @@ async function checkAccepted(
       const read = await send('GET', `/chats/${r.chat_id}`);
       const stored = read.json?.messages?.find((m: { message_id: number }) => m.message_id === r.message_id);
       if (stored?.content !== content) fail('content read back over GET differs from what was sent');
-      const row = await prisma.message.findUnique({ where: { message_id: r.message_id } });
+      const row = await db().message.findUnique({ where: { message_id: r.message_id } });
       if (row?.content !== content) fail('content stored in the database differs from what was sent');
       roundTrips++;
       // Keep the snapshots small: long accepted messages have been checked and can go.
-      if ((content as string).length > 1000) await prisma.message.delete({ where: { message_id: r.message_id } });
+      if ((content as string).length > 1000) await db().message.delete({ where: { message_id: r.message_id } });
       break;
     }
     case 'Mutation.create_or_get_user': {
@@ -509,18 +509,18 @@ async function checkAccepted(
       break;
     }
     case 'Mutation.create_chat': {
-      const row = await prisma.chat.findUnique({ where: { chat_id: r.chat_id } });
+      const row = await db().chat.findUnique({ where: { chat_id: r.chat_id } });
       if (!row || before.Chat.some((c) => c.chat_id === r.chat_id)) fail('no new chat row');
       if (row?.user_id !== ((sent?.user_id as number | undefined) ?? null)) fail('chat stored with another owner');
       break;
     }
     case 'Mutation.delete_chat': {
       const id = Number(decodeURIComponent(request.path.chat_id ?? ''));
-      if (await prisma.chat.findUnique({ where: { chat_id: id } })) fail(`chat ${id} is still there`);
+      if (await db().chat.findUnique({ where: { chat_id: id } })) fail(`chat ${id} is still there`);
       break;
     }
     case 'Mutation.test_model_usage': {
-      const row = await prisma.modelUsage.findUnique({ where: { usage_id: r.usage_recorded?.usage_id } });
+      const row = await db().modelUsage.findUnique({ where: { usage_id: r.usage_recorded?.usage_id } });
       if (!row) fail('no usage row');
       break;
     }
@@ -982,7 +982,7 @@ async function checkGql(c: GqlCase, r: GqlRequest, kind: string) {
       const stored = read.json?.data?.chat?.messages?.find((m: any) => m.message_id === result.message_id);
       if (stored?.content !== content) fail('content read back over GraphQL differs');
       roundTrips++;
-      if (content.length > 1000) await prisma.message.delete({ where: { message_id: result.message_id } });
+      if (content.length > 1000) await db().message.delete({ where: { message_id: result.message_id } });
     }
   } else if (c.name === 'append_to_message') {
     // The message was made by the baseline with "start " and nothing appended since.
@@ -1081,8 +1081,8 @@ describe('GraphQL fuzzing', () => {
           d: '😀😀',
         },
       );
-      const row = await prisma.message.findUnique({ where: { message_id } });
-      await prisma.message.delete({ where: { message_id } });
+      const row = await db().message.findUnique({ where: { message_id } });
+      await db().message.delete({ where: { message_id } });
       expect([...(row?.content ?? '')].length).toBeLessThanOrEqual(max);
     },
   );

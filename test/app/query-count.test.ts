@@ -1,10 +1,10 @@
-import { prisma } from '../../src/db/client';
+import { db } from '../support/gateway';
 import { addMessage, call, gql, newChat, newUser } from '../support/http';
 
 // Every SQL statement Prisma sends, so a test can assert how many a request runs (as Pothos'
 // plugin-prisma tests do): an N+1 regression shows up as a count that grows with the data.
 let recording: string[] | null = null;
-prisma.$on('query', (event) => recording?.push(event.query));
+beforeAll(() => db().$on('query', (event) => recording?.push(event.query)));
 
 async function statementsOf(request: () => Promise<unknown>) {
   recording = [];
@@ -57,7 +57,7 @@ describe('SQL statements per request', () => {
     const u = await newUser();
     for (let i = 0; i < 3; i++) {
       const c = await newChat(u.user_id);
-      await prisma.message.createMany({
+      await db().message.createMany({
         data: Array.from({ length: 30 }, (_, j) => ({ chat_id: c.chat_id, content: `m${j}`, sender: 'user' })),
       });
     }

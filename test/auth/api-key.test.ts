@@ -1,7 +1,9 @@
-import '../support/modes/auth-api-key';
-import { prisma } from '../../src/db/client';
 import { adminGql, createUser, describeMatrix } from '../support/auth-matrix';
+import { configureGateway, db } from '../support/gateway';
 import { call, gql } from '../support/http';
+import { API_KEY_AUTH } from '../support/settings';
+
+configureGateway(API_KEY_AUTH);
 
 let a = 0;
 let b = 0;
@@ -39,7 +41,7 @@ describe('AUTH_MODE=api-key: keys', () => {
     const created = await createKey(a);
     expect(created.api_key).toMatch(/^cgk_[\w-]{40,}$/);
     expect(created.key.key_prefix).toBe(created.api_key.slice(0, 10));
-    const rows = await prisma.apiKey.findMany();
+    const rows = await db().apiKey.findMany();
     expect(JSON.stringify(rows)).not.toContain(created.api_key);
   });
 

@@ -1,8 +1,10 @@
-import '../support/modes/auth-jwt';
 import { SignJWT } from 'jose';
 import { createUser, describeMatrix } from '../support/auth-matrix';
+import { configureGateway } from '../support/gateway';
 import { call, gql } from '../support/http';
-import { JWT_SECRET as SECRET } from '../support/modes/auth-jwt';
+import { JWT_AUTH, JWT_SECRET as SECRET } from '../support/settings';
+
+configureGateway(JWT_AUTH);
 
 const key = new TextEncoder().encode(SECRET);
 const sign = (claims: Record<string, unknown>, sub?: string, secret = key, expiresIn = '5m') => {

@@ -6,7 +6,6 @@ import {
   type VersionReader,
   versionMismatch,
 } from '../../src/db/patches';
-import { logger } from '../../src/http/logging';
 
 const pinned = (require('../../package.json') as { dependencies: Record<string, string> }).dependencies;
 
@@ -56,11 +55,13 @@ describe('the version guard of the Prisma patches', () => {
   });
 
   it('turns a patch off on another version, with one warning', () => {
-    const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const warn = jest.fn();
+    const settings = { enabled: PRISMA_PATCHES, logger: { warn } };
     try {
-      expect(patchApplies('plan-cache')).toBe(true);
+      expect(patchApplies('plan-cache', settings)).toBe(true);
       expect(warn).not.toHaveBeenCalled();
-      expect(patchApplies('plan-cache', versions({ '@prisma/client': '7.0.0' }))).toBe(false);
+      expect(patchApplies('plan-cache', settings, versions({ '@prisma/client': '7.0.0' }))).toBe(false);
+      expect(patchApplies('plan-cache', { ...settings, enabled: [] })).toBe(false);
       expect(warn).toHaveBeenCalledTimes(1);
       const [fields, message] = warn.mock.calls[0] as unknown as [object, string];
       expect(fields).toEqual({
@@ -73,7 +74,7 @@ describe('the version guard of the Prisma patches', () => {
         `Prisma patch plan-cache is off: written for @prisma/client ${pinned['@prisma/client']}, found 7.0.0`,
       );
     } finally {
-      warn.mockRestore();
+      warn.mockReset();
     }
   });
 });

@@ -1,8 +1,10 @@
-import '../support/modes/patches-off';
-import { prisma } from '../../src/db/client';
 import { planCacheStats } from '../../src/db/patches/plan-cache';
 import { statementCacheStats } from '../../src/db/patches/sqlite-statements';
+import { configureGateway, db } from '../support/gateway';
 import { addMessage, call, newChat, newUser } from '../support/http';
+import { PATCHES_OFF } from '../support/settings';
+
+configureGateway(PATCHES_OFF);
 
 // PRISMA_PATCHES=off: the server runs on the libraries as shipped, and still works.
 it('serves requests without touching the patches', async () => {
@@ -14,6 +16,6 @@ it('serves requests without touching the patches', async () => {
     expect(read.status).toBe(200);
     expect(read.json.messages.map((m: { content: string }) => m.content)).toEqual(['one', 'two']);
   }
-  expect(await prisma.message.count({ where: { chat_id } })).toBe(2);
+  expect(await db().message.count({ where: { chat_id } })).toBe(2);
   expect({ ...planCacheStats, ...statementCacheStats }).toEqual({ hits: 0, misses: 0, prepared: 0, reused: 0 });
 });

@@ -1,16 +1,14 @@
-import { config } from '../../src/config';
 import { adapterFactory } from '../../src/db/adapters';
-import { prisma } from '../../src/db/client';
+import type { Db } from '../../src/db/client';
 import { planCacheStats } from '../../src/db/patches/plan-cache';
 import { statementCacheStats } from '../../src/db/patches/sqlite-statements';
 import { usePostgres } from '../support/databases';
+import { db, gateway } from '../support/gateway';
 
 // The patches in src/db/patches/ must not change a single result. The same representative queries
 // (the app's own shapes) run through the app's patched client and through an unpatched one on the
 // same database; then the internals each patch relies on are checked one by one, so a Prisma or
 // better-sqlite3 upgrade that moves them fails here by name rather than somewhere in a request.
-
-type Db = typeof prisma;
 
 /**
  * An unpatched client. The runtime keeps the first query compiler it loads per provider in a
@@ -25,7 +23,7 @@ async function unpatchedClient(): Promise<Db> {
       ? require('../../src/generated/prisma-postgresql/client')
       : require('../../src/generated/prisma/client');
     const { adapterFactory: factory } = require('../../src/db/adapters');
-    client = new PrismaClient({ adapter: factory(config.database) }) as Db;
+    client = new PrismaClient({ adapter: factory(gateway().services.config.database) }) as Db;
     await client.$connect();
   });
   return client as Db;
@@ -187,10 +185,10 @@ describe('Prisma patches', () => {
     // The unpatched client really is: nothing went through the patches.
     expect({ ...planCacheStats, ...statementCacheStats }).toEqual(before);
 
-    await scenario(prisma, 'warm-up'); // the first run compiles and prepares; the second reuses
+    await scenario(db(), 'warm-up'); // the first run compiles and prepares; the second reuses
     const hits = planCacheStats.hits;
     const reused = statementCacheStats.reused;
-    const patched = await scenario(prisma, 'patched');
+    const patched = await scenario(db(), 'patched');
     expect(planCacheStats.hits - hits).toBeGreaterThan(20);
     if (!usePostgres) expect(statementCacheStats.reused - reused).toBeGreaterThan(20);
 
@@ -199,17 +197,17 @@ describe('Prisma patches', () => {
 
   it('reads what the other client wrote, the same way', async () => {
     const user = await plain.user.create({ data: { username: 'cross', email: 'cross@example.com' } });
-    const chat = await prisma.chat.create({ data: { user_id: user.user_id, title: 'both' } });
+    const chat = await db().chat.create({ data: { user_id: user.user_id, title: 'both' } });
     for (const content of ['one', 'two']) {
       await plain.message.create({ data: { chat_id: chat.chat_id, content, sender: 'user' } });
-      await prisma.message.create({ data: { chat_id: chat.chat_id, content, sender: 'ai' } });
+      await db().message.create({ data: { chat_id: chat.chat_id, content, sender: 'ai' } });
     }
     const read = (db: Db) =>
       db.chat.findFirst({
         where: { chat_id: chat.chat_id, user_id: user.user_id },
         include: { messages: { orderBy: { message_id: 'asc' } } },
       });
-    const [a, b] = [await read(prisma), await read(plain)];
+    const [a, b] = [await read(db()), await read(plain)];
     expect(a?.messages).toHaveLength(4);
     expect(a).toEqual(b);
   });
@@ -251,7 +249,7 @@ describe('what the plan cache relies on (@prisma/client)', () => {
 
 (usePostgres ? describe.skip : describe)('what statement reuse relies on (adapter-better-sqlite3)', () => {
   it('the adapter keeps the better-sqlite3 Database in `client` and uses only bind/reader/run/columns/raw().all', async () => {
-    const adapter = await adapterFactory(config.database).connect();
+    const adapter = await adapterFactory(gateway().services.config.database).connect();
     const db = (adapter as unknown as { client: { prepare: (sql: string) => object; constructor: { name: string } } })
       .client;
     expect(db.constructor.name).toBe('Database');

@@ -1,6 +1,6 @@
-import { prisma } from '../../src/db/client';
 import { planCacheStats } from '../../src/db/patches/plan-cache';
 import { usePostgres } from '../support/databases';
+import { db } from '../support/gateway';
 import { addMessage, call, newChat, newUser } from '../support/http';
 
 // Cached plans are shared between calls that differ only in their filter values: each call must
@@ -9,7 +9,7 @@ import { addMessage, call, newChat, newUser } from '../support/http';
 async function userWithChat(title: string, messages: string[]) {
   const user = await newUser();
   const { chat_id } = await newChat(user.user_id);
-  const chat = await prisma.chat.update({ where: { chat_id }, data: { title } });
+  const chat = await db().chat.update({ where: { chat_id }, data: { title } });
   for (const content of messages) await addMessage(chat.chat_id, content);
   return { user, chat };
 }
@@ -43,11 +43,11 @@ describe('query plan cache', () => {
     const a = await userWithChat('deep A', ['1', '2', '3']);
     const b = await userWithChat('deep B', ['4']);
     const ids = async (where: object) =>
-      (await prisma.message.findMany({ where, orderBy: { message_id: 'asc' } })).map((m) => m.content);
+      (await db().message.findMany({ where, orderBy: { message_id: 'asc' } })).map((m) => m.content);
 
     expect(await ids({ chat: { user_id: a.user.user_id } })).toEqual(['1', '2', '3']);
     expect(await ids({ chat: { is: { user_id: b.user.user_id } } })).toEqual(['4']);
-    const first = await prisma.message.findFirstOrThrow({
+    const first = await db().message.findFirstOrThrow({
       where: { chat_id: a.chat.chat_id },
       orderBy: { message_id: 'asc' },
     });
@@ -64,9 +64,9 @@ describe('query plan cache', () => {
       '4',
     ]);
 
-    const orphan = await prisma.chat.create({ data: { title: 'no owner' } });
-    const owned = await prisma.chat.findMany({ where: { user_id: a.user.user_id } });
-    const ownerless = await prisma.chat.findMany({ where: { user_id: null, chat_id: orphan.chat_id } });
+    const orphan = await db().chat.create({ data: { title: 'no owner' } });
+    const owned = await db().chat.findMany({ where: { user_id: a.user.user_id } });
+    const ownerless = await db().chat.findMany({ where: { user_id: null, chat_id: orphan.chat_id } });
     expect(owned.map((c) => c.chat_id)).toEqual([a.chat.chat_id]);
     expect(ownerless.map((c) => c.chat_id)).toEqual([orphan.chat_id]);
   });
@@ -81,7 +81,7 @@ describe('query plan cache', () => {
     const early = new Date('2020-01-02T03:04:05.006Z');
     const late = new Date('2030-06-07T08:09:10.011Z');
     const moveTo = (when: Date) =>
-      prisma.chat.updateMany({
+      db().chat.updateMany({
         where: { chat_id: chat.chat_id, OR: [{ last_message_at: null }, { last_message_at: { lt: when } }] },
         data: { last_message_at: when, title: `at ${when.toISOString()}` },
       });
@@ -90,13 +90,13 @@ describe('query plan cache', () => {
     const read = await call('GET', `/chats/${chat.chat_id}?user_id=${user.user_id}`);
     expect(read.json.title).toBe(`at ${late.toISOString()}`);
     expect(read.json.messages.map((m: { content: string }) => m.content)).toEqual(['first text', 'second text']);
-    const stored = await prisma.chat.findUniqueOrThrow({ where: { chat_id: chat.chat_id } });
+    const stored = await db().chat.findUniqueOrThrow({ where: { chat_id: chat.chat_id } });
     expect(stored.last_message_at?.toISOString()).toBe(late.toISOString());
 
-    const streamed = await prisma.message.create({
+    const streamed = await db().message.create({
       data: { chat_id: chat.chat_id, content: '', sender: 'ai', is_complete: false },
     });
-    const done = await prisma.message.create({
+    const done = await db().message.create({
       data: { chat_id: chat.chat_id, content: 'done', sender: 'ai', is_complete: true },
     });
     expect([streamed.is_complete, done.is_complete]).toEqual([false, true]);
@@ -106,16 +106,16 @@ describe('query plan cache', () => {
     const { chat } = await userWithChat('fractions', []);
     // The compiler truncates a fraction given for an Int; bound as it is, it would match nothing.
     for (let i = 0; i < 2; i++) {
-      const found = await prisma.chat.findMany({ where: { chat_id: chat.chat_id + 0.5 } });
+      const found = await db().chat.findMany({ where: { chat_id: chat.chat_id + 0.5 } });
       expect(found.map((c) => c.chat_id)).toEqual([chat.chat_id]);
     }
     // Int arguments bind as integers, so SQLite divides as integers and stores an INTEGER.
-    const usage = await prisma.modelUsage.create({
+    const usage = await db().modelUsage.create({
       data: { model_name: 'm', provider: 'p', prompt_tokens: 27, completion_tokens: 0, total_tokens: 27, cost: 0 },
     });
     for (const expected of [13, 6]) {
-      await prisma.modelUsage.update({ where: { usage_id: usage.usage_id }, data: { prompt_tokens: { divide: 2 } } });
-      const avg = await prisma.modelUsage.aggregate({
+      await db().modelUsage.update({ where: { usage_id: usage.usage_id }, data: { prompt_tokens: { divide: 2 } } });
+      const avg = await db().modelUsage.aggregate({
         where: { usage_id: usage.usage_id },
         _avg: { prompt_tokens: true },
       });
@@ -127,7 +127,7 @@ describe('query plan cache', () => {
     // Years past 9999 are refused when the query is compiled; bound as placeholders they would run.
     const far = new Date('+010000-01-01T00:00:00.000Z');
     for (let i = 0; i < 2; i++) {
-      await expect(prisma.chat.findMany({ where: { created_at: { lt: far } } })).rejects.toThrow();
+      await expect(db().chat.findMany({ where: { created_at: { lt: far } } })).rejects.toThrow();
     }
   });
 
@@ -137,14 +137,14 @@ describe('query plan cache', () => {
     const where = (op: 'equals' | 'not', title: string) =>
       ({ chat_id: chat.chat_id, title: { [op]: title, mode: 'insensitive' } }) as never;
     for (const title of ['mixed case', 'MIXED CASE']) {
-      const equal = await prisma.chat.findMany({ where: where('equals', title) });
+      const equal = await db().chat.findMany({ where: where('equals', title) });
       expect(equal.map((c) => c.chat_id)).toEqual([chat.chat_id]);
-      expect(await prisma.chat.findMany({ where: where('not', title) })).toEqual([]);
+      expect(await db().chat.findMany({ where: where('not', title) })).toEqual([]);
     }
   });
 
   it('passes errors through with the caller’s values', async () => {
-    await expect(prisma.chat.findUniqueOrThrow({ where: { chat_id: 2_000_000_000 } })).rejects.toMatchObject({
+    await expect(db().chat.findUniqueOrThrow({ where: { chat_id: 2_000_000_000 } })).rejects.toMatchObject({
       code: 'P2025',
     });
   });

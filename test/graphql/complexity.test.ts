@@ -1,15 +1,15 @@
 import { GraphQLInt, GraphQLList, GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { loadConfig } from '../../src/config';
-import { prisma } from '../../src/db/client';
 import { assertListsBounded } from '../../src/graphql/complexity';
 import { schema } from '../../src/graphql/schema';
-import { compileRoutes, routeComplexity } from '../../src/rest/plugin';
+import { compileRoutes, routeComplexity } from '../../src/rest/compile';
+import { db } from '../support/gateway';
 import { startGateway } from '../support/gateway-process';
 import { addMessage, call, gql, newChat, newUser } from '../support/http';
 
 // Every SQL statement Prisma sends while `request` runs (as in test/query-count.test.ts).
 let recording: string[] | null = null;
-prisma.$on('query', (event) => recording?.push(event.query));
+beforeAll(() => db().$on('query', (event) => recording?.push(event.query)));
 async function statementsOf<T>(request: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
   recording = [];
   try {
@@ -64,13 +64,17 @@ describe('nested relation lists', () => {
 
 describe('complexity of the REST routes', () => {
   it('every route, with its largest arguments, fits the default GRAPHQL_MAX_COMPLEXITY', () => {
-    const budget = loadConfig({}).graphqlMaxComplexity;
+    const config = loadConfig({});
+    const budget = config.graphqlMaxComplexity;
     const costs = Object.fromEntries(
-      compileRoutes(schema).map((route) => [`${route.method} ${route.path}`, routeComplexity(schema, route)]),
+      compileRoutes(schema, config).map((route) => [
+        `${route.method} ${route.path}`,
+        routeComplexity(schema, route, config),
+      ]),
     );
     for (const cost of Object.values(costs)) expect(cost).toBeLessThanOrEqual(budget);
     // Counted with their largest pages, not with the defaults: a chat read is a full read of messages.
-    expect(costs['GET /chats/:chat_id']).toBeGreaterThan(5 * loadConfig({}).maxMessagesPerRead);
+    expect(costs['GET /chats/:chat_id']).toBeGreaterThan(5 * config.maxMessagesPerRead);
     expect(costs['GET /chats/']).toBeGreaterThan(4 * 100);
     expect(costs['GET /chats/search/']).toBeGreaterThan(4 * 100);
     expect(costs['GET /chats/:chat_id/messages']).toBeGreaterThan(5 * 200);
@@ -112,11 +116,11 @@ describe('usage summary rows', () => {
       completion_tokens: 1,
     });
     const row = (i: number) => ({ ...model(i), total_tokens: 2, cost: 0, price_known: false });
-    await prisma.modelUsage.createMany({ data: Array.from({ length: 1000 }, (_, i) => row(i)) });
+    await db().modelUsage.createMany({ data: Array.from({ length: 1000 }, (_, i) => row(i)) });
     const fits = await call('GET', '/usage/summary?group_by=MODEL');
     expect(fits.status).toBe(200);
     expect(fits.json.rows).toHaveLength(1000);
-    await prisma.modelUsage.create({ data: row(1000) });
+    await db().modelUsage.create({ data: row(1000) });
     const over = await call('GET', '/usage/summary?group_by=MODEL');
     expect(over.status).toBe(422);
     expect(over.json.detail).toMatch(/more than 1000 groups/);

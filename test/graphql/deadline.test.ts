@@ -1,7 +1,9 @@
-import '../support/modes/deadline';
-import { prisma } from '../../src/db/client';
+import { configureGateway, db } from '../support/gateway';
 import { addMessage, call, gql, listen, newChat, newUser } from '../support/http';
+import { SHORT_DEADLINE } from '../support/settings';
 import { subscribe } from '../support/sse';
+
+configureGateway(SHORT_DEADLINE);
 
 const DEADLINE_MS = 500;
 
@@ -9,15 +11,17 @@ const DEADLINE_MS = 500;
 // (synchronously, as a slow step would) until the deadline has surely passed.
 let recording: string[] | null = null;
 let stall = false;
-prisma.$on('query', (event) => {
-  recording?.push(event.query);
-  if (!stall) return;
-  stall = false;
-  const until = performance.now() + DEADLINE_MS + 50;
-  while (performance.now() < until) {
-    // busy: nothing else runs, the deadline passes
-  }
-});
+beforeAll(() =>
+  db().$on('query', (event) => {
+    recording?.push(event.query);
+    if (!stall) return;
+    stall = false;
+    const until = performance.now() + DEADLINE_MS + 50;
+    while (performance.now() < until) {
+      // busy: nothing else runs, the deadline passes
+    }
+  }),
+);
 
 async function run<T>(request: () => Promise<T>, { stalled }: { stalled: boolean }) {
   recording = [];
@@ -71,8 +75,8 @@ describe(`REQUEST_DEADLINE_MS=${DEADLINE_MS}`, () => {
       release = resolve;
     });
     const bound = setTimeout(release, 20_000); // should the deadline fail, the test fails rather than hangs
-    const findFirst = prisma.chat.findFirst;
-    prisma.chat.findFirst = (async (args: Parameters<typeof findFirst>[0]) => {
+    const findFirst = db().chat.findFirst;
+    db().chat.findFirst = (async (args: Parameters<typeof findFirst>[0]) => {
       const chat = await findFirst(args);
       await held;
       return chat;
@@ -81,7 +85,7 @@ describe(`REQUEST_DEADLINE_MS=${DEADLINE_MS}`, () => {
       const r = await gql(`{ chat(chat_id: ${c.chat_id}) { chat_id } }`);
       expect(r.json.errors[0].extensions.code).toBe('DEADLINE_EXCEEDED');
     } finally {
-      prisma.chat.findFirst = findFirst;
+      db().chat.findFirst = findFirst;
       clearTimeout(bound);
       release();
     }

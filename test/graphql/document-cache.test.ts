@@ -1,4 +1,4 @@
-import { documentCacheStats } from '../../src/graphql/document-cache';
+import { gateway } from '../support/gateway';
 import { gql } from '../support/http';
 
 // Yoga keeps the syntax tree of every document it parses, keyed by the document's text, and the
@@ -11,25 +11,25 @@ describe('the parsed-document cache', () => {
       const r = await gql(`{ chats(limit: 1) { chat_id } } # ${i} ${padding}`);
       expect(r.json.errors).toBeUndefined();
     }
-    const stats = documentCacheStats();
+    const stats = gateway().documentCacheStats();
     expect(stats.chars).toBeGreaterThan(0);
     expect(stats.chars).toBeLessThanOrEqual(stats.maxChars);
     expect(300 * padding.length).toBeGreaterThan(stats.maxChars);
   });
 
   it('does not keep a document larger than its share, valid or not', async () => {
-    const before = documentCacheStats().chars;
-    const big = `# ${'x'.repeat(documentCacheStats().maxDocument)}\n`;
+    const before = gateway().documentCacheStats().chars;
+    const big = `# ${'x'.repeat(gateway().documentCacheStats().maxDocument)}\n`;
     expect((await gql(`${big}{ chats(limit: 1) { chat_id } }`)).json.errors).toBeUndefined();
     expect((await gql(`${big}{ chats(limit: 1) { chat_id `)).json.errors[0].message).toMatch(/Syntax Error/);
-    expect(documentCacheStats().chars).toBe(before);
+    expect(gateway().documentCacheStats().chars).toBe(before);
   });
 
   it('still serves a repeated document from the cache', async () => {
     const query = '{ chats(limit: 2) { chat_id title } }';
     await gql(query);
-    const before = documentCacheStats();
+    const before = gateway().documentCacheStats();
     await gql(query);
-    expect(documentCacheStats().hits).toBe(before.hits + 1);
+    expect(gateway().documentCacheStats().hits).toBe(before.hits + 1);
   });
 });

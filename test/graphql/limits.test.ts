@@ -1,7 +1,10 @@
-import '../support/modes/limits';
 import { schema } from '../../src/graphql/schema';
-import { compileRoutes } from '../../src/rest/plugin';
+import { compileRoutes } from '../../src/rest/compile';
+import { configureGateway, testConfig } from '../support/gateway';
 import { call, gql } from '../support/http';
+import { SMALL_LIMITS } from '../support/settings';
+
+configureGateway(SMALL_LIMITS);
 
 const admin = { 'x-admin-api-key': 'test-admin-key' };
 
@@ -19,7 +22,9 @@ describe('GraphQL depth limit (GRAPHQL_MAX_DEPTH=5)', () => {
       Math.max(
         ...selections.map((s) => 1 + (s.selectionSet ? depth(s.selectionSet.selections as typeof selections) : 0)),
       );
-    const depths = compileRoutes(schema).map((route) => 1 + depth(route.selectionSet.selections as never));
+    const depths = compileRoutes(schema, testConfig(SMALL_LIMITS)).map(
+      (route) => 1 + depth(route.selectionSet.selections as never),
+    );
     expect(Math.max(...depths)).toBe(3); // GET /chats/{id}: chat { messages { content } }
     expect(Math.max(...depths)).toBeLessThan(4);
   });

@@ -1,8 +1,16 @@
 import { createEventBus } from '../../src/graphql/pubsub';
+import { createLogger } from '../../src/http/logging';
+import { createMetrics } from '../../src/http/metrics';
 
 // The bus alone (no HTTP): what a subscriber may hold when it does not read.
 describe('a subscriber’s queue', () => {
-  const bus = createEventBus({ redisUrl: null, prefix: 'test:', capacity: 1000 });
+  const bus = createEventBus({
+    redisUrl: null,
+    prefix: 'test:',
+    capacity: 1000,
+    logger: createLogger('error'),
+    metrics: createMetrics(),
+  });
 
   it('is bounded by count: the subscriber is cut off, the publisher never throws', async () => {
     let cut = 0;

@@ -2,9 +2,10 @@
 // still answer JSON, with the security headers, logged once with the request id; never a stack.
 import fs from 'node:fs';
 import { createSchema, createYoga, type Plugin } from 'graphql-yoga';
-import { yoga } from '../../src/app';
 import { withErrorGuard } from '../../src/http/errors-guard';
-import { logStream } from '../../src/http/logging';
+import { createLogger, logStream } from '../../src/http/logging';
+import { createMetrics } from '../../src/http/metrics';
+import { gateway } from '../support/gateway';
 import { readReply } from '../support/http';
 
 let lines: string[];
@@ -36,7 +37,7 @@ describe('the real gateway', () => {
         code: 'ENOENT',
       });
     });
-    const r = await readReply(await yoga.fetch('http://localhost/docs/swagger-ui.css'));
+    const r = await readReply(await gateway().yoga.fetch('http://localhost/docs/swagger-ui.css'));
     expect(r.json).toEqual({ detail: 'Internal Server Error' });
     expectGuarded(r, '/docs/swagger-ui.css', /ENOENT|\/srv\/secret/);
     expect(errorLines()[0]).toMatchObject({ method: 'GET' });
@@ -59,7 +60,11 @@ describe('withErrorGuard around an app whose hooks throw', () => {
     landingPage: false,
     plugins: [throwing],
   });
-  const guarded = withErrorGuard(app, '/graphql');
+  const guarded = withErrorGuard(app, {
+    graphqlEndpoint: '/graphql',
+    logger: createLogger('info'),
+    metrics: createMetrics(),
+  });
   const fetchGuarded = async (path: string, init: RequestInit = {}) =>
     readReply(await guarded.fetch(`http://localhost${path}`, init));
 

@@ -1,5 +1,4 @@
-import { prisma } from '../../src/db/client';
-import { markShuttingDown } from '../../src/http/health';
+import { db, gateway } from '../support/gateway';
 import { call } from '../support/http';
 
 describe('health checks', () => {
@@ -12,18 +11,16 @@ describe('health checks', () => {
   });
 
   it('GET /ready is 503 while a migration is not applied', async () => {
-    const [row] = await prisma.$queryRawUnsafe<{ id: string; migration_name: string }[]>(
+    const [row] = await db().$queryRawUnsafe<{ id: string; migration_name: string }[]>(
       'SELECT id, migration_name FROM "_prisma_migrations" ORDER BY started_at DESC LIMIT 1',
     );
-    await prisma.$executeRawUnsafe(`UPDATE "_prisma_migrations" SET finished_at = NULL WHERE id = '${row?.id}'`);
+    await db().$executeRawUnsafe(`UPDATE "_prisma_migrations" SET finished_at = NULL WHERE id = '${row?.id}'`);
     try {
       const r = await call('GET', '/ready');
       expect(r.status).toBe(503);
       expect(r.json.detail).toContain(row?.migration_name);
     } finally {
-      await prisma.$executeRawUnsafe(
-        `UPDATE "_prisma_migrations" SET finished_at = started_at WHERE id = '${row?.id}'`,
-      );
+      await db().$executeRawUnsafe(`UPDATE "_prisma_migrations" SET finished_at = started_at WHERE id = '${row?.id}'`);
     }
     expect((await call('GET', '/ready')).status).toBe(200);
   });
@@ -35,7 +32,7 @@ describe('health checks', () => {
   });
 
   it('GET /ready is 503 once shutdown has begun, so load balancers drain this instance', async () => {
-    markShuttingDown();
+    gateway().drain();
     const r = await call('GET', '/ready');
     expect(r.status).toBe(503);
     expect(r.json.detail).toMatch(/shutting down/);

@@ -1,8 +1,7 @@
 // What the HTTP layer accepts before anything runs: body size while streaming, UTF-8, media
 // types, cross-site writes (fetch metadata), and the docs' asset lookup.
 
-import { yoga } from '../../src/app';
-import { prisma } from '../../src/db/client';
+import { db, gateway } from '../support/gateway';
 import { call, newChat, readReply, unique } from '../support/http';
 
 const LIMIT = 1_048_576; // MAX_BODY_BYTES' default; test/setup-env.ts leaves it alone
@@ -11,14 +10,14 @@ const bytes = (...parts: (string | number[])[]) =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 
 async function send(method: string, path: string, body?: BodyInit, headers: Record<string, string> = {}) {
-  return readReply(await yoga.fetch(`http://localhost${path}`, { method, headers, body }));
+  return readReply(await gateway().yoga.fetch(`http://localhost${path}`, { method, headers, body }));
 }
 
 const counts = async () => ({
-  users: await prisma.user.count(),
-  chats: await prisma.chat.count(),
-  messages: await prisma.message.count(),
-  usage: await prisma.modelUsage.count(),
+  users: await db().user.count(),
+  chats: await db().chat.count(),
+  messages: await db().message.count(),
+  usage: await db().modelUsage.count(),
 });
 
 /** A body without a Content-Length that counts how much of it the server pulled. */
@@ -45,7 +44,7 @@ describe('a streamed body over MAX_BODY_BYTES', () => {
   ])('%s: 413 after reading about the limit, not the whole body', async (_surface, path, head) => {
     const body = streamedBody(head, 8 * LIMIT);
     const r = await readReply(
-      await yoga.fetch(`http://localhost${path}`, {
+      await gateway().yoga.fetch(`http://localhost${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: body.stream,
@@ -90,7 +89,7 @@ describe('text must be valid UTF-8', () => {
       },
     );
     expect(r.status).toBe(422);
-    expect(await prisma.message.count({ where: { chat_id: chat.chat_id } })).toBe(0);
+    expect(await db().message.count({ where: { chat_id: chat.chat_id } })).toBe(0);
   });
 
   it('/graphql body with invalid UTF-8: 400 BAD_REQUEST, nothing run', async () => {

@@ -1,6 +1,9 @@
-import '../support/modes/rate-limit';
 import { MemoryCounter } from '../../src/http/rate-limit';
+import { configureGateway } from '../support/gateway';
 import { call, gql } from '../support/http';
+import { RATE_LIMITED } from '../support/settings';
+
+configureGateway(RATE_LIMITED);
 
 // yoga.fetch has no socket, so every request here comes from the same "unknown" address; callers
 // with an identity (the admin key) are counted apart.

@@ -1,5 +1,8 @@
-import '../support/modes/debug-off';
+import { configureGateway } from '../support/gateway';
 import { call, gql } from '../support/http';
+import { DEBUG_ROUTES_OFF } from '../support/settings';
+
+configureGateway(DEBUG_ROUTES_OFF);
 
 describe('with ENABLE_DEBUG_ROUTES=false', () => {
   it('the debug route is 404 on REST and NOT_FOUND on GraphQL, and records nothing', async () => {

@@ -1,5 +1,5 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { routes } from '../../src/rest/plugin';
+import { routes } from '../../src/rest/routes';
 import { addMessage, call, newChat, newUser } from '../support/http';
 
 const DOCUMENTED = [

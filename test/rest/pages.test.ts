@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
-import { yoga } from '../../src/app';
+import { gateway } from '../support/gateway';
 
 // Debian's Chromium; .ci/run installs it. Outside CI, a machine without it skips these checks.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -19,7 +19,7 @@ const SCREENSHOTS = path.join(__dirname, '..', '..', '.screenshots');
     let browser: Browser;
 
     beforeAll(async () => {
-      server = createServer(yoga);
+      server = createServer(gateway().yoga);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       browser = await chromium.launch({

@@ -1,8 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { yoga } from '../../src/app';
-import { prisma } from '../../src/db/client';
 import { logStream } from '../../src/http/logging';
+import { db, gateway } from '../support/gateway';
 import { call, gql, newChat } from '../support/http';
 
 describe('the REST route map', () => {
@@ -41,7 +40,7 @@ describe('the REST route map', () => {
   });
 
   it('answers HEAD like GET, without a body (over a real socket)', async () => {
-    const server = createServer(yoga);
+    const server = createServer(gateway().yoga);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
@@ -123,7 +122,7 @@ describe('unexpected errors', () => {
   afterEach(() => jest.restoreAllMocks());
 
   it('are masked: REST 500 {"detail": "Internal Server Error"}, GraphQL INTERNAL_SERVER_ERROR', async () => {
-    jest.spyOn(prisma.chat, 'findMany').mockRejectedValue(new Error('secret database detail'));
+    jest.spyOn(db().chat, 'findMany').mockRejectedValue(new Error('secret database detail'));
     const rest = await call('GET', '/chats/');
     expect(rest.status).toBe(500);
     expect(rest.json).toEqual({ detail: 'Internal Server Error' });
@@ -137,7 +136,7 @@ describe('unexpected errors', () => {
   });
 
   it('stay masked with NODE_ENV=development: no stack or original error reaches the client', async () => {
-    jest.spyOn(prisma.chat, 'findMany').mockRejectedValue(new Error('secret database detail'));
+    jest.spyOn(db().chat, 'findMany').mockRejectedValue(new Error('secret database detail'));
     process.env.NODE_ENV = 'development';
     try {
       const graphql = await gql('{ chats { chat_id } }');
@@ -149,7 +148,7 @@ describe('unexpected errors', () => {
   });
 
   it('are logged with the request’s method and path and the original stack', async () => {
-    jest.spyOn(prisma.chat, 'findMany').mockRejectedValue(new Error('disk on fire'));
+    jest.spyOn(db().chat, 'findMany').mockRejectedValue(new Error('disk on fire'));
     await call('GET', '/chats/?limit=5');
     const errors = lines.map((l) => JSON.parse(l)).filter((l) => l.level >= 50);
     expect(errors).toHaveLength(1);

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { yoga } from '../../src/app';
+import { gateway, testGateway } from './gateway';
 
 export type Reply = { status: number; json: any; text: string; headers: Headers };
 
@@ -16,7 +16,7 @@ export async function call(
     (init.headers as Record<string, string>)['content-type'] = 'application/json';
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
   }
-  return readReply(await yoga.fetch(`http://localhost${path}`, init));
+  return readReply(await (await testGateway()).yoga.fetch(`http://localhost${path}`, init));
 }
 
 /** A response's status, headers and text, and its JSON when the text is JSON. */
@@ -67,7 +67,7 @@ export const keysOf = (o: unknown) => Object.keys(o as object).sort();
  * subscriptions): call in beforeAll, close in afterAll.
  */
 export async function listen(): Promise<{ base: string; close: () => Promise<void> }> {
-  const server = createServer(yoga);
+  const server = createServer(gateway().yoga);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

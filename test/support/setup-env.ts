@@ -1,6 +1,8 @@
 import { databaseForTestFile } from './databases';
 
-// Runs before each test file's imports, so src/config.ts reads these.
+// The environment every test file's gateway starts from (test/support/gateway.ts), and that the
+// gateway processes tests start inherit (test/support/gateway-process.ts): this file's own
+// database, a known admin key, quiet logs, and none of the settings a developer may have exported.
 process.env.DATABASE_URL = databaseForTestFile();
 process.env.ADMIN_API_KEY = 'test-admin-key';
 process.env.LOG_LEVEL = 'error';

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { config, type DatabaseConfig, type PrismaPatch } from '../../config';
-import { logger } from '../../http/logging';
+import type { DatabaseConfig, PrismaPatch } from '../../config';
+import type { Logger } from '../../http/logging';
 import { cacheQueryPlans } from './plan-cache';
 import { reuseStatements } from './sqlite-statements';
 
@@ -65,9 +65,16 @@ export function versionMismatch(
   return null;
 }
 
+/** What decides which patches apply: the PRISMA_PATCHES setting, and where to warn of a mismatch. */
+export type PatchSettings = { enabled: readonly PrismaPatch[]; logger: Pick<Logger, 'warn'> };
+
 /** Whether to apply `patch`: configured, and written for the installed versions (else one warning). */
-export function patchApplies(patch: PrismaPatch, installed: VersionReader = installedVersion): boolean {
-  if (!config.prismaPatches.includes(patch)) return false;
+export function patchApplies(
+  patch: PrismaPatch,
+  { enabled, logger }: PatchSettings,
+  installed: VersionReader = installedVersion,
+): boolean {
+  if (!enabled.includes(patch)) return false;
   const mismatch = versionMismatch(patch, installed);
   if (mismatch === null) return true;
   logger.warn(
@@ -81,12 +88,13 @@ export function patchApplies(patch: PrismaPatch, installed: VersionReader = inst
 export function patchAdapter(
   factory: SqlMigrationAwareDriverAdapterFactory,
   database: DatabaseConfig,
+  settings: PatchSettings,
 ): SqlMigrationAwareDriverAdapterFactory {
-  if (database.provider === 'sqlite' && patchApplies('sqlite-statements')) reuseStatements(factory);
+  if (database.provider === 'sqlite' && patchApplies('sqlite-statements', settings)) reuseStatements(factory);
   return factory;
 }
 
 /** Applies the client's patches (before its first query). */
-export function patchClient(client: object): void {
-  if (patchApplies('plan-cache')) cacheQueryPlans(client);
+export function patchClient(client: object, settings: PatchSettings): void {
+  if (patchApplies('plan-cache', settings)) cacheQueryPlans(client, settings.logger);
 }

@@ -1,4 +1,4 @@
-import { logger } from '../../http/logging';
+import type { Logger } from '../../http/logging';
 import { Lru } from '../../lib/lru';
 
 /*
@@ -57,7 +57,7 @@ const UNCACHEABLE = Symbol('uncacheable');
 export const planCacheStats = { hits: 0, misses: 0 };
 
 /** Installs the cache on a Prisma client before its first query. */
-export function cacheQueryPlans(client: object): void {
+export function cacheQueryPlans(client: object, logger: Pick<Logger, 'warn'>): void {
   const internals = client as ClientInternals;
   const wasm = internals._engineConfig?.compilerWasm;
   const dataModel = internals._runtimeDataModel;

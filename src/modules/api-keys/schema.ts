@@ -1,5 +1,4 @@
-import { newApiKey } from '../../auth/identify';
-import { prisma } from '../../db/client';
+import { newApiKey } from '../../auth/keys';
 import { textSchema } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
 import { notFound } from '../../graphql/errors';
@@ -30,8 +29,8 @@ const CreatedApiKey = builder
       key: t.prismaField({
         type: 'ApiKey',
         description: 'The stored record of the key.',
-        resolve: (query, parent) =>
-          prisma.apiKey.findUniqueOrThrow({ ...query, where: { api_key_id: parent.record.api_key_id } }),
+        resolve: (query, parent, _args, ctx) =>
+          ctx.db.apiKey.findUniqueOrThrow({ ...query, where: { api_key_id: parent.record.api_key_id } }),
       }),
     }),
   });
@@ -48,10 +47,10 @@ builder.mutationFields((t) => ({
         validate: textSchema(100).optional().nullable(),
       }),
     },
-    resolve: async (_root, { user_id, name }) => {
-      await assertUserExists(user_id);
+    resolve: async (_root, { user_id, name }, ctx) => {
+      await assertUserExists(ctx, user_id);
       const { key, hash, prefix } = newApiKey();
-      const record = await prisma.apiKey
+      const record = await ctx.db.apiKey
         .create({
           data: { user_id, name: name?.trim() ?? null, key_hash: hash, key_prefix: prefix },
           select: { api_key_id: true },
@@ -65,12 +64,12 @@ builder.mutationFields((t) => ({
     description: 'Revokes an API key (admins only); requests with it are refused from then on.',
     authScopes: { admin: true },
     args: { api_key_id: t.arg.int({ required: true, description: 'The key’s ID.' }) },
-    resolve: async (query, _root, { api_key_id }) => {
-      const { count } = await prisma.apiKey.updateMany({
+    resolve: async (query, _root, { api_key_id }, ctx) => {
+      const { count } = await ctx.db.apiKey.updateMany({
         where: { api_key_id, revoked_at: null },
         data: { revoked_at: new Date() },
       });
-      const key = await prisma.apiKey.findUnique({ ...query, where: { api_key_id } });
+      const key = await ctx.db.apiKey.findUnique({ ...query, where: { api_key_id } });
       if (!key || (count === 0 && !key.revoked_at)) throw notFound(`API key ${api_key_id} not found`);
       return key;
     },

@@ -1,36 +1,16 @@
-import { type ActingAs, actingAs, authEnabled } from '../../auth/identify';
+import { accessibleChat, actingAs, chatFor, ownerOf } from '../../auth/access';
 import { endOr, guardStream } from '../../auth/stream-guard';
-import { config } from '../../config';
-import { isPrismaError, prisma } from '../../db/client';
+import { isPrismaError } from '../../db/errors';
 import type { Prisma } from '../../generated/prisma/client';
 import { DEFAULT_LIMIT, limitUpTo, pageArgs, pageComplexity, textSchema } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
 import { fixedList, listOf } from '../../graphql/complexity';
 import type { Context } from '../../graphql/context';
 import { badInput, chatNotFound, forbidden } from '../../graphql/errors';
-import { type ChatChangeKind, pubsub } from '../../graphql/pubsub';
+import type { ChatChangeKind } from '../../graphql/pubsub';
 import { type RelationPage, relationPage } from '../../graphql/relation-pages';
 import { assertUserExists, unknownUser } from '../users/schema';
 import { SNIPPETS_PER_CHAT, searchChats } from './search';
-
-/**
- * The access rule of the chat routes: with a `user_id`, only that user's chats and anonymous
- * chats are reachable; anything else looks exactly like a chat that does not exist.
- */
-export function accessibleChat(chatId: number, userId: number | null | undefined): Prisma.ChatWhereInput {
-  return userId == null ? { chat_id: chatId } : { chat_id: chatId, OR: [{ user_id: null }, { user_id: userId }] };
-}
-
-/**
- * The access rule for a caller: who they act as (src/auth.ts), then the rule above. Null when
- * they name another user, which is answered like a missing chat.
- */
-export function chatFor(ctx: Context, chatId: number, givenUserId: number | null | undefined) {
-  const who = actingAs(ctx, givenUserId);
-  return who.allowed ? accessibleChat(chatId, who.userId) : null;
-}
-
-const ownerOf = (who: ActingAs & { allowed: true }) => (who.userId == null ? {} : { user_id: who.userId });
 
 /** `update` of a row that is not there (P2025) is a not-found, not a crash. */
 export function nullIfMissing(error: unknown): null {
@@ -55,7 +35,9 @@ function emptySince(graceSeconds: number): Prisma.ChatWhereInput {
  * What `Chat.messages` returns without a limit: enough for a chat screen, and small enough that
  * nesting it (`messages { chat { messages } }`) goes over the complexity limit.
  */
-const DEFAULT_MESSAGES = Math.min(200, config.maxMessagesPerRead);
+const DEFAULT_MESSAGES = 200;
+const maxMessages = (ctx: Context) => ctx.config.maxMessagesPerRead;
+const defaultMessages = (ctx: Context) => Math.min(DEFAULT_MESSAGES, maxMessages(ctx));
 
 /** Newest first; chats made in the same millisecond keep their creation order (reversed). */
 export const newestFirst: Prisma.ChatOrderByWithRelationInput[] = [{ created_at: 'desc' }, { chat_id: 'desc' }];
@@ -90,24 +72,28 @@ builder.prismaObject('Chat', {
     created_at: t.expose('created_at', { type: 'DateTime', description: 'When the chat was created.' }),
     messages: t.prismaField({
       type: ['Message'],
-      description: `The chat’s latest messages, in order (a chat’s order is the order of its message IDs): the newest \`limit\` of them. Over REST, \`GET /chats/{chat_id}\` returns up to ${config.maxMessagesPerRead}; page with \`messages_page\` (or \`GET /chats/{chat_id}/messages\`) to read further back.`,
+      description:
+        'The chat’s latest messages, in order (a chat’s order is the order of its message IDs): the newest `limit` of them. Over REST, `GET /chats/{chat_id}` returns up to MAX_MESSAGES_PER_READ (1000 unless configured); page with `messages_page` (or `GET /chats/{chat_id}/messages`) to read further back.',
       args: {
         limit: t.arg.int({
-          defaultValue: DEFAULT_MESSAGES,
-          description: `How many of the newest messages, 1 to ${config.maxMessagesPerRead}.`,
-          validate: limitUpTo(config.maxMessagesPerRead),
+          required: false,
+          description: `How many of the newest messages, 1 to MAX_MESSAGES_PER_READ (1000 unless configured); by default ${DEFAULT_MESSAGES}, or MAX_MESSAGES_PER_READ if lower.`,
+          validate: limitUpTo(Number.MAX_SAFE_INTEGER),
         }),
       },
-      complexity: listOf((args) => args.limit, DEFAULT_MESSAGES, config.maxMessagesPerRead),
+      complexity: listOf((args) => args.limit, defaultMessages, maxMessages),
       select: { chat_id: true },
-      resolve: (query, chat, { limit }, ctx) =>
-        relationPage<Prisma.MessageGetPayload<object>>(
+      resolve: (query, chat, { limit }, ctx) => {
+        // The maximum is each gateway's (MAX_MESSAGES_PER_READ), so it is checked here, not by the schema.
+        if (limit != null && limit > maxMessages(ctx)) throw badInput(`limit: must be at most ${maxMessages(ctx)}`);
+        return relationPage<Prisma.MessageGetPayload<object>>(
           ctx,
           chatMessages,
           chat.chat_id,
-          { limit: limit ?? DEFAULT_MESSAGES },
+          { limit: limit ?? defaultMessages(ctx) },
           query,
-        ),
+        );
+      },
     }),
     user: t.relation('user', { nullable: true, description: 'The owner; null for an anonymous chat.' }),
     message_count: t.relationCount('messages', {
@@ -122,8 +108,13 @@ builder.prismaObject('Chat', {
 });
 
 /** Tells the owner's chat_changed subscribers. Anonymous chats have no one to tell. */
-export function publishChatChange(userId: number | null | undefined, chatId: number, kind: ChatChangeKind) {
-  if (userId != null) pubsub.publish('chat_changed', userId, { chat_id: chatId, kind });
+export function publishChatChange(
+  ctx: Context,
+  userId: number | null | undefined,
+  chatId: number,
+  kind: ChatChangeKind,
+) {
+  if (userId != null) ctx.pubsub.publish('chat_changed', userId, { chat_id: chatId, kind });
 }
 
 builder.prismaObjectField('User', 'chats', (t) =>
@@ -177,7 +168,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (query, _root, { chat_id, user_id }, ctx) => {
       const where = chatFor(ctx, chat_id, user_id);
-      const chat = where && (await prisma.chat.findFirst({ ...query, where }));
+      const chat = where && (await ctx.db.chat.findFirst({ ...query, where }));
       if (!chat) throw chatNotFound(chat_id);
       return chat;
     },
@@ -195,7 +186,7 @@ builder.queryFields((t) => ({
     resolve: async (query, _root, { user_id, limit, offset }, ctx) => {
       const who = actingAs(ctx, user_id);
       if (!who.allowed) return [];
-      return prisma.chat.findMany({
+      return ctx.db.chat.findMany({
         ...query,
         where: ownerOf(who),
         orderBy: newestFirst,
@@ -216,9 +207,9 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { user_id }, ctx) => {
       const who = actingAs(ctx, user_id);
       if (!who.allowed) throw forbidden('You can only create chats for yourself');
-      if (who.userId != null) await assertUserExists(who.userId);
-      const chat = await prisma.chat.create({ ...query, data: { user_id: who.userId } }).catch(unknownUser(who.userId));
-      publishChatChange(chat.user_id, chat.chat_id, 'CREATED');
+      if (who.userId != null) await assertUserExists(ctx, who.userId);
+      const chat = await ctx.db.chat.create({ ...query, data: { user_id: who.userId } }).catch(unknownUser(who.userId));
+      publishChatChange(ctx, chat.user_id, chat.chat_id, 'CREATED');
       return chat;
     },
   }),
@@ -237,26 +228,26 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, { chat_id, title, user_id }, ctx) => {
       // The new owner is not "acting as": only the chat's access is checked against the caller.
-      const where = authEnabled && !ctx.isAdmin ? accessibleChat(chat_id, ctx.userId) : { chat_id };
+      const where = ctx.auth.enabled && !ctx.isAdmin ? accessibleChat(chat_id, ctx.userId) : { chat_id };
       if (user_id != null && !actingAs(ctx, user_id).allowed) {
         throw forbidden('Only an admin can move a chat to another user');
       }
-      if (user_id != null) await assertUserExists(user_id);
-      const before = await prisma.chat.findFirst({ where, select: { user_id: true } });
+      if (user_id != null) await assertUserExists(ctx, user_id);
+      const before = await ctx.db.chat.findFirst({ where, select: { user_id: true } });
       if (!before) throw chatNotFound(chat_id);
       const data = { ...(title == null ? {} : { title: title.trim() }), ...(user_id == null ? {} : { user_id }) };
       const chat =
         Object.keys(data).length === 0
-          ? await prisma.chat.findFirst({ ...query, where })
-          : await prisma.chat
+          ? await ctx.db.chat.findFirst({ ...query, where })
+          : await ctx.db.chat
               .update({ ...query, where: { ...where, chat_id }, data })
               .catch(nullIfMissing)
               .catch(unknownUser(user_id));
       if (!chat) throw chatNotFound(chat_id);
       if (Object.keys(data).length > 0) {
         const owner = user_id ?? before.user_id;
-        if (owner !== before.user_id) publishChatChange(before.user_id, chat_id, 'DELETED');
-        publishChatChange(owner, chat_id, owner !== before.user_id ? 'CREATED' : 'UPDATED');
+        if (owner !== before.user_id) publishChatChange(ctx, before.user_id, chat_id, 'DELETED');
+        publishChatChange(ctx, owner, chat_id, owner !== before.user_id ? 'CREATED' : 'UPDATED');
       }
       return chat;
     },
@@ -271,11 +262,11 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { chat_id, user_id }, ctx) => {
       const where = chatFor(ctx, chat_id, user_id);
-      const chat = where && (await prisma.chat.findFirst({ where, select: { user_id: true } }));
+      const chat = where && (await ctx.db.chat.findFirst({ where, select: { user_id: true } }));
       // One DELETE: the foreign keys remove the messages and detach the usage rows atomically.
-      const { count } = where && chat ? await prisma.chat.deleteMany({ where }) : { count: 0 };
+      const { count } = where && chat ? await ctx.db.chat.deleteMany({ where }) : { count: 0 };
       if (count === 0) throw chatNotFound(chat_id);
-      publishChatChange(chat?.user_id, chat_id, 'DELETED');
+      publishChatChange(ctx, chat?.user_id, chat_id, 'DELETED');
       return { message: `Chat ${chat_id} deleted successfully`, preserved_model_usage: true };
     },
   }),
@@ -295,23 +286,23 @@ builder.mutationFields((t) => ({
       const who = actingAs(ctx, user_id);
       if (!who.allowed) throw forbidden('You can only clean up your own chats');
       if (who.userId == null && !is_admin) throw badInput('user_id is required (or is_admin: true as an admin)');
-      const empty = { ...ownerOf(who), ...emptySince(config.emptyChatGraceSeconds) };
-      const candidates = await prisma.chat.findMany({ where: empty, select: { chat_id: true, user_id: true } });
+      const empty = { ...ownerOf(who), ...emptySince(ctx.config.emptyChatGraceSeconds) };
+      const candidates = await ctx.db.chat.findMany({ where: empty, select: { chat_id: true, user_id: true } });
       // The emptiness is checked again by the DELETE itself: a first message may have arrived since.
-      const { count } = await prisma.chat.deleteMany({
+      const { count } = await ctx.db.chat.deleteMany({
         where: { ...empty, chat_id: { in: candidates.map((c) => c.chat_id) } },
       });
       const left = new Set(
         count === candidates.length
           ? []
           : (
-              await prisma.chat.findMany({
+              await ctx.db.chat.findMany({
                 where: { chat_id: { in: candidates.map((c) => c.chat_id) } },
                 select: { chat_id: true },
               })
             ).map((c) => c.chat_id),
       );
-      for (const c of candidates) if (!left.has(c.chat_id)) publishChatChange(c.user_id, c.chat_id, 'DELETED');
+      for (const c of candidates) if (!left.has(c.chat_id)) publishChatChange(ctx, c.user_id, c.chat_id, 'DELETED');
       return { message: `Deleted ${count} empty chats`, deleted_count: count };
     },
   }),
@@ -335,8 +326,8 @@ const ChatChange = builder.objectRef<{ chat_id: number; kind: ChatChangeKind }>(
       type: 'Chat',
       nullable: true,
       description: 'The chat as it is now; null once deleted (or moved away).',
-      resolve: (query, c) =>
-        c.kind === 'DELETED' ? null : prisma.chat.findUnique({ ...query, where: { chat_id: c.chat_id } }),
+      resolve: (query, c, _args, ctx) =>
+        c.kind === 'DELETED' ? null : ctx.db.chat.findUnique({ ...query, where: { chat_id: c.chat_id } }),
     }),
   }),
 });
@@ -351,7 +342,7 @@ builder.subscriptionField('chat_changed', (t) =>
     subscribe: (_root, { user_id }, ctx) => {
       const who = actingAs(ctx, user_id);
       if (!who.allowed) throw forbidden('You can only follow your own chats');
-      return guardStream(ctx, (onOverflow) => pubsub.subscribe('chat_changed', user_id, onOverflow));
+      return guardStream(ctx, (onOverflow) => ctx.pubsub.subscribe('chat_changed', user_id, onOverflow));
     },
     resolve: endOr((change: { chat_id: number; kind: ChatChangeKind }) => change),
   }),
@@ -406,7 +397,7 @@ builder.queryField('export_chat', (t) =>
       const where = chatFor(ctx, chat_id, user_id);
       const chat =
         where &&
-        (await prisma.chat.findFirst({
+        (await ctx.db.chat.findFirst({
           where,
           select: {
             chat_id: true,
@@ -497,8 +488,8 @@ builder.queryField('search_chats', (t) =>
     resolve: async (_root, { query, user_id, limit, offset }, ctx) => {
       const who = actingAs(ctx, user_id);
       if (!who.allowed) return [];
-      const hits = await searchChats(query, who.userId, limit ?? DEFAULT_LIMIT, offset ?? 0);
-      const chats = await prisma.chat.findMany({
+      const hits = await searchChats(ctx, query, who.userId, limit ?? DEFAULT_LIMIT, offset ?? 0);
+      const chats = await ctx.db.chat.findMany({
         where: { chat_id: { in: hits.map((h) => h.chat_id) } },
         select: { chat_id: true, user_id: true, title: true, created_at: true },
       });

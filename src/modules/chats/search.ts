@@ -1,6 +1,5 @@
-import { config } from '../../config';
-import { prisma } from '../../db/client';
 import { Prisma } from '../../generated/prisma/client';
+import type { Context } from '../../graphql/context';
 import { badInput } from '../../graphql/errors';
 
 export type SearchHit = { chat_id: number; snippets: { message_id: number; snippet: string; timestamp: Date }[] };
@@ -25,14 +24,20 @@ const owner = (userId: number | null | undefined) =>
  * on to_tsvector('simple', ...). Both match every word of the query (prefixes on SQLite, whole
  * words on PostgreSQL).
  */
-export async function searchChats(query: string, userId: number | null | undefined, limit: number, offset = 0) {
+export async function searchChats(
+  ctx: Pick<Context, 'db' | 'config'>,
+  query: string,
+  userId: number | null | undefined,
+  limit: number,
+  offset = 0,
+) {
   const terms = words(query);
-  const sqlite = config.database.provider === 'sqlite';
+  const sqlite = ctx.config.database.provider === 'sqlite';
   let chats: { chat_id: number }[];
   let snippets: { chat_id: number; message_id: number; snippet: string; timestamp: Date | string }[];
   if (sqlite) {
     const match = terms.map((w) => `"${w}"*`).join(' ');
-    chats = await prisma.$queryRaw`
+    chats = await ctx.db.$queryRaw`
       SELECT c."chat_id" FROM "Chat" c WHERE c."chat_id" IN (
         SELECT rowid FROM "ChatSearch" WHERE "ChatSearch" MATCH ${match}
         UNION SELECT m."chat_id" FROM "MessageSearch" s JOIN "Message" m ON m."message_id" = s.rowid
@@ -43,7 +48,7 @@ export async function searchChats(query: string, userId: number | null | undefin
     snippets =
       ids.length === 0
         ? []
-        : await prisma.$queryRaw`
+        : await ctx.db.$queryRaw`
       SELECT m."chat_id", m."message_id", m."timestamp",
         snippet("MessageSearch", 0, ${MARK[0]}, ${MARK[1]}, '…', 12) AS snippet
       FROM "MessageSearch" s JOIN "Message" m ON m."message_id" = s.rowid
@@ -51,7 +56,7 @@ export async function searchChats(query: string, userId: number | null | undefin
       ORDER BY m."message_id" DESC`;
   } else {
     const tsquery = terms.join(' ');
-    chats = await prisma.$queryRaw`
+    chats = await ctx.db.$queryRaw`
       SELECT c."chat_id" FROM "Chat" c WHERE c."chat_id" IN (
         SELECT "chat_id" FROM "Chat" WHERE to_tsvector('simple', "title") @@ plainto_tsquery('simple', ${tsquery})
         UNION SELECT "chat_id" FROM "Message"
@@ -62,7 +67,7 @@ export async function searchChats(query: string, userId: number | null | undefin
     snippets =
       ids.length === 0
         ? []
-        : await prisma.$queryRaw`
+        : await ctx.db.$queryRaw`
       SELECT m."chat_id", m."message_id", m."timestamp",
         ts_headline('simple', m."content", plainto_tsquery('simple', ${tsquery}),
           'StartSel=**, StopSel=**, MaxWords=18, MinWords=6, MaxFragments=1, FragmentDelimiter=…') AS snippet

@@ -1,16 +1,15 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import { actingAs } from '../../auth/identify';
+import { actingAs, chatFor } from '../../auth/access';
 import { endOr, guardStream } from '../../auth/stream-guard';
-import { config } from '../../config';
-import { isPrismaError, prisma } from '../../db/client';
+import { MAX_MESSAGE_LENGTH_LIMIT } from '../../config';
+import { isPrismaError } from '../../db/errors';
 import type { Prisma } from '../../generated/prisma/client';
 import { codePoints, limitUpTo, textSchema } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
 import { countedByParent, listOf } from '../../graphql/complexity';
 import type { Context } from '../../graphql/context';
 import { AppError, badInput, chatNotFound, notFound } from '../../graphql/errors';
-import { type EventStream, pubsub } from '../../graphql/pubsub';
-import { chatFor } from '../chats/schema';
+import type { EventStream } from '../../graphql/pubsub';
 
 const Sender = builder.enumType('Sender', {
   description: 'Who wrote a message.',
@@ -40,15 +39,15 @@ const MessageRef = builder.prismaObject('Message', {
   }),
 });
 
-/** The chat's ID when the caller may use it (the access rule of src/schema/chats.ts), else a 404. */
+/** The chat's ID when the caller may use it (the chat access rule, src/auth/access.ts), else a 404. */
 async function accessibleChatId(ctx: Context, chatId: number, userId: number | null | undefined): Promise<number> {
   const where = chatFor(ctx, chatId, userId);
-  const chat = where && (await prisma.chat.findFirst({ where, select: { chat_id: true } }));
+  const chat = where && (await ctx.db.chat.findFirst({ where, select: { chat_id: true } }));
   if (!chat) throw chatNotFound(chatId);
   return chat.chat_id;
 }
 
-/** A chat's events, for a caller who may read the chat, for as long as they may (src/subscriptions.ts). */
+/** A chat's events, for a caller who may read the chat, for as long as they may (src/auth/stream-guard.ts). */
 async function followChat<T>(
   ctx: Context,
   chatId: number,
@@ -58,7 +57,7 @@ async function followChat<T>(
   await accessibleChatId(ctx, chatId, userId);
   return guardStream(ctx, subscribe, async () => {
     const where = chatFor(ctx, chatId, userId);
-    return where !== null && (await prisma.chat.count({ where })) > 0;
+    return where !== null && (await ctx.db.chat.count({ where })) > 0;
   });
 }
 
@@ -76,7 +75,7 @@ async function insertInChatOrder(ctx: Context, userId: number | null | undefined
   const who = actingAs(ctx, userId);
   if (!who.allowed) throw chatNotFound(m.chat_id);
   const owner = who.userId ?? null;
-  const rows = await prisma.$queryRaw<StoredMessage[]>`
+  const rows = await ctx.db.$queryRaw<StoredMessage[]>`
     WITH chat AS (
       UPDATE "Chat"
       SET last_message_at = GREATEST(date_trunc('milliseconds', clock_timestamp() AT TIME ZONE 'UTC'), last_message_at)
@@ -99,14 +98,14 @@ async function insertAfterCheck(ctx: Context, userId: number | null | undefined,
   await accessibleChatId(ctx, m.chat_id, userId);
   let message: StoredMessage;
   try {
-    message = await prisma.message.create({ ...query, data: m });
+    message = await ctx.db.message.create({ ...query, data: m });
   } catch (error) {
     // The chat was deleted between the check and the insert.
     if (isPrismaError(error, 'P2003')) throw chatNotFound(m.chat_id);
     throw error;
   }
   // Only forward: a concurrent add with a later time may have been here first.
-  await prisma.chat.updateMany({
+  await ctx.db.chat.updateMany({
     where: { chat_id: m.chat_id, OR: [{ last_message_at: null }, { last_message_at: { lt: message.timestamp } }] },
     data: { last_message_at: message.timestamp },
   });
@@ -114,7 +113,13 @@ async function insertAfterCheck(ctx: Context, userId: number | null | undefined,
 }
 
 /** Text as it can be stored, possibly empty (a streamed answer starts empty). */
-const contentSchema = textSchema(config.maxMessageLength, { allowEmpty: true });
+const contentSchema = textSchema(MAX_MESSAGE_LENGTH_LIMIT, { allowEmpty: true });
+
+/** Each gateway's MAX_MESSAGE_LENGTH, checked in the resolver: the schema is the same for all. */
+function checkLength(ctx: Context, name: 'content' | 'delta', text: string) {
+  const max = ctx.config.maxMessageLength;
+  if (codePoints(text) > max) throw badInput(`${name}: must be at most ${max} characters`);
+}
 
 builder.mutationField('add_message', (t) =>
   t.prismaField({
@@ -126,7 +131,8 @@ builder.mutationField('add_message', (t) =>
       user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
       content: t.arg.string({
         required: true,
-        description: `The text; must not be blank (unless streaming); at most ${config.maxMessageLength} characters.`,
+        description:
+          'The text; must not be blank (unless streaming); at most MAX_MESSAGE_LENGTH characters (100,000 unless configured).',
         validate: contentSchema,
       }),
       sender: t.arg({ type: Sender, required: true, description: 'Who wrote it: "user" or "ai".' }),
@@ -135,14 +141,15 @@ builder.mutationField('add_message', (t) =>
       }),
     },
     resolve: async (query, _root, { chat_id, user_id, content, sender, streaming }, ctx) => {
+      checkLength(ctx, 'content', content);
       if (streaming && sender !== 'ai') throw badInput('streaming: only an ai message can be streamed');
       if (!streaming && content.trim() === '') throw badInput('content: must not be empty');
       const data = { chat_id, content, sender, is_complete: !streaming };
       const message =
-        config.database.provider === 'postgresql'
+        ctx.config.database.provider === 'postgresql'
           ? await insertInChatOrder(ctx, user_id, data)
           : await insertAfterCheck(ctx, user_id, data, query);
-      pubsub.publish('message_added', chat_id, { message_id: message.message_id });
+      ctx.pubsub.publish('message_added', chat_id, { message_id: message.message_id });
       return message;
     },
   }),
@@ -165,7 +172,8 @@ builder.mutationField('append_to_message', (t) =>
       user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
     },
     resolve: async (query, _root, { message_id, delta, complete, user_id }, ctx) => {
-      const found = await prisma.message.findUnique({ where: { message_id }, select: { chat_id: true } });
+      checkLength(ctx, 'delta', delta);
+      const found = await ctx.db.message.findUnique({ where: { message_id }, select: { chat_id: true } });
       const messageNotFound = () => notFound(`Message with ID ${message_id} not found`);
       if (!found) throw messageNotFound();
       // Another user's chat looks like a missing message; any other failure (the database) is not a 404.
@@ -174,18 +182,18 @@ builder.mutationField('append_to_message', (t) =>
       });
       // One statement, so concurrent appends never lose text and a completed answer stays complete.
       const done = complete ?? false;
-      const changed = await prisma.$executeRaw`UPDATE "Message"
+      const changed = await ctx.db.$executeRaw`UPDATE "Message"
         SET content = content || ${delta}, is_complete = ${done}
         WHERE message_id = ${message_id} AND is_complete = ${false}
-          AND length(content) + ${codePoints(delta)} <= ${config.maxMessageLength}`;
+          AND length(content) + ${codePoints(delta)} <= ${ctx.config.maxMessageLength}`;
       if (changed === 0) {
-        const message = await prisma.message.findUnique({ where: { message_id }, select: { is_complete: true } });
+        const message = await ctx.db.message.findUnique({ where: { message_id }, select: { is_complete: true } });
         if (!message) throw messageNotFound();
         if (message.is_complete) throw new AppError('CONFLICT', `Message ${message_id} is complete`);
-        throw badInput(`delta: the message would exceed ${config.maxMessageLength} characters`);
+        throw badInput(`delta: the message would exceed ${ctx.config.maxMessageLength} characters`);
       }
-      pubsub.publish('message_updated', chatId, { message_id, delta, complete: done });
-      return prisma.message.findUniqueOrThrow({ ...query, where: { message_id } });
+      ctx.pubsub.publish('message_updated', chatId, { message_id, delta, complete: done });
+      return ctx.db.message.findUniqueOrThrow({ ...query, where: { message_id } });
     },
   }),
 );
@@ -200,8 +208,8 @@ const MessageUpdate = builder
       message: t.prismaField({
         type: 'Message',
         description: 'The message as it is now.',
-        resolve: (query, update) =>
-          prisma.message.findUniqueOrThrow({ ...query, where: { message_id: update.message_id } }),
+        resolve: (query, update, _args, ctx) =>
+          ctx.db.message.findUniqueOrThrow({ ...query, where: { message_id: update.message_id } }),
       }),
     }),
   });
@@ -216,10 +224,10 @@ builder.subscriptionFields((t) => ({
       user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
     },
     subscribe: (_root, { chat_id, user_id }, ctx) =>
-      followChat(ctx, chat_id, user_id, (onOverflow) => pubsub.subscribe('message_added', chat_id, onOverflow)),
-    resolve: (query, event) =>
+      followChat(ctx, chat_id, user_id, (onOverflow) => ctx.pubsub.subscribe('message_added', chat_id, onOverflow)),
+    resolve: (query, event, _args, ctx) =>
       endOr(async ({ message_id }: { message_id: number }) => {
-        const message = await prisma.message.findUnique({ ...query, where: { message_id } });
+        const message = await ctx.db.message.findUnique({ ...query, where: { message_id } });
         if (!message) throw notFound('The message was deleted');
         return message;
       })(event as never),
@@ -234,7 +242,7 @@ builder.subscriptionFields((t) => ({
       user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
     },
     subscribe: (_root, { chat_id, user_id }, ctx) =>
-      followChat(ctx, chat_id, user_id, (onOverflow) => pubsub.subscribe('message_updated', chat_id, onOverflow)),
+      followChat(ctx, chat_id, user_id, (onOverflow) => ctx.pubsub.subscribe('message_updated', chat_id, onOverflow)),
     resolve: endOr((event: { message_id: number; delta: string; complete: boolean }) => event),
   }),
 }));
@@ -269,6 +277,7 @@ const pageSize = limitUpTo(MAX_PAGE);
  * backward with last/before; neither: the newest page.
  */
 async function pageMessages(
+  ctx: Context,
   chatId: number,
   page: PageRequest,
   query: object,
@@ -294,7 +303,7 @@ async function pageMessages(
     ],
   };
   const direction = forward ? 'asc' : 'desc';
-  const rows = await prisma.message.findMany({
+  const rows = await ctx.db.message.findMany({
     ...query,
     where,
     orderBy: { message_id: direction },
@@ -378,7 +387,7 @@ builder.prismaObjectFields('Chat', (t) => ({
     // The rows are read with the selection under edges.node, so relations asked for there
     // (`node { chat { title } }`) come with them instead of one more query each.
     resolve: (chat, args, ctx, info) =>
-      pageMessages(chat.chat_id, args, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] })),
+      pageMessages(ctx, chat.chat_id, args, queryFromInfo({ context: ctx, info, path: ['edges', 'node'] })),
   }),
 }));
 
@@ -425,6 +434,7 @@ builder.queryField('chat_messages', (t) =>
       if (args.after != null && args.before != null) throw badInput('Give after or before, not both');
       const limit = args.limit ?? DEFAULT_PAGE;
       return pageMessages(
+        ctx,
         args.chat_id,
         args.after != null ? { first: limit, after: args.after } : { last: limit, before: args.before },
         // The selection under `items`, so `items { chat { title } }` is read with the page.

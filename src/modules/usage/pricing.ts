@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import { z } from 'zod';
-import { config } from '../../config';
 import bundled from './prices.json';
 
 const entrySchema = z.object({
@@ -39,6 +38,9 @@ export function normalizeModelName(name: string): string {
 }
 
 /** The table's entries by normalised model name, newest first. */
+/** Prices by normalised model name, newest first. */
+export type PriceTable = ReadonlyMap<string, readonly Price[]>;
+
 export function loadPriceTable(json: unknown): Map<string, Price[]> {
   const table = tableSchema.parse(json);
   const byModel = new Map<string, Price[]>();
@@ -58,11 +60,13 @@ export function loadPriceTable(json: unknown): Map<string, Price[]> {
   return byModel;
 }
 
-// PRICES_FILE lets an operator price with their own (negotiated) table; by default the bundled one.
-const table = loadPriceTable(config.pricesFile ? JSON.parse(fs.readFileSync(config.pricesFile, 'utf8')) : bundled);
+/** A gateway's prices: PRICES_FILE lets an operator price with their own (negotiated) table; by default the bundled one. */
+export function readPriceTable(pricesFile: string | null): PriceTable {
+  return loadPriceTable(pricesFile ? JSON.parse(fs.readFileSync(pricesFile, 'utf8')) : bundled);
+}
 
 /** The price in force for a model at a time, or undefined when the table does not know it. */
-export function priceOf(modelName: string, at: Date = new Date(), prices = table): Price | undefined {
+export function priceOf(prices: PriceTable, modelName: string, at: Date = new Date()): Price | undefined {
   return prices.get(normalizeModelName(modelName))?.find((p) => p.effective_from.getTime() <= at.getTime());
 }
 

@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { actingAs } from '../../auth/identify';
-import { config } from '../../config';
-import { isPrismaError, prisma } from '../../db/client';
+import { actingAs, chatFor } from '../../auth/access';
+import { isPrismaError } from '../../db/errors';
 import type { ModelUsage } from '../../generated/prisma/client';
 import { DEFAULT_LIMIT, pageArgs, pageComplexity, textSchema } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
 import { fixedList } from '../../graphql/complexity';
 import { badInput, forbidden, notFound } from '../../graphql/errors';
-import { chatFor } from '../chats/schema';
 import { assertUserExists, unknownUser } from '../users/schema';
 import { costOf, normalizeModelName, type Price, priceOf, type TokenCounts } from './pricing';
 import { GROUP_KEYS, MAX_GROUPS, type Summary, type SummaryRow, usageSummary } from './summary';
@@ -76,7 +74,7 @@ builder.queryField('model_usage', (t) =>
     resolve: async (query, _root, { user_id, chat_id, limit, offset }, ctx) => {
       const who = actingAs(ctx, user_id);
       if (!who.allowed) return [];
-      return prisma.modelUsage.findMany({
+      return ctx.db.modelUsage.findMany({
         ...query,
         where: { ...(who.userId == null ? {} : { user_id: who.userId }), ...(chat_id == null ? {} : { chat_id }) },
         orderBy: [{ timestamp: 'desc' }, { usage_id: 'desc' }],
@@ -131,13 +129,13 @@ builder.mutationField('test_model_usage', (t) =>
       user_id: t.arg.int({ description: 'The user to record the usage for; must exist.' }),
       chat_id: t.arg.int({ description: 'The chat to record the usage for; must exist.' }),
     },
-    resolve: async (_root, { model_name, user_id, chat_id }) => {
-      if (!config.enableDebugRoutes) throw notFound('Debug routes are turned off');
-      const price = priceOf(model_name ?? 'gpt-3.5-turbo');
+    resolve: async (_root, { model_name, user_id, chat_id }, ctx) => {
+      if (!ctx.config.enableDebugRoutes) throw notFound('Debug routes are turned off');
+      const price = priceOf(ctx.prices, model_name ?? 'gpt-3.5-turbo');
       if (!price) throw badInput(`Unknown model "${model_name}": it is not in the price table`);
-      if (user_id != null) await assertUserExists(user_id);
+      if (user_id != null) await assertUserExists(ctx, user_id);
       if (chat_id != null) {
-        const chat = await prisma.chat.findUnique({ where: { chat_id }, select: { chat_id: true } });
+        const chat = await ctx.db.chat.findUnique({ where: { chat_id }, select: { chat_id: true } });
         if (!chat) throw badInput(`Chat with ID ${chat_id} not found`);
       }
       const started = performance.now();
@@ -145,7 +143,7 @@ builder.mutationField('test_model_usage', (t) =>
         prompt_tokens: await countTokens(TEST_PROMPT, price.model),
         completion_tokens: await countTokens(TEST_RESPONSE, price.model),
       };
-      const usage = await prisma.modelUsage
+      const usage = await ctx.db.modelUsage
         .create({
           data: {
             user_id,
@@ -216,12 +214,12 @@ builder.mutationField('record_model_usage', (t) =>
       if (args.prompt_tokens + args.completion_tokens > 2 ** 31 - 1) {
         throw badInput('prompt_tokens + completion_tokens: must be below 2147483648');
       }
-      if (who.userId != null) await assertUserExists(who.userId);
+      if (who.userId != null) await assertUserExists(ctx, who.userId);
       // A chat the caller may not use, or one that is gone, is recorded as no chat: the call is
       // kept, never attached to someone else's chat, and the answer is the same in both cases.
       const where = args.chat_id == null ? null : chatFor(ctx, args.chat_id, who.userId);
-      const chat = where && (await prisma.chat.findFirst({ where, select: { chat_id: true } }));
-      const price = priceOf(args.model_name);
+      const chat = where && (await ctx.db.chat.findFirst({ where, select: { chat_id: true } }));
+      const price = priceOf(ctx.prices, args.model_name);
       const tokens = {
         prompt_tokens: args.prompt_tokens,
         completion_tokens: args.completion_tokens,
@@ -239,10 +237,10 @@ builder.mutationField('record_model_usage', (t) =>
         request_time_ms: args.request_time_ms,
         is_streaming: args.is_streaming ?? false,
       };
-      return prisma.modelUsage.create({ ...query, data }).catch(async (error) => {
+      return ctx.db.modelUsage.create({ ...query, data }).catch(async (error) => {
         // The chat went away between the check and the insert: keep the call, without the chat.
         if (isPrismaError(error, 'P2003') && data.chat_id !== null) {
-          return prisma.modelUsage
+          return ctx.db.modelUsage
             .create({ ...query, data: { ...data, chat_id: null } })
             .catch(unknownUser(who.userId));
         }
@@ -329,7 +327,7 @@ builder.queryField('usage_summary', (t) =>
     resolve: async (_root, args, ctx) => {
       const who = actingAs(ctx, args.user_id);
       if (!who.allowed) throw forbidden('You can only see your own usage');
-      return usageSummary({ ...args, user_id: who.userId });
+      return usageSummary(ctx.db, { ...args, user_id: who.userId });
     },
   }),
 );

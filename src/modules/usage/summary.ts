@@ -1,4 +1,4 @@
-import { prisma } from '../../db/client';
+import type { Db } from '../../db/client';
 import { Prisma } from '../../generated/prisma/client';
 import { badInput } from '../../graphql/errors';
 import { canonicalTimeZone, daysBetween, startOfDay } from './time-zones';
@@ -97,7 +97,7 @@ function dayIndex(days: { start: Date }[], low: number, high: number): Prisma.Sq
  * in the requested IANA time zone on both databases: their boundaries are computed here and the
  * database only compares timestamps, which the timestamp index serves.
  */
-export async function usageSummary(input: SummaryInput): Promise<Summary> {
+export async function usageSummary(db: Db, input: SummaryInput): Promise<Summary> {
   const timeZone = canonicalTimeZone(input.time_zone ?? 'UTC');
   if (timeZone === null) throw badInput(`time_zone: "${input.time_zone}" is not an IANA time zone`);
   const groupBy = [...new Set(input.group_by ?? [])];
@@ -112,7 +112,7 @@ export async function usageSummary(input: SummaryInput): Promise<Summary> {
   let days: { day: string; start: Date }[] = [];
   if (groupBy.includes('DAY')) {
     if (!from) {
-      const [first] = await prisma.$queryRaw<{ t: Date | string | null }[]>(
+      const [first] = await db.$queryRaw<{ t: Date | string | null }[]>(
         Prisma.sql`SELECT MIN("timestamp") AS t FROM "ModelUsage" WHERE ${Prisma.join(filters, ' AND ')}`,
       );
       from = first?.t ? new Date(first.t) : to;
@@ -138,7 +138,7 @@ export async function usageSummary(input: SummaryInput): Promise<Summary> {
     FROM "ModelUsage" WHERE ${Prisma.join(filters, ' AND ')}
     ${groups.length > 0 ? Prisma.sql`GROUP BY ${Prisma.join(groups)}` : Prisma.empty}
     LIMIT ${Prisma.raw(String(MAX_GROUPS + 1))}`;
-  const raw = await prisma.$queryRaw<Record<string, unknown>[]>(query);
+  const raw = await db.$queryRaw<Record<string, unknown>[]>(query);
   if (raw.length > MAX_GROUPS) {
     throw badInput(`The summary has more than ${MAX_GROUPS} groups: narrow from/to, or group by fewer keys`);
   }

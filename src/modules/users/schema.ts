@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { actingAs } from '../../auth/identify';
-import { isPrismaError, prisma } from '../../db/client';
+import { actingAs } from '../../auth/access';
+import type { Db } from '../../db/client';
+import { isPrismaError } from '../../db/errors';
 import { textSchema } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
 import { badInput, notFound } from '../../graphql/errors';
@@ -19,8 +20,8 @@ builder.prismaObject('User', {
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 /** Turns "no such user" into an input error before a write would fail on the foreign key. */
-export async function assertUserExists(userId: number): Promise<void> {
-  const user = await prisma.user.findUnique({ where: { user_id: userId }, select: { user_id: true } });
+export async function assertUserExists(ctx: { readonly db: Db }, userId: number): Promise<void> {
+  const user = await ctx.db.user.findUnique({ where: { user_id: userId }, select: { user_id: true } });
   if (!user) throw badInput(`User with ID ${userId} not found`);
 }
 
@@ -39,7 +40,7 @@ builder.queryField('user', (t) =>
     authScopes: { member: true },
     args: { user_id: t.arg.int({ required: true, description: 'The user’s ID.' }) },
     resolve: async (query, _root, { user_id }, ctx) => {
-      const user = actingAs(ctx, user_id).allowed && (await prisma.user.findUnique({ ...query, where: { user_id } }));
+      const user = actingAs(ctx, user_id).allowed && (await ctx.db.user.findUnique({ ...query, where: { user_id } }));
       if (!user) throw notFound(`User with ID ${user_id} not found`);
       return user;
     },
@@ -68,16 +69,16 @@ builder.mutationField('create_or_get_user', (t) =>
           .pipe(z.email('must be a valid email address')),
       }),
     },
-    resolve: async (query, _root, { username, email }) => {
+    resolve: async (query, _root, { username, email }, ctx) => {
       const where = { email: normalizeEmail(email) };
-      const existing = await prisma.user.findUnique({ ...query, where });
+      const existing = await ctx.db.user.findUnique({ ...query, where });
       if (existing) return existing;
       try {
-        return await prisma.user.create({ ...query, data: { username: username.trim(), ...where } });
+        return await ctx.db.user.create({ ...query, data: { username: username.trim(), ...where } });
       } catch (error) {
         // Two first logins with one email: the loser of the race reads the winner's row.
         if (isPrismaError(error, 'P2002')) {
-          return prisma.user.findUniqueOrThrow({ ...query, where });
+          return ctx.db.user.findUniqueOrThrow({ ...query, where });
         }
         throw error;
       }

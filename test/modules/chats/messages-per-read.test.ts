@@ -1,5 +1,8 @@
-import '../../support/modes/small-reads';
+import { configureGateway } from '../../support/gateway';
 import { addMessage, call, gql, newChat, newUser } from '../../support/http';
+import { SMALL_READS } from '../../support/settings';
+
+configureGateway(SMALL_READS);
 
 async function chatWith(messages: number) {
   const u = await newUser();

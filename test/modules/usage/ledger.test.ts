@@ -1,4 +1,4 @@
-import { prisma } from '../../../src/db/client';
+import { db } from '../../support/gateway';
 import { call, gql, newChat, newUser } from '../../support/http';
 
 type Row = Record<string, any>;
@@ -89,11 +89,11 @@ describe('POST /usage (record_model_usage)', () => {
     [{ model_name: '', prompt_tokens: 1, completion_tokens: 1 }, /model_name/],
     [{ model_name: 'gpt-4o', prompt_tokens: 1, completion_tokens: 1, user_id: 2147480000 }, /User/],
   ])('rejects %j with 422 and records nothing', async (body, detail) => {
-    const before = await prisma.modelUsage.count();
+    const before = await db().modelUsage.count();
     const r = await record(body);
     expect(r.status).toBe(422);
     expect(r.json.detail).toMatch(detail);
-    expect(await prisma.modelUsage.count()).toBe(before);
+    expect(await db().modelUsage.count()).toBe(before);
   });
 
   it('is the same operation on GraphQL', async () => {
@@ -113,7 +113,7 @@ async function seed(
   userId: number,
   rows: { at: string; model: string; provider: string; cost: number; chat?: number }[],
 ) {
-  await prisma.modelUsage.createMany({
+  await db().modelUsage.createMany({
     data: rows.map((r) => ({
       user_id: userId,
       chat_id: r.chat ?? null,

@@ -1,5 +1,8 @@
-import '../../support/modes/prices-file';
+import { configureGateway } from '../../support/gateway';
 import { call } from '../../support/http';
+import { housePricesFile } from '../../support/settings';
+
+configureGateway(housePricesFile());
 
 describe('a price change', () => {
   afterEach(() => jest.useRealTimers());

@@ -1,5 +1,7 @@
-import { costOf, priceOf } from '../../../src/modules/usage/pricing';
+import { costOf, priceOf, readPriceTable } from '../../../src/modules/usage/pricing';
 import { call, gql, isoUtc, keysOf, newChat, newUser } from '../../support/http';
+
+const bundled = readPriceTable(null);
 
 describe('POST /chats/debug/test-model-usage', () => {
   it('records a priced usage row and returns exactly that row', async () => {
@@ -35,7 +37,7 @@ describe('POST /chats/debug/test-model-usage', () => {
     // The reply "This is a test response" is 5 tokens in cl100k_base.
     expect(row.completion_tokens).toBe(5);
     expect(row.prompt_tokens + row.completion_tokens).toBe(rec.tokens);
-    const price = priceOf('gpt-3.5-turbo');
+    const price = priceOf(bundled, 'gpt-3.5-turbo');
     expect(price).toBeDefined();
     expect(rec.cost).toBeCloseTo(costOf(price!, row), 12);
     expect(rec.cost).toBeCloseTo((row.prompt_tokens * 0.5 + row.completion_tokens * 1.5) / 1e6, 12);

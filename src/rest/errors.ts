@@ -1,0 +1,45 @@
+import type { GraphQLError } from 'graphql';
+import { isDatabaseUnavailable } from '../db/errors';
+import { databaseUnavailable, HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_SECONDS } from '../graphql/errors';
+import type { Logger } from '../http/logging';
+import { detailResponse } from '../http/respond';
+
+/**
+ * SOFA's `errorHandler`: the first error decides. Errors SOFA raises itself while reading the
+ * request (bad JSON, a value it cannot coerce) carry `extensions.http.status` 400 and are the
+ * caller's fault, so they answer 422 like the rest of the input errors. Anything without a known
+ * code was masked by Yoga (and logged) and answers a bare 500.
+ */
+export function restErrorHandler(options: { bearer: boolean; logger: Pick<Logger, 'error'> }) {
+  return (errors: ReadonlyArray<unknown>): Response => {
+    const error = errors[0] as Partial<GraphQLError> | undefined;
+    // E.g. an API key looked up while building the context, which SOFA reports as it is.
+    if (isDatabaseUnavailable(error)) {
+      return detailResponse(HTTP_STATUS_BY_CODE.SERVICE_UNAVAILABLE, databaseUnavailable().message, {
+        'retry-after': String(RETRY_AFTER_SECONDS),
+      });
+    }
+    const extensions = (error?.extensions ?? {}) as {
+      code?: unknown;
+      http?: { status?: number };
+      unexpected?: boolean;
+    };
+    if (extensions.code === undefined && extensions.http?.status === 400) {
+      return detailResponse(HTTP_STATUS_BY_CODE.BAD_USER_INPUT, String(error?.message));
+    }
+    const status = httpStatusOf(extensions.code);
+    if (status === 401 && options.bearer) {
+      return detailResponse(status, String(error?.message), { 'www-authenticate': 'Bearer' });
+    }
+    if (status === 503) {
+      // Expected, and worth retrying later: the database is unreachable, or a deadline passed.
+      return detailResponse(status, String(error?.message), { 'retry-after': String(RETRY_AFTER_SECONDS) });
+    }
+    if (status >= 500) {
+      // Yoga already logged what it masked; anything else failed outside execution.
+      if (!extensions.unexpected) options.logger.error(error, 'REST request failed');
+      return detailResponse(status, 'Internal Server Error');
+    }
+    return detailResponse(status, String(error?.message));
+  };
+}

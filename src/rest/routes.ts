@@ -1,0 +1,179 @@
+import type { Config } from '../config';
+
+/*
+ * The REST API as clients see it: every documented route, the root field that serves it and the
+ * exact JSON it answers. This table is the contract; compile.ts checks it against the schema at
+ * start-up, and plugin.ts serves it through SOFA.
+ */
+
+/** What of a gateway's configuration shapes its routes. */
+export type RouteSettings = Pick<Config, 'maxMessagesPerRead' | 'enableDebugRoutes'>;
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export type RestRoute = Readonly<{
+  method: Method;
+  /** The path as SOFA (fets) matches it, with `:name` for path parameters. */
+  path: string;
+  /** The root field that serves it, e.g. `Mutation.create_chat`. */
+  field: string;
+  /**
+   * The fields of the JSON body, in the documented order; aliases rename (`tokens: total_tokens`).
+   * A function when it depends on the gateway's settings.
+   */
+  selection: string | ((settings: RouteSettings) => string);
+  summary: string;
+  /** The section of the API docs. */
+  tag: 'Chats' | 'Messages' | 'Users' | 'Usage' | 'Debugging';
+  /** On POST/PUT, the arguments documented in the query string rather than the body. */
+  query?: readonly string[];
+  /** The error statuses the route documents (all routes also answer 422 for bad input). */
+  errors?: readonly number[];
+  /** Served only while debug routes are on. */
+  debug?: boolean;
+  /** The field returns `{filename, content_type, content}`: answer with that file, not JSON. */
+  download?: boolean;
+}>;
+
+const CHAT = 'chat_id user_id title created_at';
+const MESSAGE = 'message_id chat_id content sender timestamp';
+const SUMS = 'requests prompt_tokens completion_tokens cached_prompt_tokens reasoning_tokens total_tokens cost';
+
+/**
+ * The documented REST API (the README's REST API section), and nothing else: SOFA would expose every
+ * root field and select every field of its type, so each route declares its exact response here.
+ */
+export const routes: readonly RestRoute[] = [
+  {
+    method: 'POST',
+    path: '/chats/',
+    field: 'Mutation.create_chat',
+    selection: CHAT,
+    summary: 'Create a new chat',
+    tag: 'Chats',
+  },
+  {
+    method: 'GET',
+    path: '/chats/:chat_id',
+    field: 'Query.chat',
+    // One read returns at most MAX_MESSAGES_PER_READ messages (the newest); longer chats page with /messages.
+    selection: ({ maxMessagesPerRead }) =>
+      `chat_id title created_at user_id messages(limit: ${maxMessagesPerRead}) { ${MESSAGE} }`,
+    summary: 'Retrieve a chat with its messages',
+    tag: 'Chats',
+    errors: [404],
+  },
+  { method: 'GET', path: '/chats/', field: 'Query.chats', selection: CHAT, summary: 'List recent chats', tag: 'Chats' },
+  {
+    method: 'GET',
+    path: '/chats/search/',
+    field: 'Query.search_chats',
+    selection: 'chat_id user_id title created_at matches { message_id snippet timestamp }',
+    summary: 'Search chats by title and message content',
+    tag: 'Chats',
+  },
+  {
+    method: 'GET',
+    path: '/chats/:chat_id/messages',
+    field: 'Query.chat_messages',
+    selection: `items { ${MESSAGE} } next_cursor prev_cursor`,
+    summary: 'Page through a chat’s messages',
+    tag: 'Messages',
+    errors: [404],
+  },
+  {
+    method: 'GET',
+    path: '/chats/:chat_id/export',
+    field: 'Query.export_chat',
+    selection: 'filename content_type content',
+    summary: 'Export a chat as a JSON or Markdown file',
+    tag: 'Chats',
+    errors: [404],
+    download: true,
+  },
+  {
+    method: 'PUT',
+    path: '/chats/:chat_id',
+    field: 'Mutation.update_chat',
+    selection: 'chat_id title created_at user_id',
+    summary: 'Update a chat',
+    tag: 'Chats',
+    errors: [404],
+  },
+  {
+    method: 'DELETE',
+    path: '/chats/:chat_id',
+    field: 'Mutation.delete_chat',
+    selection: 'message preserved_model_usage',
+    summary: 'Delete a chat and its messages',
+    tag: 'Chats',
+    errors: [404],
+  },
+  {
+    method: 'POST',
+    path: '/chats/cleanup-empty',
+    field: 'Mutation.cleanup_empty_chats',
+    selection: 'message',
+    summary: 'Delete empty chats',
+    tag: 'Chats',
+    errors: [403],
+  },
+  {
+    method: 'POST',
+    path: '/chats/:chat_id/messages',
+    field: 'Mutation.add_message',
+    selection: MESSAGE,
+    summary: 'Add a message to a chat',
+    tag: 'Messages',
+    query: ['user_id'],
+    errors: [404],
+  },
+  {
+    method: 'POST',
+    path: '/chats/users',
+    field: 'Mutation.create_or_get_user',
+    selection: 'user_id username email created_at',
+    summary: 'Create or retrieve a user',
+    tag: 'Users',
+  },
+  {
+    method: 'POST',
+    path: '/usage',
+    field: 'Mutation.record_model_usage',
+    selection: `usage_id user_id chat_id model_name provider prompt_tokens completion_tokens cached_prompt_tokens
+      reasoning_tokens total_tokens cost price_known input_price cached_input_price output_price is_streaming
+      request_time_ms timestamp`,
+    summary: 'Record a model call and its cost',
+    tag: 'Usage',
+  },
+  {
+    method: 'GET',
+    path: '/usage/summary',
+    field: 'Query.usage_summary',
+    selection: `time_zone from to group_by
+      rows { model_name provider user_id chat_id day ${SUMS} }
+      totals { ${SUMS} }`,
+    summary: 'Usage and cost, grouped',
+    tag: 'Usage',
+    errors: [403],
+  },
+  {
+    method: 'POST',
+    path: '/chats/debug/test-model-usage',
+    field: 'Mutation.test_model_usage',
+    selection: 'success message response usage_recorded { usage_id model_name tokens: total_tokens cost timestamp }',
+    summary: 'Test model usage tracking',
+    tag: 'Debugging',
+    query: ['model_name', 'user_id', 'chat_id'],
+    debug: true,
+  },
+];
+
+/** The routes a gateway serves: debug routes only while they are turned on. */
+export const activeRoutes = (settings: RouteSettings): RestRoute[] =>
+  routes.filter((r) => !r.debug || settings.enableDebugRoutes);
+
+/** SOFA's `routes` option: where each mapped root field is served. */
+export function sofaRoutes(): Record<string, { method: Method; path: string; description: string }> {
+  return Object.fromEntries(routes.map((r) => [r.field, { method: r.method, path: r.path, description: r.summary }]));
+}
