@@ -1,11 +1,11 @@
 import { builder } from './builder';
 import { assertListsBounded } from './complexity';
 import './scalars';
-import '../modules/users/schema';
-import '../modules/chats/schema';
-import '../modules/messages/schema';
-import '../modules/usage/schema';
-import '../modules/api-keys/schema';
+import '../modules/users';
+import '../modules/chats';
+import '../modules/messages';
+import '../modules/usage';
+import '../modules/api-keys';
 
 /**
  * The one schema every gateway serves: types and resolvers only. What differs between gateways

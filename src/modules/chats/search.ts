@@ -2,7 +2,7 @@ import { Prisma } from '../../generated/prisma/client';
 import type { Context } from '../../graphql/context';
 import { badInput } from '../../graphql/errors';
 
-export type SearchHit = { chat_id: number; snippets: { message_id: number; snippet: string; timestamp: Date }[] };
+type SearchHit = { chat_id: number; snippets: { message_id: number; snippet: string; timestamp: Date }[] };
 
 const MARK = ['**', '**'] as const;
 export const SNIPPETS_PER_CHAT = 3;

@@ -2,7 +2,7 @@ import { newApiKey } from '../../auth/keys';
 import { textSchema } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
 import { notFound } from '../../graphql/errors';
-import { assertUserExists, unknownUser } from '../users/schema';
+import { assertUserExists, unknownUser } from '../users';
 
 builder.prismaObject('ApiKey', {
   description: 'A per-user key for AUTH_MODE=api-key (sent as `X-API-Key`). The key itself is never stored.',

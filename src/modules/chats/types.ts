@@ -1,0 +1,171 @@
+import type { Prisma } from '../../generated/prisma/client';
+import { DEFAULT_LIMIT, limitUpTo, pageArgs, pageComplexity, textSchema } from '../../graphql/args';
+import { builder } from '../../graphql/builder';
+import { fixedList, listOf } from '../../graphql/complexity';
+import type { Context } from '../../graphql/context';
+import { badInput } from '../../graphql/errors';
+import { type RelationPage, relationPage } from '../../graphql/relation-pages';
+import { SNIPPETS_PER_CHAT } from './search';
+
+/**
+ * What `Chat.messages` returns without a limit: enough for a chat screen, and small enough that
+ * nesting it (`messages { chat { messages } }`) goes over the complexity limit.
+ */
+const DEFAULT_MESSAGES = 200;
+const maxMessages = (ctx: Context) => ctx.config.maxMessagesPerRead;
+const defaultMessages = (ctx: Context) => Math.min(DEFAULT_MESSAGES, maxMessages(ctx));
+
+/** Newest first; chats made in the same millisecond keep their creation order (reversed). */
+export const newestFirst: Prisma.ChatOrderByWithRelationInput[] = [{ created_at: 'desc' }, { chat_id: 'desc' }];
+
+/** A chat's messages oldest first (ties by message ID); a read takes the newest of them. */
+const chatMessages: RelationPage = {
+  table: 'Message',
+  id: 'message_id',
+  parent: 'chat_id',
+  order: [{ message_id: 'asc' }],
+  newest: true,
+};
+
+const userChats: RelationPage = {
+  table: 'Chat',
+  id: 'chat_id',
+  parent: 'user_id',
+  order: newestFirst,
+};
+
+export const titleSchema = textSchema(200);
+
+builder.prismaObject('Chat', {
+  description: 'A conversation between a user (or an anonymous visitor) and the AI.',
+  fields: (t) => ({
+    chat_id: t.exposeInt('chat_id', { description: 'The chat’s ID.' }),
+    user_id: t.exposeInt('user_id', {
+      nullable: true,
+      description: 'The owner’s user ID; null for an anonymous chat.',
+    }),
+    title: t.exposeString('title', { description: 'Title shown in the chat list; "New Chat" until renamed.' }),
+    created_at: t.expose('created_at', { type: 'DateTime', description: 'When the chat was created.' }),
+    messages: t.prismaField({
+      type: ['Message'],
+      description:
+        'The chat’s latest messages, in order (a chat’s order is the order of its message IDs): the newest `limit` of them. Over REST, `GET /chats/{chat_id}` returns up to MAX_MESSAGES_PER_READ (1000 unless configured); page with `messages_page` (or `GET /chats/{chat_id}/messages`) to read further back.',
+      args: {
+        limit: t.arg.int({
+          required: false,
+          description: `How many of the newest messages, 1 to MAX_MESSAGES_PER_READ (1000 unless configured); by default ${DEFAULT_MESSAGES}, or MAX_MESSAGES_PER_READ if lower.`,
+          validate: limitUpTo(Number.MAX_SAFE_INTEGER),
+        }),
+      },
+      complexity: listOf((args) => args.limit, defaultMessages, maxMessages),
+      select: { chat_id: true },
+      resolve: (query, chat, { limit }, ctx) => {
+        // The maximum is each gateway's (MAX_MESSAGES_PER_READ), so it is checked here, not by the schema.
+        if (limit != null && limit > maxMessages(ctx)) throw badInput(`limit: must be at most ${maxMessages(ctx)}`);
+        return relationPage<Prisma.MessageGetPayload<object>>(
+          ctx,
+          chatMessages,
+          chat.chat_id,
+          { limit: limit ?? defaultMessages(ctx) },
+          query,
+        );
+      },
+    }),
+    user: t.relation('user', { nullable: true, description: 'The owner; null for an anonymous chat.' }),
+    message_count: t.relationCount('messages', {
+      description: 'How many messages the chat has (counted in the same query as the chat).',
+    }),
+    last_message_at: t.expose('last_message_at', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the latest message was added; null while the chat is empty.',
+    }),
+  }),
+});
+
+builder.prismaObjectField('User', 'chats', (t) =>
+  t.prismaField({
+    type: ['Chat'],
+    description: 'The user’s chats, newest first.',
+    args: {
+      ...pageArgs(t.arg, 'chats'),
+    },
+    complexity: pageComplexity,
+    select: { user_id: true },
+    resolve: (query, user, { limit, offset }, ctx) =>
+      relationPage<Prisma.ChatGetPayload<object>>(
+        ctx,
+        userChats,
+        user.user_id,
+        { limit: limit ?? DEFAULT_LIMIT, offset: offset ?? 0 },
+        query,
+      ),
+  }),
+);
+
+export const DeleteChatResult = builder
+  .objectRef<{ message: string; preserved_model_usage: boolean }>('DeleteChatResult')
+  .implement({
+    description: 'What `delete_chat` did.',
+    fields: (t) => ({
+      message: t.exposeString('message', { description: 'E.g. "Chat 456 deleted successfully".' }),
+      preserved_model_usage: t.exposeBoolean('preserved_model_usage', {
+        description: 'Always true: the chat’s model usage records are kept, with `chat_id` set to null.',
+      }),
+    }),
+  });
+
+export const CleanupResult = builder.objectRef<{ message: string; deleted_count: number }>('CleanupResult').implement({
+  description: 'What `cleanup_empty_chats` did.',
+  fields: (t) => ({
+    message: t.exposeString('message', { description: 'E.g. "Deleted 5 empty chats".' }),
+    deleted_count: t.exposeInt('deleted_count', { description: 'How many chats were deleted.' }),
+  }),
+});
+
+export const ChatChangeKindEnum = builder.enumType('ChatChangeKind', {
+  description: 'What happened to a chat.',
+  values: {
+    CREATED: { description: 'Created, or moved to this user.' },
+    UPDATED: { description: 'Renamed.' },
+    DELETED: { description: 'Deleted, or moved to another user.' },
+  } as const,
+});
+
+const SearchMatch = builder
+  .objectRef<{ message_id: number; snippet: string; timestamp: Date }>('SearchMatch')
+  .implement({
+    description: 'A message that matches a search, as an excerpt with the matching words in **bold**.',
+    fields: (t) => ({
+      message_id: t.exposeInt('message_id', { description: 'The message’s ID.' }),
+      snippet: t.exposeString('snippet', { description: 'An excerpt around the match.' }),
+      timestamp: t.expose('timestamp', { type: 'DateTime', description: 'When the message was added.' }),
+    }),
+  });
+
+type SearchResult = {
+  chat_id: number;
+  user_id: number | null;
+  title: string;
+  created_at: Date;
+  matches: { message_id: number; snippet: string; timestamp: Date }[];
+};
+
+export const ChatSearchResult = builder.objectRef<SearchResult>('ChatSearchResult').implement({
+  description: 'A chat that matches a search, by its title or its messages.',
+  fields: (t) => ({
+    chat_id: t.exposeInt('chat_id', { description: 'The chat’s ID.' }),
+    user_id: t.exposeInt('user_id', {
+      nullable: true,
+      description: 'The owner’s user ID; null for an anonymous chat.',
+    }),
+    title: t.exposeString('title', { description: 'The chat’s title.' }),
+    created_at: t.expose('created_at', { type: 'DateTime', description: 'When the chat was created.' }),
+    matches: t.field({
+      type: [SearchMatch],
+      description: 'Up to 3 matching messages, newest first (none when only the title matches).',
+      complexity: fixedList(SNIPPETS_PER_CHAT),
+      resolve: (r) => r.matches,
+    }),
+  }),
+});

@@ -1,0 +1,93 @@
+import { MAX_MESSAGE_LENGTH_LIMIT } from '../../config';
+import { codePoints, textSchema } from '../../graphql/args';
+import { builder } from '../../graphql/builder';
+import type { Context } from '../../graphql/context';
+import { AppError, badInput, notFound } from '../../graphql/errors';
+import { accessibleChatId, insertAfterCheck, insertInChatOrder } from './store';
+import { Sender } from './types';
+
+/** Text as it can be stored, possibly empty (a streamed answer starts empty). */
+const contentSchema = textSchema(MAX_MESSAGE_LENGTH_LIMIT, { allowEmpty: true });
+
+/** Each gateway's MAX_MESSAGE_LENGTH, checked in the resolver: the schema is the same for all. */
+function checkLength(ctx: Context, name: 'content' | 'delta', text: string) {
+  const max = ctx.config.maxMessageLength;
+  if (codePoints(text) > max) throw badInput(`${name}: must be at most ${max} characters`);
+}
+
+builder.mutationField('add_message', (t) =>
+  t.prismaField({
+    type: 'Message',
+    description: 'Adds a message to a chat. With `user_id`, another user’s chat is reported as not found.',
+    authScopes: { member: true },
+    args: {
+      chat_id: t.arg.int({ required: true, description: 'The chat’s ID.' }),
+      user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
+      content: t.arg.string({
+        required: true,
+        description:
+          'The text; must not be blank (unless streaming); at most MAX_MESSAGE_LENGTH characters (100,000 unless configured).',
+        validate: contentSchema,
+      }),
+      sender: t.arg({ type: Sender, required: true, description: 'Who wrote it: "user" or "ai".' }),
+      streaming: t.arg.boolean({
+        description: 'An AI answer that will be streamed in with append_to_message: it may start empty.',
+      }),
+    },
+    resolve: async (query, _root, { chat_id, user_id, content, sender, streaming }, ctx) => {
+      checkLength(ctx, 'content', content);
+      if (streaming && sender !== 'ai') throw badInput('streaming: only an ai message can be streamed');
+      if (!streaming && content.trim() === '') throw badInput('content: must not be empty');
+      const data = { chat_id, content, sender, is_complete: !streaming };
+      const message =
+        ctx.config.database.provider === 'postgresql'
+          ? await insertInChatOrder(ctx, user_id, data)
+          : await insertAfterCheck(ctx, user_id, data, query);
+      ctx.pubsub.publish('message_added', chat_id, { message_id: message.message_id });
+      return message;
+    },
+  }),
+);
+
+builder.mutationField('append_to_message', (t) =>
+  t.prismaField({
+    type: 'Message',
+    description:
+      'Streams an AI answer: appends text to a message added with `streaming: true` and tells the chat’s subscribers (message_updated). The call with `complete: true` ends it; a complete message takes no more text (409).',
+    authScopes: { member: true },
+    args: {
+      message_id: t.arg.int({ required: true, description: 'The message being streamed.' }),
+      delta: t.arg.string({
+        required: true,
+        description: 'The text to append (may be empty on the final call).',
+        validate: contentSchema,
+      }),
+      complete: t.arg.boolean({ description: 'This is the last part of the answer.' }),
+      user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
+    },
+    resolve: async (query, _root, { message_id, delta, complete, user_id }, ctx) => {
+      checkLength(ctx, 'delta', delta);
+      const found = await ctx.db.message.findUnique({ where: { message_id }, select: { chat_id: true } });
+      const messageNotFound = () => notFound(`Message with ID ${message_id} not found`);
+      if (!found) throw messageNotFound();
+      // Another user's chat looks like a missing message; any other failure (the database) is not a 404.
+      const chatId = await accessibleChatId(ctx, found.chat_id, user_id).catch((error: unknown) => {
+        throw error instanceof AppError && error.code === 'NOT_FOUND' ? messageNotFound() : error;
+      });
+      // One statement, so concurrent appends never lose text and a completed answer stays complete.
+      const done = complete ?? false;
+      const changed = await ctx.db.$executeRaw`UPDATE "Message"
+        SET content = content || ${delta}, is_complete = ${done}
+        WHERE message_id = ${message_id} AND is_complete = ${false}
+          AND length(content) + ${codePoints(delta)} <= ${ctx.config.maxMessageLength}`;
+      if (changed === 0) {
+        const message = await ctx.db.message.findUnique({ where: { message_id }, select: { is_complete: true } });
+        if (!message) throw messageNotFound();
+        if (message.is_complete) throw new AppError('CONFLICT', `Message ${message_id} is complete`);
+        throw badInput(`delta: the message would exceed ${ctx.config.maxMessageLength} characters`);
+      }
+      ctx.pubsub.publish('message_updated', chatId, { message_id, delta, complete: done });
+      return ctx.db.message.findUniqueOrThrow({ ...query, where: { message_id } });
+    },
+  }),
+);
