@@ -40,7 +40,7 @@ const schema = createSchema({
   },
 });
 
-// As in the gateway (src/server.ts), GraphQL requests do not go through SOFA's router.
+// As in the gateway (src/app.ts), GraphQL requests do not go through SOFA's router.
 const sofa = useSofa({ basePath: '', routes: { 'Query.chat': { method: 'GET', path: '/chats/:chat_id' } } });
 const restOnly = {
   ...sofa,

@@ -40,7 +40,7 @@ export type Config = Readonly<{
   maxMessagesPerRead: number;
   /** How long a GraphQL query (REST reads included) may run before it is cut; 0: no deadline. */
   requestDeadlineMs: number;
-  /** A price table to use instead of the bundled src/prices.json. */
+  /** A price table to use instead of the bundled src/modules/usage/prices.json. */
   pricesFile: string | null;
   /** How many events a subscriber may fall behind before its stream is ended. */
   sseMaxQueuedEvents: number;

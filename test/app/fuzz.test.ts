@@ -1,4 +1,4 @@
-// Property-based tests: random and hostile input at every REST route of src/rest.ts and at every
+// Property-based tests: random and hostile input at every REST route of src/rest/routes.ts and at every
 // GraphQL mutation. Whatever comes in: no 500 (no INTERNAL_SERVER_ERROR on /graphql), REST errors
 // are 4xx {"detail": string}, a refused request leaves every table as it was, and accepted text
 // (message content, chat title, username) reads back exactly.
@@ -466,7 +466,7 @@ async function checkAccepted(
       const title = sent?.title;
       const row = await db().chat.findUnique({ where: { chat_id: r.chat_id } });
       if (typeof title === 'string') {
-        // Titles are stored trimmed (src/schema/chats.ts); everything else must be kept exactly.
+        // Titles are stored trimmed (src/modules/chats/mutations.ts); everything else must be kept exactly.
         if (r.title !== title.trim()) fail(`title ${JSON.stringify(title)} came back as ${JSON.stringify(r.title)}`);
         if (row?.title !== title.trim()) fail(`title ${JSON.stringify(title)} stored as ${JSON.stringify(row?.title)}`);
         const read = await send('GET', `/chats/${r.chat_id}`);
@@ -497,7 +497,7 @@ async function checkAccepted(
         if (r.username !== existed.username || r.email !== existed.email) fail('returned an existing user changed');
         assertUnchanged(before, await snapshot(), `${what} (an existing user)`);
       } else {
-        // Usernames are stored trimmed, emails trimmed and lower-cased (src/schema/users.ts).
+        // Usernames are stored trimmed, emails trimmed and lower-cased (src/modules/users/index.ts).
         const expected = (username as string).trim();
         if (r.username !== expected) fail(`username ${JSON.stringify(username)} came back changed`);
         if (r.email !== (email as string).trim().toLowerCase())

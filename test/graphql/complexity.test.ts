@@ -7,7 +7,7 @@ import { db } from '../support/gateway';
 import { startGateway } from '../support/gateway-process';
 import { addMessage, call, gql, newChat, newUser } from '../support/http';
 
-// Every SQL statement Prisma sends while `request` runs (as in test/query-count.test.ts).
+// Every SQL statement Prisma sends while `request` runs (as in test/app/query-count.test.ts).
 let recording: string[] | null = null;
 beforeAll(() => db().$on('query', (event) => recording?.push(event.query)));
 async function statementsOf<T>(request: () => Promise<T>): Promise<{ result: T; statements: string[] }> {

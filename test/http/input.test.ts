@@ -4,7 +4,7 @@
 import { db, gateway } from '../support/gateway';
 import { call, newChat, readReply, unique } from '../support/http';
 
-const LIMIT = 1_048_576; // MAX_BODY_BYTES' default; test/setup-env.ts leaves it alone
+const LIMIT = 1_048_576; // MAX_BODY_BYTES' default; test/support/setup-env.ts leaves it alone
 const utf8 = new TextEncoder();
 const bytes = (...parts: (string | number[])[]) =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));

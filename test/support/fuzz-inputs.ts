@@ -1,4 +1,4 @@
-// Hostile inputs for test/fuzz.test.ts. JSON values are kept as their raw text, so non-canonical
+// Hostile inputs for test/app/fuzz.test.ts. JSON values are kept as their raw text, so non-canonical
 // literals (1e400, 1.0, -0, 2^64) and lone surrogate escapes reach the server exactly as written.
 import fc from 'fast-check';
 

@@ -13,7 +13,7 @@ export type Gateway = {
   exited: Promise<number | null>;
 };
 
-/** Every gateway this test file started, so that test/after-env.ts can read their logs at the end. */
+/** Every gateway this test file started, so that test/support/after-env.ts can read their logs at the end. */
 export const started: Gateway[] = [];
 
 /** Starts the built server (`npm run build`) as its own process, on a free port, with this test file's database. */
