@@ -68,113 +68,125 @@ function notOnGraphql(plugin: Plugin): Plugin {
  * else, so gateways with different configurations can live side by side in one process.
  */
 export async function createGateway(config: Config): Promise<Gateway> {
-  // First, as it opens nothing: a route map these settings cannot serve stops the start here.
+  // First what opens nothing: a route map or a price file these settings cannot use stops the start here.
   const restRoutes = compileRoutes(schema, config);
+  const prices = readPriceTable(config.pricesFile);
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics();
-  const db = createDb(config, logger);
-  const pubsub = createEventBus({
-    redisUrl: config.redisUrl,
-    prefix: config.redisPrefix,
-    capacity: config.sseMaxQueuedEvents,
-    logger,
-    metrics,
-  });
-  const auth = createAuth(config, db);
-  const services: Services = Object.freeze({
-    config,
-    db,
-    pubsub,
-    auth,
-    prices: readPriceTable(config.pricesFile),
-    streams: createStreamSlots({ total: config.sseMaxStreams, perCaller: config.sseMaxStreamsPerCaller }, metrics),
-    logger,
-    metrics,
-  });
-  const health = createHealthChecks({ db, database: config.database, logger, metrics });
-  const rateLimit = createRateLimit({
-    perMinute: config.rateLimitPerMinute,
-    redis: config.redisUrl ? { url: config.redisUrl, prefix: config.redisPrefix } : null,
-    graphqlEndpoint: GRAPHQL_ENDPOINT,
-    exempt: new Set(Object.values(OPERATIONS_PATHS)),
-    auth,
-    logger,
-    metrics,
-  });
-  const documentCache = createDocumentCache();
 
+  // Then what opens connections or timers, each closed (last first) by close() or by a failed start.
+  const closers: (() => unknown)[] = [];
+  const closeAll = async () => {
+    for (const closer of closers.reverse()) await Promise.resolve(closer()).catch(() => undefined);
+  };
   try {
+    const db = createDb(config, logger);
+    closers.push(() => db.$disconnect());
+    const pubsub = createEventBus({
+      redisUrl: config.redisUrl,
+      prefix: config.redisPrefix,
+      capacity: config.sseMaxQueuedEvents,
+      logger,
+      metrics,
+    });
+    closers.push(() => pubsub.close());
+    const auth = createAuth(config, db);
+    const streams = createStreamSlots(
+      { total: config.sseMaxStreams, perCaller: config.sseMaxStreamsPerCaller },
+      metrics,
+    );
+    // Open subscriptions end before the event bus and the database close.
+    closers.push(() => streams.endAll());
+    const services: Services = Object.freeze({ config, db, pubsub, auth, prices, streams, logger, metrics });
+    const health = createHealthChecks({
+      db,
+      database: config.database,
+      graphqlEndpoint: GRAPHQL_ENDPOINT,
+      logger,
+      metrics,
+    });
+    const rateLimit = createRateLimit({
+      perMinute: config.rateLimitPerMinute,
+      redis: config.redisUrl ? { url: config.redisUrl, prefix: config.redisPrefix } : null,
+      graphqlEndpoint: GRAPHQL_ENDPOINT,
+      exempt: new Set(Object.values(OPERATIONS_PATHS)),
+      auth,
+      logger,
+      metrics,
+    });
+    closers.push(() => rateLimit.close());
+    const documentCache = createDocumentCache();
     await prepareDb(db, config);
+
+    const app = createYoga<Record<string, unknown>, Context>({
+      schema,
+      graphqlEndpoint: GRAPHQL_ENDPOINT,
+      context: contextFactory(services),
+      logging: logger,
+      // The playground page is megabytes of inlined assets: load it only when someone opens it.
+      renderGraphiQL: (options) =>
+        (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(
+          options,
+        ),
+      graphiql: config.enableGraphiql ? { title: 'chat-gateway' } : false,
+      // Bodies are read and limited by useGraphQLBody (POST /graphql) and useRestRoutes.
+      maxRequestBodySize: false,
+      parserAndValidationCache: documentCache.option,
+      landingPage: false,
+      // Yoga's own check matches any URL *ending* in /health; ours (createHealthChecks) matches exactly.
+      healthCheckEndpoint: '/.well-known/yoga-health',
+      cors: corsOptions(config.corsOrigins),
+      // Never send stacks or internals to clients, whatever NODE_ENV says; they go to the log. A
+      // database that cannot be reached is not a bug: the client may retry (503 on REST).
+      maskedErrors: {
+        isDev: false,
+        maskError: (error, message) => {
+          if (!isDatabaseUnavailable(error)) return maskError(error, message, false);
+          metrics.increment('database_unavailable_total');
+          return databaseUnavailable();
+        },
+      },
+      plugins: [
+        health.plugin,
+        useCrossSiteWriteCheck(GRAPHQL_ENDPOINT, config.corsOrigins),
+        rateLimit.plugin,
+        useAcceptCheck(GRAPHQL_ENDPOINT),
+        useGraphQLBody(config.maxBodyBytes),
+        useDocs(restRoutes, { deadline: config.requestDeadlineMs > 0 }),
+        useRestRoutes(restRoutes, { graphqlEndpoint: GRAPHQL_ENDPOINT, maxBodyBytes: config.maxBodyBytes }),
+        ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
+        useRequestDeadline(config.requestDeadlineMs, logger),
+        notOnGraphql(
+          useSofa({
+            basePath: '',
+            routes: sofaRoutes(),
+            // SOFA's types name fets' Response class; at run time any fetch Response does.
+            errorHandler: restErrorHandler({ bearer: config.auth.mode === 'jwt', logger }) as never,
+            swaggerUI: { endpoint: null as unknown as string },
+            openAPI: { endpoint: null as unknown as string },
+          }),
+        ),
+      ],
+    });
+
+    closers.push(() => app.dispose());
+    // Requests after close() are refused before they reach anything closed (Prisma would reconnect).
+    closers.push(() => health.stop());
+
+    let closed: Promise<void> | undefined;
+    return Object.freeze({
+      // Request logging and security headers sit in the guard, so they cover its own answers too.
+      yoga: withErrorGuard(app, { graphqlEndpoint: GRAPHQL_ENDPOINT, logger, metrics }),
+      services,
+      drain: health.drain,
+      close() {
+        closed ??= closeAll();
+        return closed;
+      },
+      documentCacheStats: documentCache.stats,
+    });
   } catch (error) {
-    rateLimit.close();
-    await Promise.allSettled([pubsub.close(), db.$disconnect()]);
+    await closeAll();
     throw error;
   }
-
-  const app = createYoga<Record<string, unknown>, Context>({
-    schema,
-    graphqlEndpoint: GRAPHQL_ENDPOINT,
-    context: contextFactory(services),
-    logging: logger,
-    // The playground page is megabytes of inlined assets: load it only when someone opens it.
-    renderGraphiQL: (options) =>
-      (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(
-        options,
-      ),
-    graphiql: config.enableGraphiql ? { title: 'chat-gateway' } : false,
-    // Bodies are read and limited by useGraphQLBody (POST /graphql) and useRestRoutes.
-    maxRequestBodySize: false,
-    parserAndValidationCache: documentCache.option,
-    landingPage: false,
-    // Yoga's own check matches any URL *ending* in /health; ours (createHealthChecks) matches exactly.
-    healthCheckEndpoint: '/.well-known/yoga-health',
-    cors: corsOptions(config.corsOrigins),
-    // Never send stacks or internals to clients, whatever NODE_ENV says; they go to the log. A
-    // database that cannot be reached is not a bug: the client may retry (503 on REST).
-    maskedErrors: {
-      isDev: false,
-      maskError: (error, message) => {
-        if (!isDatabaseUnavailable(error)) return maskError(error, message, false);
-        metrics.increment('database_unavailable_total');
-        return databaseUnavailable();
-      },
-    },
-    plugins: [
-      health.plugin,
-      useCrossSiteWriteCheck(GRAPHQL_ENDPOINT, config.corsOrigins),
-      rateLimit.plugin,
-      useAcceptCheck(GRAPHQL_ENDPOINT),
-      useGraphQLBody(config.maxBodyBytes),
-      useDocs(restRoutes, { deadline: config.requestDeadlineMs > 0 }),
-      useRestRoutes(restRoutes, { graphqlEndpoint: GRAPHQL_ENDPOINT, maxBodyBytes: config.maxBodyBytes }),
-      ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
-      useRequestDeadline(config.requestDeadlineMs, logger),
-      notOnGraphql(
-        useSofa({
-          basePath: '',
-          routes: sofaRoutes(),
-          // SOFA's types name fets' Response class; at run time any fetch Response does.
-          errorHandler: restErrorHandler({ bearer: config.auth.mode === 'jwt', logger }) as never,
-          swaggerUI: { endpoint: null as unknown as string },
-          openAPI: { endpoint: null as unknown as string },
-        }),
-      ),
-    ],
-  });
-
-  let closed: Promise<void> | undefined;
-  return Object.freeze({
-    // Request logging and security headers sit in the guard, so they cover its own answers too.
-    yoga: withErrorGuard(app, { graphqlEndpoint: GRAPHQL_ENDPOINT, logger, metrics }),
-    services,
-    drain: health.drain,
-    close() {
-      closed ??= (async () => {
-        rateLimit.close();
-        await Promise.allSettled([pubsub.close(), app.dispose(), db.$disconnect()]);
-      })();
-      return closed;
-    },
-    documentCacheStats: documentCache.stats,
-  });
 }

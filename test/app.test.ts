@@ -101,6 +101,41 @@ describe('createGateway', () => {
     expect((await send(open, 'POST', '/chats/', {})).status).toBe(200);
   });
 
+  it('after close() refuses every request with 503, ends open subscriptions, and reaches no closed service', async () => {
+    const other = await createGateway(loadConfig({ ...process.env, DATABASE_URL: databaseForTestFile() }));
+    const chat = await send(other, 'POST', '/chats/', {});
+    const stream = await other.yoga.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: `subscription { message_added(chat_id: ${chat.json.chat_id}) { message_id } }` }),
+    });
+    expect(stream.status).toBe(200);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    const ended = (async () => {
+      for (;;) if ((await reader.read()).done) return true;
+    })();
+    // Open, and stays open...
+    expect(await Promise.race([ended, new Promise((resolve) => setTimeout(() => resolve(false), 300))])).toBe(false);
+    // ...until the gateway closes.
+    await other.close();
+    expect(await ended).toBe(true);
+    const rest = await send(other, 'GET', `/chats/${chat.json.chat_id}`);
+    expect(rest).toEqual({ status: 503, json: { detail: 'The service is shutting down' } });
+    const graphql = await send(other, 'POST', '/graphql', { query: '{ chats { chat_id } }' });
+    expect(graphql.status).toBe(503);
+    expect(graphql.json.errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+  });
+
+  it('refuses a second gateway whose PRISMA_PATCHES differs for the process-wide plan cache', async () => {
+    await expect(createGateway(loadConfig({ ...process.env, PRISMA_PATCHES: 'off' }))).rejects.toThrow(
+      /plan cache is already on .* process-wide/,
+    );
+    // A setting that leaves the plan cache as it is, is fine.
+    const statementsOff = await createGateway(loadConfig({ ...process.env, PRISMA_PATCHES: 'plan-cache' }));
+    expect((await send(statementsOff, 'GET', '/ready')).status).toBe(200);
+    await statementsOff.close();
+  });
+
   it('refuses, before opening anything, a configuration the routes cannot serve', async () => {
     await expect(createGateway(loadConfig({ ...process.env, GRAPHQL_MAX_COMPLEXITY: '1000' }))).rejects.toThrow(
       /GRAPHQL_MAX_COMPLEXITY/,

@@ -38,8 +38,6 @@ export type Auth = Readonly<{
   stillValid(caller: Identity): Promise<boolean>;
 }>;
 
-const IDENTITY = Symbol('identity');
-
 /** JWT `sub` is a string by convention; ours must be a user ID. */
 function userIdOf(sub: unknown): number | null {
   if (typeof sub !== 'string' || !/^[1-9]\d{0,9}$/.test(sub)) return null;
@@ -49,6 +47,8 @@ function userIdOf(sub: unknown): number | null {
 
 export function createAuth(config: Config, db: Db): Auth {
   const { auth } = config;
+  // Each gateway keeps its answer under its own key: two gateways never read each other's.
+  const IDENTITY = Symbol('identity');
   const enabled = auth.mode !== 'off';
   const anonymous = (failure: string | null = null): Identity => ({
     authenticated: !enabled,

@@ -16,15 +16,24 @@ const CUT_OFF_GRACE_MS = 10_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Open streams, in all and per caller, within SSE_MAX_STREAMS and SSE_MAX_STREAMS_PER_CALLER. */
-export type StreamSlots = { acquire(key: string): () => void };
+export type StreamSlots = {
+  /** Takes one of `key`'s slots (or refuses with 429); `end` ends the stream when the gateway closes. */
+  acquire(key: string, end: () => void): () => void;
+  /** Ends every open stream (the gateway is closing). */
+  endAll(): void;
+};
 
 export function createStreamSlots(
   limits: { total: number; perCaller: number },
   metrics: Pick<Metrics, 'increment' | 'add'>,
 ): StreamSlots {
   const open = { total: 0, byCaller: new Map<string, number>() };
+  const enders = new Set<() => void>();
   return {
-    acquire(key) {
+    endAll() {
+      for (const end of [...enders]) end();
+    },
+    acquire(key, end) {
       const mine = open.byCaller.get(key) ?? 0;
       const scope = open.total >= limits.total ? 'total' : mine >= limits.perCaller ? 'caller' : null;
       if (scope) {
@@ -40,10 +49,12 @@ export function createStreamSlots(
       open.total += 1;
       open.byCaller.set(key, mine + 1);
       metrics.add('streams_open', 1);
+      enders.add(end);
       let released = false;
       return () => {
         if (released) return;
         released = true;
+        enders.delete(end);
         open.total -= 1;
         const left = (open.byCaller.get(key) ?? 1) - 1;
         if (left > 0) open.byCaller.set(key, left);
@@ -120,7 +131,7 @@ export function guardStream<T>(
   allowed: () => Promise<boolean> = async () => true,
 ): AsyncIterable<T | StreamEnd> {
   const ctx = context as StreamContext;
-  const release = ctx.streams.acquire(ctx.auth.callerKey(ctx, ctx.request, ctx));
+  const release = ctx.streams.acquire(ctx.auth.callerKey(ctx, ctx.request, ctx), () => end('closed'));
   const stop: { reason: Stop | null } = { reason: null };
   let expiry: NodeJS.Timeout | undefined;
   const events = subscribe(() => {
@@ -143,7 +154,8 @@ export function guardStream<T>(
   const credential = ctx.credential;
   const untilExpiry = credential && 'expiresAt' in credential ? credential.expiresAt - Date.now() : null;
   if (untilExpiry !== null && untilExpiry <= MAX_TIMER_MS) {
-    expiry = setTimeout(() => end('expired'), Math.max(0, untilExpiry));
+    // Unref'd: a stream waiting for its token to expire must not keep a stopping process alive.
+    expiry = setTimeout(() => end('expired'), Math.max(0, untilExpiry)).unref();
   }
   ctx.request.signal.addEventListener('abort', () => end('closed'), { once: true });
   // The response's end, however it comes (finished, aborted, never streamed): the surest sign the

@@ -27,7 +27,7 @@ export function createDb(config: Config, logger: Logger): Db {
     adapter: patchAdapter(adapterFactory(config.database), config.database, patches),
     log: [{ emit: 'event', level: 'query' }],
   });
-  patchClient(db, patches);
+  patchClient(db, config.database, patches);
   if (logger.isLevelEnabled('debug')) {
     db.$on('query', (event) => logger.debug({ sql: event.query, duration_ms: event.duration }, 'sql'));
   }

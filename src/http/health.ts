@@ -7,7 +7,7 @@ import { prismaPaths } from '../db/paths';
 import { HTTP_STATUS_BY_CODE } from '../graphql/errors';
 import type { Logger } from './logging';
 import type { Metrics } from './metrics';
-import { detailResponse } from './respond';
+import { detailResponse, errorResponse } from './respond';
 
 /** The operational endpoints: outside the REST API and its docs, never rate limited. */
 export const OPERATIONS_PATHS = { health: '/health', ready: '/ready', metrics: '/metrics' } as const;
@@ -15,6 +15,7 @@ export const OPERATIONS_PATHS = { health: '/health', ready: '/ready', metrics: '
 type HealthOptions = {
   db: Db;
   database: DatabaseConfig;
+  graphqlEndpoint: string;
   logger: Pick<Logger, 'warn'>;
   metrics: Pick<Metrics, 'render'>;
 };
@@ -43,12 +44,18 @@ async function notReadyBecause({ db, database, logger }: HealthOptions): Promise
 /**
  * `GET /health`: the process is up. `GET /metrics`: counters of what degraded (src/http/metrics.ts).
  * `GET /ready`: the database answers and every migration is applied, and the gateway is not
- * draining (`drain()`, on shutdown). For load balancers; not part of the REST API docs.
+ * draining (`drain()`, on shutdown). For load balancers; not part of the REST API docs. Once
+ * the gateway is closed (`stop()`), every request is a 503: nothing may reach closed services.
  */
-export function createHealthChecks(options: HealthOptions): { plugin: Plugin; drain(): void } {
+export function createHealthChecks(options: HealthOptions): { plugin: Plugin; drain(): void; stop(): void } {
   let draining = false;
+  let stopped = false;
   const plugin: Plugin = {
     async onRequest({ request, url, endResponse }) {
+      if (stopped) {
+        const graphql = url.pathname === options.graphqlEndpoint;
+        return endResponse(errorResponse(graphql, 'SERVICE_UNAVAILABLE', 'The service is shutting down'));
+      }
       if (request.method !== 'GET' && request.method !== 'HEAD') return;
       if (url.pathname === OPERATIONS_PATHS.health) return endResponse(Response.json({ status: 'ok' }));
       if (url.pathname === OPERATIONS_PATHS.metrics) {
@@ -71,6 +78,10 @@ export function createHealthChecks(options: HealthOptions): { plugin: Plugin; dr
     plugin,
     drain: () => {
       draining = true;
+    },
+    stop: () => {
+      draining = true;
+      stopped = true;
     },
   };
 }

@@ -49,5 +49,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await current?.close();
+  const created = await pending?.catch(() => undefined);
+  await created?.close();
 });

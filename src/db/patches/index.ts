@@ -94,7 +94,25 @@ export function patchAdapter(
   return factory;
 }
 
+/**
+ * Whether the plan cache is on in this process, per generated client (database provider). It is
+ * process-wide by nature: the cache wraps the query compiler's loader, which every client of a
+ * provider shares, and Prisma's runtime keeps the first compiler it loads for the process. So the
+ * first client decides, and a later one that wants otherwise is refused rather than silently
+ * getting the first one's setting.
+ */
+const planCacheByProvider = new Map<DatabaseConfig['provider'], boolean>();
+
 /** Applies the client's patches (before its first query). */
-export function patchClient(client: object, settings: PatchSettings): void {
-  if (patchApplies('plan-cache', settings)) cacheQueryPlans(client, settings.logger);
+export function patchClient(client: object, database: DatabaseConfig, settings: PatchSettings): void {
+  const wanted = patchApplies('plan-cache', settings);
+  const decided = planCacheByProvider.get(database.provider);
+  if (decided === undefined) {
+    planCacheByProvider.set(database.provider, wanted);
+    if (wanted) cacheQueryPlans(client, settings.logger);
+  } else if (decided !== wanted) {
+    throw new Error(
+      `PRISMA_PATCHES: the plan cache is already ${decided ? 'on' : 'off'} for ${database.provider} in this process, and it is process-wide: every gateway in one process must use the same setting`,
+    );
+  }
 }

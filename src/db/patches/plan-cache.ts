@@ -54,6 +54,7 @@ const MAX_SHAPES = 500;
 /** Marks a shape the compiler would not take with placeholders. */
 const UNCACHEABLE = Symbol('uncacheable');
 
+/** Counts for the whole process (the cache is process-wide, see patchClient), for tests. */
 export const planCacheStats = { hits: 0, misses: 0 };
 
 /** Installs the cache on a Prisma client before its first query. */
