@@ -112,7 +112,7 @@ async function startServer(name, kind, db) {
   const out = fs.openSync(logFile, 'a');
   const child =
     kind === 'gateway'
-      ? spawn(process.execPath, ['dist/src/main.js'], {
+      ? spawn(process.execPath, ['dist/src/index.js'], {
           cwd: gwDir,
           stdio: ['ignore', out, out],
           env: baseEnv({
@@ -584,8 +584,8 @@ async function main() {
     timings.build_s = (performance.now() - t) / 1000;
     log(`built the gateway (npm run build) in ${timings.build_s.toFixed(1)} s`);
   }
-  if (!fs.existsSync(path.join(gwDir, 'dist/src/main.js')))
-    throw new Error(`no ${gwDir}/dist/src/main.js: run npm run build`);
+  if (!fs.existsSync(path.join(gwDir, 'dist/src/index.js')))
+    throw new Error(`no ${gwDir}/dist/src/index.js: run npm run build`);
 
   // Small database, through the service's own REST API.
   const smallGw = path.join(work, 'small-gateway.db');

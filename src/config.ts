@@ -203,7 +203,7 @@ function database(env: Env, root: string): DatabaseConfig {
   return { provider: 'sqlite', url: `file:${file}`, file };
 }
 
-/** Reads and checks every setting from `env` (main.ts passes process.env); throws ConfigError on a bad one. */
+/** Reads and checks every setting from `env` (index.ts passes process.env); throws ConfigError on a bad one. */
 export function loadConfig(env: Env): Config {
   const root = projectRoot();
   const nodeEnv = read(env, 'NODE_ENV') ?? 'development';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..');
-const entry = path.join(root, 'dist', 'src', 'main.js');
+const entry = path.join(root, 'dist', 'src', 'index.js');
 
 export type Gateway = {
   url: string;
