@@ -51,7 +51,7 @@ export type Config = Readonly<{
   prismaPatches: readonly PrismaPatch[];
 }>;
 
-/** The largest MAX_MESSAGE_LENGTH allowed: the schema's own bound on message text. */
+/** The largest MAX_MESSAGE_LENGTH allowed. */
 export const MAX_MESSAGE_LENGTH_LIMIT = 10_000_000;
 
 export const PRISMA_PATCHES = ['plan-cache', 'sqlite-statements'] as const;

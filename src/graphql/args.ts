@@ -40,11 +40,12 @@ export function codePoints(text: string): number {
  * Text as stored. A lone UTF-16 surrogate is no text at all, and PostgreSQL cannot hold the NUL
  * character, so both are refused on every database alike rather than failing deep down.
  */
-export function textSchema(max: number, { allowEmpty = false } = {}) {
-  return z
+export function textSchema(max: number | null, { allowEmpty = false } = {}) {
+  const text = z
     .string()
     .refine((s) => s.isWellFormed(), 'must be valid Unicode text')
     .refine((s) => !s.includes('\u0000'), 'must not contain the NUL character')
-    .refine((s) => allowEmpty || s.trim().length > 0, 'must not be empty')
-    .refine((s) => codePoints(s) <= max, `must be at most ${max} characters`);
+    .refine((s) => allowEmpty || s.trim().length > 0, 'must not be empty');
+  // null: the length is each gateway's setting, checked by the resolver (counted once, not twice).
+  return max === null ? text : text.refine((s) => codePoints(s) <= max, `must be at most ${max} characters`);
 }

@@ -1,4 +1,3 @@
-import { MAX_MESSAGE_LENGTH_LIMIT } from '../../config';
 import { codePoints, textSchema } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
 import type { Context } from '../../graphql/context';
@@ -7,7 +6,7 @@ import { accessibleChatId, insertAfterCheck, insertInChatOrder } from './store';
 import { Sender } from './types';
 
 /** Text as it can be stored, possibly empty (a streamed answer starts empty). */
-const contentSchema = textSchema(MAX_MESSAGE_LENGTH_LIMIT, { allowEmpty: true });
+const contentSchema = textSchema(null, { allowEmpty: true });
 
 /** Each gateway's MAX_MESSAGE_LENGTH, checked in the resolver: the schema is the same for all. */
 function checkLength(ctx: Context, name: 'content' | 'delta', text: string) {
