@@ -1,5 +1,4 @@
-import { useSofa } from '@graphql-yoga/plugin-sofa';
-import { type CORSOptions, createYoga, maskError, type Plugin } from 'graphql-yoga';
+import { type CORSOptions, createYoga, maskError } from 'graphql-yoga';
 import { createAuth } from './auth/identify';
 import { createStreamSlots } from './auth/stream-guard';
 import type { Config } from './config';
@@ -24,7 +23,6 @@ import { compileRoutes } from './rest/compile';
 import { useDocs } from './rest/docs';
 import { restErrorHandler } from './rest/errors';
 import { useRestRoutes } from './rest/plugin';
-import { sofaRoutes } from './rest/routes';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
@@ -49,16 +47,6 @@ function corsOptions(origins: readonly string[]): CORSOptions | false {
     methods: ['GET', 'POST', 'PUT', 'DELETE'],
     allowedHeaders: ['content-type', 'authorization', 'x-api-key', 'x-admin-api-key', 'x-request-id'],
     credentials: false,
-  };
-}
-
-/** SOFA's router tries all its routes on every request it sees: GraphQL requests skip it. */
-function notOnGraphql(plugin: Plugin): Plugin {
-  const { onRequest } = plugin;
-  if (!onRequest) return plugin;
-  return {
-    ...plugin,
-    onRequest: (payload) => (payload.url.pathname === GRAPHQL_ENDPOINT ? undefined : onRequest(payload)),
   };
 }
 
@@ -153,19 +141,13 @@ export async function createGateway(config: Config): Promise<Gateway> {
         useAcceptCheck(GRAPHQL_ENDPOINT),
         useGraphQLBody(config.maxBodyBytes),
         useDocs(restRoutes, { deadline: config.requestDeadlineMs > 0 }),
-        useRestRoutes(restRoutes, { graphqlEndpoint: GRAPHQL_ENDPOINT, maxBodyBytes: config.maxBodyBytes }),
+        useRestRoutes(restRoutes, {
+          graphqlEndpoint: GRAPHQL_ENDPOINT,
+          maxBodyBytes: config.maxBodyBytes,
+          onErrors: restErrorHandler({ bearer: config.auth.mode === 'jwt', logger }),
+        }),
         ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
         useRequestDeadline(config.requestDeadlineMs, logger),
-        notOnGraphql(
-          useSofa({
-            basePath: '',
-            routes: sofaRoutes(),
-            // SOFA's types name fets' Response class; at run time any fetch Response does.
-            errorHandler: restErrorHandler({ bearer: config.auth.mode === 'jwt', logger }) as never,
-            swaggerUI: { endpoint: null as unknown as string },
-            openAPI: { endpoint: null as unknown as string },
-          }),
-        ),
       ],
     });
 

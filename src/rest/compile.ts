@@ -34,6 +34,13 @@ export type CompiledRoute = Omit<RestRoute, 'selection'> & {
   selectionSet: SelectionSetNode;
   /** Where each argument is read: the path, the query string or the JSON body. */
   sourceOf: (arg: GraphQLArgument) => 'path' | 'query' | 'body';
+  /**
+   * The operation the route runs, parsed and validated once at start-up: its root field with one
+   * variable per argument and the route's selection.
+   */
+  document: DocumentNode;
+  /** The root field's name: the key of the answer in the operation's data. */
+  fieldName: string;
 };
 
 function rootField(schema: GraphQLSchema, coordinate: string): GraphQLField<unknown, unknown> {
@@ -50,7 +57,7 @@ function compile(schema: GraphQLSchema, route: RestRoute, settings: CompileSetti
   const selection = typeof route.selection === 'function' ? route.selection(settings) : route.selection;
   const query = parse(`{ ${selection} }`).definitions[0] as OperationDefinitionNode;
   const body = hasBody(route.method);
-  const compiled: CompiledRoute = {
+  const shape = {
     ...route,
     selection,
     graphqlField: field,
@@ -58,11 +65,14 @@ function compile(schema: GraphQLSchema, route: RestRoute, settings: CompileSetti
     pathParams,
     hasBody: body,
     selectionSet: query.selectionSet,
-    sourceOf: (arg) =>
+    sourceOf: (arg: GraphQLArgument) =>
       pathParams.includes(arg.name) ? 'path' : !body || route.query?.includes(arg.name) ? 'query' : 'body',
   };
+  const document = withSelection(operationFor(route.field, field), query.selectionSet);
+  const compiled: CompiledRoute = { ...shape, document, fieldName: field.name };
   // Fails at start-up, not per request, when a selection does not fit the schema or the limits.
-  const errors = validate(schema, shapedDocument(compiled, probeDocument(route.field, field)));
+  // Requests run the document without validating it again.
+  const errors = validate(schema, document);
   if (errors.length > 0) throw new Error(`REST route ${route.method} ${route.path}: ${errors[0]?.message}`);
   const complexity = routeComplexity(schema, compiled, settings);
   if (complexity > settings.graphqlMaxComplexity) {
@@ -96,7 +106,7 @@ export function routeComplexity(schema: GraphQLSchema, route: CompiledRoute, set
   const variables = Object.fromEntries(route.graphqlField.args.map((arg) => [arg.name, largestValue(arg)]));
   // Field complexities that depend on the gateway read its config from the context.
   const ctx = { config: settings };
-  return complexityFromQuery(shapedDocument(route, probeDocument(route.field, route.graphqlField)), {
+  return complexityFromQuery(route.document, {
     schema,
     variables,
     ctx,
@@ -108,25 +118,25 @@ export function compileRoutes(schema: GraphQLSchema, settings: CompileSettings):
   return activeRoutes(settings).map((route) => compile(schema, route, settings));
 }
 
-/** An operation like the one SOFA generates for the field, to validate the route's selection. */
-function probeDocument(coordinate: string, field: GraphQLField<unknown, unknown>): DocumentNode {
+/** The operation of a root field with one variable per argument: `query chat($chat_id: Int!, …) { chat(chat_id: $chat_id, …) { __typename } }`. */
+function operationFor(coordinate: string, field: GraphQLField<unknown, unknown>): DocumentNode {
   const kind = coordinate.startsWith('Query.') ? 'query' : 'mutation';
   const vars = field.args.map((a) => `$${a.name}: ${a.type}`).join(', ');
   const args = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
-  return parse(`${kind}${vars ? `(${vars})` : ''} { ${field.name}${args ? `(${args})` : ''} { __typename } }`);
+  // Named after the field, so logs and traces say which route ran.
+  return parse(
+    `${kind} ${field.name}${vars ? `(${vars})` : ''} { ${field.name}${args ? `(${args})` : ''} { __typename } }`,
+  );
 }
 
-/** SOFA's generated operation with the root field's selection replaced by the route's. */
-export function shapedDocument(route: CompiledRoute, document: DocumentNode): DocumentNode {
+/** The operation with its root field's selection replaced by `selectionSet`. */
+function withSelection(document: DocumentNode, selectionSet: SelectionSetNode): DocumentNode {
   const operation = document.definitions[0] as OperationDefinitionNode;
   const field = operation.selectionSet.selections[0] as FieldNode;
   return {
     ...document,
     definitions: [
-      {
-        ...operation,
-        selectionSet: { ...operation.selectionSet, selections: [{ ...field, selectionSet: route.selectionSet }] },
-      },
+      { ...operation, selectionSet: { ...operation.selectionSet, selections: [{ ...field, selectionSet }] } },
     ],
   };
 }

@@ -1,18 +1,10 @@
-import type { DocumentNode } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { ExecutionResult } from 'graphql';
+import type { FetchAPI, Plugin, YogaServerInstance } from 'graphql-yoga';
 import { HTTP_STATUS_BY_CODE } from '../graphql/errors';
 import { BodyError, CLOSE, codeOf } from '../http/body';
 import { detailResponse, errorResponse } from '../http/respond';
-import {
-  canonicalRequest,
-  checkMediaType,
-  InputError,
-  isCanonical,
-  type Query,
-  readArguments,
-  readQuery,
-} from './arguments';
-import { type CompiledRoute, shapedDocument } from './compile';
+import { checkMediaType, InputError, readArguments, readQuery } from './arguments';
+import type { CompiledRoute } from './compile';
 
 type Match = { route: CompiledRoute; match: RegExpMatchArray; path: string };
 
@@ -33,20 +25,57 @@ function matchPath(routes: readonly CompiledRoute[], pathname: string): Match[] 
   return fixed.length > 0 ? fixed : found;
 }
 
+type Enveloped = ReturnType<YogaServerInstance<Record<string, unknown>, Record<string, unknown>>['getEnveloped']>;
+
 /**
- * Serves the REST route map through SOFA. Before SOFA, it answers everything that is not a
- * mapped route (404/405), checks arguments strictly (422) and normalises the path. During
- * execution, it swaps SOFA's select-everything operation for the route's declared selection.
+ * Serves the REST route map. It answers everything that is not a mapped route (404/405), checks
+ * arguments strictly (422), then runs the route's own operation, parsed and validated once at
+ * start-up (compile.ts), through Yoga's execution pipeline (so the context, error masking and the
+ * deadline are the same as on /graphql), and answers the root field's value as JSON. Errors go
+ * through `onErrors`, which maps their codes to HTTP statuses.
  */
 export function useRestRoutes(
   routes: readonly CompiledRoute[],
-  { graphqlEndpoint, maxBodyBytes }: { graphqlEndpoint: string; maxBodyBytes: number },
+  {
+    graphqlEndpoint,
+    maxBodyBytes,
+    onErrors,
+  }: { graphqlEndpoint: string; maxBodyBytes: number; onErrors: (errors: readonly unknown[]) => Response },
 ): Plugin {
-  const routeOf = new WeakMap<Request, CompiledRoute>();
-  const shaped = new WeakMap<DocumentNode, DocumentNode>();
+  let getEnveloped: ((initial: Record<string, unknown>) => Enveloped) | undefined;
+
+  const execute = async (
+    route: CompiledRoute,
+    variableValues: Record<string, unknown>,
+    initial: Record<string, unknown>,
+    fetchAPI: FetchAPI,
+  ): Promise<Response> => {
+    if (!getEnveloped) throw new Error('REST routes served before Yoga started');
+    try {
+      const enveloped = getEnveloped(initial);
+      const contextValue = await enveloped.contextFactory(initial);
+      const result = (await enveloped.execute({
+        schema: enveloped.schema,
+        document: route.document,
+        contextValue,
+        variableValues,
+        operationName: route.fieldName,
+      })) as ExecutionResult;
+      if (result.errors) return onErrors(result.errors);
+      const value = result.data?.[route.fieldName];
+      if (route.download) return download(value as DownloadedFile, fetchAPI);
+      return fetchAPI.Response.json(value);
+    } catch (error) {
+      // E.g. a credential refused while the context is built.
+      return onErrors([error]);
+    }
+  };
 
   return {
-    async onRequest({ request, url, setRequest, endResponse }) {
+    onYogaInit({ yoga }) {
+      getEnveloped = yoga.getEnveloped as typeof getEnveloped;
+    },
+    async onRequest({ request, url, serverContext, fetchAPI, endResponse }) {
       if (url.pathname === graphqlEndpoint) return;
       const found = matchPath(routes, url.pathname);
       // HEAD is GET without the body (Node's HTTP server drops it).
@@ -61,11 +90,9 @@ export function useRestRoutes(
         );
       }
       let values: Record<string, unknown>;
-      let query: Query;
       try {
         checkMediaType(hit.route, request);
-        query = readQuery(url);
-        values = await readArguments(hit.route, request, query, hit.match, maxBodyBytes);
+        values = await readArguments(hit.route, request, readQuery(url), hit.match, maxBodyBytes);
       } catch (error) {
         if (error instanceof BodyError) {
           const headers = error.problem === 'too-large' ? CLOSE : undefined;
@@ -76,43 +103,21 @@ export function useRestRoutes(
         }
         throw error;
       }
-      // A GET already in canonical form (its path as routed, only checked arguments in the query)
-      // goes to SOFA as it is: building a new Request costs more than the rest of this check.
-      if (!hit.route.hasBody && request.method === hit.route.method && isCanonical(url, query, hit.path, values)) {
-        routeOf.set(request, hit.route);
-        return;
-      }
-      const canonical = canonicalRequest(hit.route, request, hit.path, values);
-      routeOf.set(canonical, hit.route);
-      setRequest(canonical);
-    },
-    async onResponse({ request, response, setResponse }) {
-      // SOFA answers JSON; a download route turns its {filename, content_type, content} into the file.
-      const route = routeOf.get(request);
-      if (!route?.download || response.status !== 200) return;
-      const file = (await response.json()) as { filename: string; content_type: string; content: string };
-      const headers = new Headers(response.headers);
-      headers.delete('content-length');
-      headers.set('content-type', file.content_type);
-      headers.set('content-disposition', `attachment; filename="${file.filename}"`);
-      setResponse(new Response(file.content, { headers }));
-    },
-    onExecute({ args, executeFn, setExecuteFn }) {
-      const request = (args.contextValue as { request: Request }).request;
-      const route = routeOf.get(request);
-      if (!route) {
-        if (new URL(request.url).pathname === graphqlEndpoint) return;
-        // Fail closed: SOFA's own operation would select every field, relations and emails included.
-        throw new Error(`REST execution without a mapped route: ${request.method} ${request.url}`);
-      }
-      setExecuteFn((execArgs) => {
-        let document = shaped.get(execArgs.document);
-        if (!document) {
-          document = shapedDocument(route, execArgs.document);
-          shaped.set(execArgs.document, document);
-        }
-        return executeFn({ ...execArgs, document });
-      });
+      // The server's context (Node's req/res) with the request, as Yoga builds it for /graphql.
+      const initial = Object.assign(serverContext as Record<string, unknown>, { request });
+      endResponse(await execute(hit.route, values, initial, fetchAPI));
     },
   };
+}
+
+type DownloadedFile = { filename: string; content_type: string; content: string };
+
+/** A download route's field returns `{filename, content_type, content}`: the answer is that file. */
+function download(file: DownloadedFile, fetchAPI: FetchAPI): Response {
+  return new fetchAPI.Response(file.content, {
+    headers: {
+      'content-type': file.content_type,
+      'content-disposition': `attachment; filename="${file.filename}"`,
+    },
+  });
 }
