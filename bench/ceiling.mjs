@@ -1,14 +1,15 @@
-// The framework ceiling: graphql-yoga and SOFA, as the gateway uses them, serving route 1 and the
-// GraphQL chat read from data held in memory (loaded once from the benchmark's database). No
-// Pothos, Prisma, SQLite, auth or logging: what is left is the cost of the HTTP layer, GraphQL
-// execution and SOFA, which no change inside the gateway can go below. Started by bench/run.mjs.
+// The framework ceiling: graphql-yoga, as the gateway uses it, serving route 1 (its operation
+// parsed once and run through Yoga's execution pipeline, like src/rest/plugin.ts) and the GraphQL
+// chat read from data held in memory (loaded once from the benchmark's database). No Pothos,
+// Prisma, SQLite, auth or logging: what is left is the cost of the HTTP layer and GraphQL
+// execution, which no change inside the gateway can go below. Started by bench/run.mjs.
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const requireGw = createRequire(path.join(process.env.GATEWAY_DIR, 'package.json'));
 const { createSchema, createYoga } = requireGw('graphql-yoga');
-const { useSofa } = requireGw('@graphql-yoga/plugin-sofa');
+const { parse } = requireGw('graphql');
 const Database = requireGw('better-sqlite3');
 
 // Stored timestamps look like 2026-01-01T00:00:00.000+00:00; the API answers them with Z.
@@ -40,12 +41,31 @@ const schema = createSchema({
   },
 });
 
-// As in the gateway (src/app.ts), GraphQL requests do not go through SOFA's router.
-const sofa = useSofa({ basePath: '', routes: { 'Query.chat': { method: 'GET', path: '/chats/:chat_id' } } });
-const restOnly = {
-  ...sofa,
-  onRequest: (payload) => (payload.url.pathname === '/graphql' ? undefined : sofa.onRequest(payload)),
+// As in the gateway (src/rest/plugin.ts): match the route, run its pre-parsed operation, answer the field.
+const ROUTE = /^\/chats\/(\d+)$/;
+const operation = parse(
+  'query chat($chat_id: Int!, $user_id: Int) { chat(chat_id: $chat_id, user_id: $user_id) { chat_id title created_at user_id messages { message_id chat_id content sender timestamp } } }',
+);
+let getEnveloped;
+const restRoute = {
+  onYogaInit: ({ yoga }) => {
+    getEnveloped = yoga.getEnveloped;
+  },
+  async onRequest({ request, url, serverContext, fetchAPI, endResponse }) {
+    const match = url.pathname.match(ROUTE);
+    if (!match) return;
+    const userId = url.searchParams.get('user_id');
+    const initial = Object.assign(serverContext, { request });
+    const enveloped = getEnveloped(initial);
+    const result = await enveloped.execute({
+      schema: enveloped.schema,
+      document: operation,
+      contextValue: await enveloped.contextFactory(initial),
+      variableValues: { chat_id: Number(match[1]), user_id: userId === null ? undefined : Number(userId) },
+    });
+    endResponse(fetchAPI.Response.json(result.data.chat));
+  },
 };
-const yoga = createYoga({ schema, logging: false, landingPage: false, graphiql: false, plugins: [restOnly] });
+const yoga = createYoga({ schema, logging: false, landingPage: false, graphiql: false, plugins: [restRoute] });
 createServer(yoga).listen(Number(process.env.PORT), process.env.HOST);
 process.on('SIGTERM', () => process.exit(0));

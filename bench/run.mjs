@@ -514,7 +514,7 @@ function ceilingLine(ceiling) {
     (c) =>
       `workload ${c.id} ${c.rps.toFixed(0)} req/s, p50 ${c.p50_ms} ms, p99 ${c.p99_ms} ms (${c.ratio_rps?.toFixed(3) ?? 'n/a'} of the floor)`,
   );
-  return `Framework ceiling (graphql-yoga + SOFA, the same data from memory: no Pothos, Prisma or SQLite): ${parts.join('; ')}.`;
+  return `Framework ceiling (graphql-yoga, the same data from memory: no Pothos, Prisma or SQLite): ${parts.join('; ')}.`;
 }
 
 // ---------------------------------------------------------------- output

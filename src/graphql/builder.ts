@@ -23,7 +23,7 @@ export type BuilderTypes = {
 };
 
 export const builder = new SchemaBuilder<BuilderTypes>({
-  // Scope auth and complexity run inside execution, so they hold for SOFA's REST calls as well,
+  // Scope auth and complexity run inside execution, so they hold for REST's operations as well,
   // which skip GraphQL's parse and validate steps.
   plugins: [ScopeAuthPlugin, ComplexityPlugin, ValidationPlugin, PrismaPlugin],
   defaultFieldNullability: false,

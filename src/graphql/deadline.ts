@@ -37,7 +37,7 @@ function deadlineSignal(ms: number, logger: Pick<Logger, 'warn'>): { signal: Abo
 }
 
 /**
- * Cuts a query (on /graphql, and a REST read, which SOFA executes the same way) that runs past
+ * Cuts a query (on /graphql, and a REST read, which runs through the same pipeline) that runs past
  * REQUEST_DEADLINE_MS, so no request can hold the server. Like Yoga's useExecutionCancellation,
  * it hands the executor an AbortSignal.
  *

@@ -5,7 +5,7 @@ import type { CompiledRoute } from './compile';
 
 /*
  * A REST request's arguments, read from where its route documents them (path, query string or
- * JSON body) and checked strictly against the GraphQL types before SOFA sees them.
+ * JSON body) and checked strictly against the GraphQL types before the route's operation runs.
  */
 
 /** Bad input in the path, query string or body: a 422 naming the argument. */
@@ -15,7 +15,7 @@ export class InputError extends Error {}
 export const INT32 = 2 ** 31;
 
 /**
- * Checks one value against the argument's GraphQL type, strictly: SOFA itself would turn
+ * Checks one value against the argument's GraphQL type, strictly: GraphQL's own variable coercion would turn
  * `"content": 123` into "123" and `true` into 1. Values from the URL are strings by nature.
  */
 function coerce(arg: GraphQLArgument, value: unknown, fromUrl: boolean): unknown {
@@ -111,8 +111,8 @@ export function readQuery(url: URL): Query {
 }
 
 /**
- * Each argument from where the route documents it (path, query string or body), as SOFA will
- * look for it. JSON nulls count as absent, as in SOFA.
+ * Each argument from where the route documents it (path, query string or body): the operation's
+ * variables. JSON nulls count as absent, so the argument's default applies.
  */
 export async function readArguments(
   route: CompiledRoute,
@@ -138,33 +138,4 @@ export async function readArguments(
     values[arg.name] = coerce(arg, raw, source !== 'body');
   }
   return values;
-}
-
-/** The request SOFA sees: the route's own path, and only the checked arguments, all in the body or all in the query. */
-export function canonicalRequest(
-  route: CompiledRoute,
-  request: Request,
-  path: string,
-  values: Record<string, unknown>,
-) {
-  const target = new URL(path, request.url);
-  const init: RequestInit = { method: route.method, headers: request.headers, signal: request.signal };
-  const rest = Object.fromEntries(Object.entries(values).filter(([name]) => !route.pathParams.includes(name)));
-  if (route.hasBody) init.body = JSON.stringify(rest);
-  else {
-    for (const [name, value] of Object.entries(rest)) {
-      for (const item of Array.isArray(value) ? value : [value]) target.searchParams.append(name, String(item));
-    }
-  }
-  return new Request(target, init);
-}
-
-/** The URL already says exactly what canonicalRequest would: same path, same query values. */
-export function isCanonical(url: URL, query: Query, path: string, values: Record<string, unknown>): boolean {
-  if (url.pathname !== path) return false;
-  for (const [name, value] of query) {
-    const checked = values[name];
-    if (checked === undefined || Array.isArray(checked) || String(checked) !== value) return false;
-  }
-  return true;
 }

@@ -99,7 +99,7 @@ function largestValue(arg: GraphQLArgument): unknown {
 }
 
 /**
- * The complexity a route's operation counts with the largest arguments it accepts: SOFA's REST
+ * The complexity a route's operation counts with the largest arguments it accepts: REST
  * calls go through the same limit as /graphql, so a route that needs more would refuse itself.
  */
 export function routeComplexity(schema: GraphQLSchema, route: CompiledRoute, settings: CompileSettings): number {

@@ -7,7 +7,7 @@ import { buildOpenApi, type OpenApiOptions } from './openapi';
 const SWAGGER_UI = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
 // Swagger UI from the swagger-ui-dist package, so the docs work where no CDN can be reached
-// (SOFA's own /docs page loads it from unpkg).
+// (the usual /docs pages load it from unpkg).
 const PAGE = `<!doctype html>
 <html lang="en">
 <head>

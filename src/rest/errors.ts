@@ -5,15 +5,15 @@ import type { Logger } from '../http/logging';
 import { detailResponse } from '../http/respond';
 
 /**
- * SOFA's `errorHandler`: the first error decides. Errors SOFA raises itself while reading the
- * request (bad JSON, a value it cannot coerce) carry `extensions.http.status` 400 and are the
- * caller's fault, so they answer 422 like the rest of the input errors. Anything without a known
- * code was masked by Yoga (and logged) and answers a bare 500.
+ * A REST route's errors as one HTTP answer: the first error decides. An error without a code that
+ * Yoga marks as the request's fault (`extensions.http.status` 400, e.g. a variable the executor
+ * could not coerce) answers 422 like the rest of the input errors. Anything without a known code
+ * was masked by Yoga (and logged) and answers a bare 500.
  */
 export function restErrorHandler(options: { bearer: boolean; logger: Pick<Logger, 'error'> }) {
   return (errors: ReadonlyArray<unknown>): Response => {
     const error = errors[0] as Partial<GraphQLError> | undefined;
-    // E.g. an API key looked up while building the context, which SOFA reports as it is.
+    // E.g. an API key looked up while building the context, which fails before execution.
     if (isDatabaseUnavailable(error)) {
       return detailResponse(HTTP_STATUS_BY_CODE.SERVICE_UNAVAILABLE, databaseUnavailable().message, {
         'retry-after': String(RETRY_AFTER_SECONDS),

@@ -3,7 +3,7 @@ import type { Config } from '../config';
 /*
  * The REST API as clients see it: every documented route, the root field that serves it and the
  * exact JSON it answers. This table is the contract; compile.ts checks it against the schema at
- * start-up, and plugin.ts serves it through SOFA.
+ * start-up, and plugin.ts serves it.
  */
 
 /** What of a gateway's configuration shapes its routes. */
@@ -13,7 +13,7 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export type RestRoute = Readonly<{
   method: Method;
-  /** The path as SOFA (fets) matches it, with `:name` for path parameters. */
+  /** The path, with `:name` for path parameters. */
   path: string;
   /** The root field that serves it, e.g. `Mutation.create_chat`. */
   field: string;
@@ -40,7 +40,7 @@ const MESSAGE = 'message_id chat_id content sender timestamp';
 const SUMS = 'requests prompt_tokens completion_tokens cached_prompt_tokens reasoning_tokens total_tokens cost';
 
 /**
- * The documented REST API (the README's REST API section), and nothing else: SOFA would expose every
+ * The documented REST API (the README's REST API section), and nothing else: a generic GraphQL-to-REST layer would expose every
  * root field and select every field of its type, so each route declares its exact response here.
  */
 export const routes: readonly RestRoute[] = [
@@ -172,8 +172,3 @@ export const routes: readonly RestRoute[] = [
 /** The routes a gateway serves: debug routes only while they are turned on. */
 export const activeRoutes = (settings: RouteSettings): RestRoute[] =>
   routes.filter((r) => !r.debug || settings.enableDebugRoutes);
-
-/** SOFA's `routes` option: where each mapped root field is served. */
-export function sofaRoutes(): Record<string, { method: Method; path: string; description: string }> {
-  return Object.fromEntries(routes.map((r) => [r.field, { method: r.method, path: r.path, description: r.summary }]));
-}
