@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type CORSOptions, createYoga, maskError } from 'graphql-yoga';
 import { createAuth } from './auth/identify';
 import { createStreamSlots } from './auth/stream-guard';
@@ -22,14 +23,23 @@ import { readPriceTable } from './modules/usage/pricing';
 import { compileRoutes } from './rest/compile';
 import { useDocs } from './rest/docs';
 import { restErrorHandler } from './rest/errors';
+import type { GetEnveloped } from './rest/execute';
+import { createNodeRestPath } from './rest/node-path';
 import { useRestRoutes } from './rest/plugin';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
 /** One running gateway: its request handler, the services behind it, and how to stop it. */
 export type Gateway = Readonly<{
-  /** The whole service as one handler: `yoga.fetch(request)`, or `http.createServer(yoga)`. */
+  /** The whole service as one fetch-API handler: `yoga.fetch(request)`. */
   yoga: ReturnType<typeof withErrorGuard>;
+  /**
+   * The whole service as a Node request listener, for `http.createServer(listener)`: plain REST
+   * requests take the Node fast path (src/rest/node-path.ts), everything else goes to `yoga`.
+   */
+  listener: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Requests the Node fast path served. */
+  nodePathStats(): { served: number };
   services: Services;
   /** From now on `/ready` answers 503, so load balancers send no new requests (on shutdown). */
   drain(): void;
@@ -106,6 +116,22 @@ export async function createGateway(config: Config): Promise<Gateway> {
     const documentCache = createDocumentCache();
     await prepareDb(db, config);
 
+    const onRestErrors = restErrorHandler({ bearer: config.auth.mode === 'jwt', logger });
+    let getEnveloped: GetEnveloped | undefined;
+    // Rate limits and CORS are applied by Yoga's plugins only: with either on, REST stays in Yoga.
+    const nodePath =
+      config.restNodePath && config.rateLimitPerMinute === 0 && config.corsOrigins.length === 0
+        ? createNodeRestPath({
+            routes: restRoutes,
+            maxBodyBytes: config.maxBodyBytes,
+            onErrors: onRestErrors,
+            getEnveloped: () => getEnveloped,
+            closed: health.stopped,
+            logger,
+            metrics,
+          })
+        : null;
+
     const app = createYoga<Record<string, unknown>, Context>({
       schema,
       graphqlEndpoint: GRAPHQL_ENDPOINT,
@@ -144,7 +170,10 @@ export async function createGateway(config: Config): Promise<Gateway> {
         useRestRoutes(restRoutes, {
           graphqlEndpoint: GRAPHQL_ENDPOINT,
           maxBodyBytes: config.maxBodyBytes,
-          onErrors: restErrorHandler({ bearer: config.auth.mode === 'jwt', logger }),
+          onErrors: onRestErrors,
+          onGetEnveloped: (fromYoga) => {
+            getEnveloped = fromYoga;
+          },
         }),
         ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
         useRequestDeadline(config.requestDeadlineMs, logger),
@@ -156,9 +185,16 @@ export async function createGateway(config: Config): Promise<Gateway> {
     closers.push(() => health.stop());
 
     let closed: Promise<void> | undefined;
+    // Request logging and security headers sit in the guard, so they cover its own answers too.
+    const yoga = withErrorGuard(app, { graphqlEndpoint: GRAPHQL_ENDPOINT, logger, metrics });
     return Object.freeze({
-      // Request logging and security headers sit in the guard, so they cover its own answers too.
-      yoga: withErrorGuard(app, { graphqlEndpoint: GRAPHQL_ENDPOINT, logger, metrics }),
+      yoga,
+      listener: nodePath
+        ? (req: IncomingMessage, res: ServerResponse) => {
+            if (!nodePath.take(req, res)) yoga(req, res);
+          }
+        : yoga,
+      nodePathStats: () => ({ served: nodePath?.stats.served ?? 0 }),
       services,
       drain: health.drain,
       close() {

@@ -32,6 +32,11 @@ export type Config = Readonly<{
   redisPrefix: string;
   /** Take the client address from X-Forwarded-For (behind a trusted proxy). */
   trustProxy: boolean;
+  /**
+   * Serve plain REST requests straight from Node's HTTP server (src/rest/node-path.ts) rather than
+   * through Yoga's request pipeline; the answers are the same. Off: everything goes through Yoga.
+   */
+  restNodePath: boolean;
   enableGraphiql: boolean;
   enableIntrospection: boolean;
   graphqlMaxDepth: number;
@@ -229,6 +234,7 @@ export function loadConfig(env: Env): Config {
     redisUrl: redis(env),
     redisPrefix: read(env, 'REDIS_PREFIX') ?? 'chat-gateway:',
     trustProxy: boolean(env, 'TRUST_PROXY', false),
+    restNodePath: boolean(env, 'REST_NODE_PATH', true),
     enableGraphiql: boolean(env, 'ENABLE_GRAPHIQL', !isProduction),
     enableIntrospection: boolean(env, 'ENABLE_INTROSPECTION', !isProduction),
     graphqlMaxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 12, 4, 100),

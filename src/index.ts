@@ -27,7 +27,7 @@ function listen(gateway: Gateway): void {
       // Once stopping, answer what is in flight but let no client reuse its keep-alive connection:
       // close() only refuses new connections, and a busy client would keep an old one forever.
       if (stopping) res.setHeader('connection', 'close');
-      gateway.yoga(req, res);
+      gateway.listener(req, res);
     },
   );
   server.on('clientError', (error, socket) => answerClientError(logger, error, socket));

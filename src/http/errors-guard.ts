@@ -12,6 +12,26 @@ type App = {
 };
 
 /**
+ * The answer to an exception that escaped the request's handling: a JSON 500 (GraphQL-shaped on
+ * /graphql), logged once with its stack; or a 503 to retry when the database is unreachable.
+ */
+export function failureResponse(
+  error: unknown,
+  graphql: boolean,
+  { logger, metrics }: { logger: Logger; metrics: Pick<Metrics, 'increment'> },
+): Response {
+  // E.g. an API key looked up by the rate limiter while the database is down: retry later.
+  if (isDatabaseUnavailable(error)) {
+    logger.warn({ err: error }, 'database unavailable outside GraphQL execution');
+    metrics.increment('database_unavailable_total');
+    const { message } = databaseUnavailable();
+    return errorResponse(graphql, 'SERVICE_UNAVAILABLE', message, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+  }
+  logger.error({ err: error }, 'request failed outside GraphQL execution');
+  return errorResponse(graphql, 'INTERNAL_SERVER_ERROR', 'Internal Server Error');
+}
+
+/**
  * Serves `app` (the configured Yoga) behind one guard. Yoga masks what fails inside GraphQL, but
  * an exception escaping a plugin hook (onRequest, onResponse) reaches @whatwg-node/server, which
  * answers `500 text/plain` with the stack (handleErrorFromRequestHandler), unlogged and without
@@ -27,18 +47,8 @@ export function withErrorGuard(
     metrics,
   }: { graphqlEndpoint: string; logger: Logger; metrics: Pick<Metrics, 'increment'> },
 ) {
-  const fail = (request: Request, error: unknown): Response => {
-    const graphql = new URL(request.url).pathname === graphqlEndpoint;
-    // E.g. an API key looked up by the rate limiter while the database is down: retry later.
-    if (isDatabaseUnavailable(error)) {
-      logger.warn({ err: error }, 'database unavailable outside GraphQL execution');
-      metrics.increment('database_unavailable_total');
-      const { message } = databaseUnavailable();
-      return errorResponse(graphql, 'SERVICE_UNAVAILABLE', message, { 'retry-after': String(RETRY_AFTER_SECONDS) });
-    }
-    logger.error({ err: error }, 'request failed outside GraphQL execution');
-    return errorResponse(graphql, 'INTERNAL_SERVER_ERROR', 'Internal Server Error');
-  };
+  const fail = (request: Request, error: unknown): Response =>
+    failureResponse(error, new URL(request.url).pathname === graphqlEndpoint, { logger, metrics });
   return createServerAdapter<Context>(
     (request, context) => {
       try {

@@ -47,7 +47,12 @@ async function notReadyBecause({ db, database, logger }: HealthOptions): Promise
  * draining (`drain()`, on shutdown). For load balancers; not part of the REST API docs. Once
  * the gateway is closed (`stop()`), every request is a 503: nothing may reach closed services.
  */
-export function createHealthChecks(options: HealthOptions): { plugin: Plugin; drain(): void; stop(): void } {
+export function createHealthChecks(options: HealthOptions): {
+  plugin: Plugin;
+  drain(): void;
+  stop(): void;
+  stopped(): boolean;
+} {
   let draining = false;
   let stopped = false;
   const plugin: Plugin = {
@@ -83,5 +88,6 @@ export function createHealthChecks(options: HealthOptions): { plugin: Plugin; dr
       draining = true;
       stopped = true;
     },
+    stopped: () => stopped,
   };
 }

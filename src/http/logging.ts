@@ -4,7 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import pino from 'pino';
 import type { LogLevel } from '../config';
 
-type RequestFields = { req_id: string; method: string; path: string; started: number };
+export type RequestFields = { req_id: string; method: string; path: string; started: number };
 
 const current = new AsyncLocalStorage<RequestFields>();
 
@@ -35,27 +35,42 @@ export type Logger = ReturnType<typeof createLogger>;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** A request's log fields: its id is the caller's `X-Request-Id` if sane, else a new UUID. */
+export function requestFields(givenId: string | null | undefined, method: string, path: string): RequestFields {
+  return {
+    req_id: givenId && REQUEST_ID.test(givenId) ? givenId : randomUUID(),
+    method,
+    path,
+    started: performance.now(),
+  };
+}
+
+/** Runs `fn` as part of the request: every line it logs carries the request's id, method and path. */
+export function inRequest<T>(fields: RequestFields, fn: () => T): T {
+  return current.run(fields, fn);
+}
+
+/** The one line logged per response, inside the request (see inRequest). */
+export function logResponse(logger: Logger, fields: RequestFields, status: number): void {
+  const duration_ms = Math.round((performance.now() - fields.started) * 10) / 10;
+  logger.info({ status, duration_ms }, 'request');
+}
+
 /** Gives every request an id (the caller's `X-Request-Id` if sane) and logs one line per response. */
 export function useRequestLogging(logger: Logger): Plugin {
   return {
     instrumentation: {
-      request: ({ request }, wrapped) => {
-        const given = request.headers.get('x-request-id');
-        const fields = {
-          req_id: given && REQUEST_ID.test(given) ? given : randomUUID(),
-          method: request.method,
-          path: new URL(request.url).pathname,
-          started: performance.now(),
-        };
-        return current.run(fields, wrapped);
-      },
+      request: ({ request }, wrapped) =>
+        inRequest(
+          requestFields(request.headers.get('x-request-id'), request.method, new URL(request.url).pathname),
+          wrapped,
+        ),
     },
     onResponse({ response }) {
       const fields = current.getStore();
       if (!fields) return;
       response.headers.set('x-request-id', fields.req_id);
-      const duration_ms = Math.round((performance.now() - fields.started) * 10) / 10;
-      logger.info({ status: response.status, duration_ms }, 'request');
+      logResponse(logger, fields, response.status);
     },
   };
 }

@@ -1,11 +1,53 @@
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gateway, testGateway } from './gateway';
 
 export type Reply = { status: number; json: any; text: string; headers: Headers };
 
-/** A request through the real HTTP handler (Yoga's fetch), no socket needed. */
+/**
+ * A request to this file's gateway over a real socket, through the Node request listener that
+ * production serves (src/index.ts): plain REST requests take the Node fast path, the rest Yoga.
+ * The path is normalised as `fetch` would (percent-encoding what a URL may not hold as it is).
+ */
 export async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const { port, agent } = await socketServer();
+  const target = new URL(path, 'http://localhost');
+  const sent: Record<string, string> = { ...headers };
+  let payload: string | undefined;
+  if (body !== undefined) {
+    sent['content-type'] = 'application/json';
+    payload = typeof body === 'string' ? body : JSON.stringify(body);
+    // Node's client frames a DELETE body only with an explicit length (as fetch sends it).
+    sent['content-length'] ??= String(Buffer.byteLength(payload));
+  }
+  return new Promise<Reply>((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, method, path: `${target.pathname}${target.search}`, headers: sent, agent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const received = new Headers();
+          for (let i = 0; i < res.rawHeaders.length; i += 2) {
+            received.append(res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string);
+          }
+          resolve(replyOf(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), received));
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** A request through Yoga's fetch handler, no socket: the path every request takes when the Node fast path does not. */
+export async function callFetch(
   method: string,
   path: string,
   body?: unknown,
@@ -19,16 +61,45 @@ export async function call(
   return readReply(await (await testGateway()).yoga.fetch(`http://localhost${path}`, init));
 }
 
-/** A response's status, headers and text, and its JSON when the text is JSON. */
-export async function readReply(res: Response): Promise<Reply> {
-  const text = await res.text();
+let server: Promise<{ port: number; agent: Agent; close: () => Promise<void> }> | undefined;
+
+/** This file's gateway on a socket, started on first use and closed after the file's tests. */
+function socketServer() {
+  server ??= testGateway().then(async (gateway) => {
+    const http = createServer(gateway.listener);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const agent = new Agent({ keepAlive: true });
+    return {
+      port: (http.address() as AddressInfo).port,
+      agent,
+      close: async () => {
+        agent.destroy();
+        http.closeAllConnections();
+        await new Promise((resolve) => http.close(resolve));
+      },
+    };
+  });
+  return server;
+}
+
+afterAll(async () => {
+  const started = await server?.catch(() => undefined);
+  await started?.close();
+});
+
+function replyOf(status: number, text: string, headers: Headers): Reply {
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {
     json = undefined;
   }
-  return { status: res.status, json, text, headers: res.headers };
+  return { status, json, text, headers };
+}
+
+/** A response's status, headers and text, and its JSON when the text is JSON. */
+export async function readReply(res: Response): Promise<Reply> {
+  return replyOf(res.status, await res.text(), res.headers);
 }
 
 export async function gql(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) {
@@ -67,7 +138,7 @@ export const keysOf = (o: unknown) => Object.keys(o as object).sort();
  * subscriptions): call in beforeAll, close in afterAll.
  */
 export async function listen(): Promise<{ base: string; close: () => Promise<void> }> {
-  const server = createServer(gateway().yoga);
+  const server = createServer(gateway().listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

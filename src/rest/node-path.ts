@@ -1,0 +1,141 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { failureResponse } from '../http/errors-guard';
+import { inRequest, type Logger, logResponse, type RequestFields, requestFields } from '../http/logging';
+import type { Metrics } from '../http/metrics';
+import { JSON_CSP, SECURITY_HEADERS } from '../http/security';
+import type { CompiledRoute } from './compile';
+import { answerHeaders, type GetEnveloped, type Match, matchPath, routeArguments, routeFor, runRoute } from './execute';
+
+/*
+ * The REST routes served straight from Node's HTTP server, without building the fetch-API Request
+ * and Response objects and the plugin chain that Yoga runs for every request. Profiles put those
+ * at about a third of a chat read's CPU outside the database. The answers are the same as through
+ * Yoga (test/rest/node-path.test.ts sends the same requests both ways and compares them); only
+ * requests for which nothing in Yoga's chain could matter are taken here:
+ *
+ *  - a mapped route with its method: anything else (404, 405, /graphql, /docs, /health...) goes to Yoga;
+ *  - no `Origin` and no `Sec-Fetch-Site` header: browsers' requests get Yoga's CORS and
+ *    cross-site write checks, so this path never needs them;
+ *  - CORS_ORIGINS unset and RATE_LIMIT_PER_MINUTE=0 (the gateway does not build this path otherwise);
+ *  - the gateway not closed (a closed gateway answers 503 from Yoga's health plugin).
+ *
+ * What Yoga's outer layer does for every answer is done here too: the request id and the request
+ * log line (http/logging.ts), the security headers (http/security.ts), and a logged JSON 500 for
+ * anything that escapes (http/errors-guard.ts).
+ */
+
+export type NodeRestPath = {
+  /** Serves the request and answers true, or answers false (and touches nothing) for Yoga to serve it. */
+  take(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Requests served here, for tests and metrics. */
+  readonly stats: { served: number };
+};
+
+export function createNodeRestPath(options: {
+  routes: readonly CompiledRoute[];
+  maxBodyBytes: number;
+  onErrors: (errors: readonly unknown[]) => Response;
+  /** Yoga's execution pipeline, once Yoga is built. */
+  getEnveloped: () => GetEnveloped | undefined;
+  /** True once the gateway is closed: Yoga's health plugin answers every request 503. */
+  closed: () => boolean;
+  logger: Logger;
+  metrics: Pick<Metrics, 'increment'>;
+}): NodeRestPath {
+  const stats = { served: 0 };
+
+  const take = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const target = req.url;
+    // Origin-form targets only (`/chats/1?...`); `//x` would parse as a host.
+    if (!target?.startsWith('/') || target.startsWith('//')) return false;
+    if (req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined) return false;
+    const getEnveloped = options.getEnveloped();
+    if (!getEnveloped || options.closed()) return false;
+    const method = req.method ?? 'GET';
+    const url = new URL(target, 'http://localhost');
+    const hit = routeFor(matchPath(options.routes, url.pathname), method);
+    if (!hit) return false;
+    let request: Request;
+    try {
+      request = toRequest(req, url, method, hit.route.hasBody);
+    } catch {
+      // Headers the fetch API refuses: let Yoga's adapter answer as it does.
+      return false;
+    }
+    stats.served++;
+    const fields = requestFields(req.headers['x-request-id'] as string | undefined, method, url.pathname);
+    void inRequest(fields, () => serve(req, res, { hit, url, request, getEnveloped, fields }));
+    return true;
+  };
+
+  const serve = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    {
+      hit,
+      url,
+      request,
+      getEnveloped,
+      fields,
+    }: { hit: Match; url: URL; request: Request; getEnveloped: GetEnveloped; fields: RequestFields },
+  ): Promise<void> => {
+    try {
+      const read = await routeArguments(hit, request, url, options.maxBodyBytes);
+      if ('refused' in read) return await sendResponse(res, fields, read.refused);
+      // The same server context Yoga's Node adapter gives: Node's req/res, and the request.
+      const answer = await runRoute(hit.route, read.values, { req, res, request }, getEnveloped, options.onErrors);
+      if (answer.kind === 'error') return await sendResponse(res, fields, answer.response);
+      const body = answer.kind === 'json' ? answer.body : answer.file.content;
+      send(res, fields, 200, answerHeaders(answer), body);
+    } catch (error) {
+      await sendResponse(res, fields, failureResponse(error, false, options));
+    }
+  };
+
+  /** Writes the answer with the headers every answer carries, and logs it. */
+  const send = (
+    res: ServerResponse,
+    fields: RequestFields,
+    status: number,
+    headers: Iterable<[string, string]> | Record<string, string>,
+    body: string,
+  ): void => {
+    if (res.headersSent || res.destroyed) return;
+    res.statusCode = status;
+    for (const [name, value] of Symbol.iterator in headers ? headers : Object.entries(headers)) {
+      res.setHeader(name, value);
+    }
+    res.setHeader('content-length', Buffer.byteLength(body));
+    res.setHeader('x-request-id', fields.req_id);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if (String(res.getHeader('content-type')).startsWith('application/json')) {
+      res.setHeader('content-security-policy', JSON_CSP);
+    }
+    res.end(body);
+    logResponse(options.logger, fields, status);
+  };
+
+  const sendResponse = async (res: ServerResponse, fields: RequestFields, response: Response): Promise<void> => {
+    const headers: [string, string][] = [];
+    response.headers.forEach((value, name) => {
+      if (name !== 'content-length') headers.push([name, value]);
+    });
+    send(res, fields, response.status, headers, await response.text());
+  };
+
+  return { take, stats };
+}
+
+/** The request as the fetch API sees it, for the argument readers and the caller's identity. */
+function toRequest(req: IncomingMessage, url: URL, method: string, hasBody: boolean): Request {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+  const init: RequestInit & { duplex?: 'half' } = { method, headers };
+  if (hasBody) {
+    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+    init.duplex = 'half';
+  }
+  return new Request(url, init);
+}

@@ -1,0 +1,141 @@
+import { gateway } from '../support/gateway';
+import { addMessage, call, callFetch, newChat, newUser, type Reply } from '../support/http';
+
+/*
+ * The Node fast path (src/rest/node-path.ts) answers exactly as Yoga does: each request here is
+ * sent over a socket (where the fast path takes plain REST requests) and through Yoga's fetch
+ * handler, and the two answers are compared.
+ */
+
+/** What must match: status, body and headers, but not what differs per response. */
+function comparable(r: Reply, { writes = false } = {}) {
+  const headers: Record<string, string> = {};
+  r.headers.forEach((value, name) => {
+    // Framing and per-response values; the fast path always sends a Content-Length.
+    if (!['date', 'connection', 'keep-alive', 'x-request-id', 'transfer-encoding', 'content-length'].includes(name)) {
+      headers[name] = value;
+    }
+  });
+  // A write answers a new row each time: compare its shape, not its id and timestamp.
+  if (writes && r.json && typeof r.json === 'object') {
+    const shape = Object.fromEntries(Object.entries(r.json).map(([k, v]) => [k, typeof v]));
+    return { status: r.status, shape, headers };
+  }
+  return { status: r.status, text: r.text, headers };
+}
+
+const served = () => gateway().nodePathStats().served;
+
+let chatId: number;
+let userId: number;
+
+beforeAll(async () => {
+  const user = await newUser('fast');
+  userId = user.user_id;
+  chatId = (await newChat(userId)).chat_id;
+  await addMessage(chatId, 'a question', 'user');
+  await addMessage(chatId, 'an answer', 'ai');
+});
+
+describe('the Node fast path', () => {
+  const reads: [string, () => string][] = [
+    ['a chat with its messages', () => `/chats/${chatId}?user_id=${userId}`],
+    ['a chat of another user (404)', () => `/chats/${chatId}?user_id=${userId + 100000}`],
+    ['a chat that does not exist (404)', () => '/chats/99999999'],
+    ['a bad path value (422)', () => '/chats/abc'],
+    ['a repeated query value (422)', () => `/chats/${chatId}?user_id=1&user_id=2`],
+    ['the chat list', () => `/chats/?user_id=${userId}&limit=10`],
+    ['the chat list without a trailing slash', () => `/chats?user_id=${userId}`],
+    ['a page of messages', () => `/chats/${chatId}/messages?limit=1`],
+    ['a JSON export (a file)', () => `/chats/${chatId}/export`],
+    ['a Markdown export (a file)', () => `/chats/${chatId}/export?format=markdown`],
+    ['the usage summary', () => '/usage/summary?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z'],
+  ];
+
+  it.each(reads)('answers as Yoga does: %s', async (_name, path) => {
+    const before = served();
+    const fast = await call('GET', path());
+    expect(served()).toBe(before + 1);
+    expect(comparable(fast)).toEqual(comparable(await callFetch('GET', path())));
+  });
+
+  it('answers HEAD as Yoga does: the headers of the GET, no body', async () => {
+    const path = `/chats/${chatId}`;
+    const fast = await call('HEAD', path);
+    expect(fast.text).toBe('');
+    expect(fast.headers.get('content-length')).toBe((await call('GET', path)).headers.get('content-length'));
+    // Through fetch, Yoga's HEAD answer still holds the body (Node's server drops it on the wire).
+    expect(comparable(fast).headers).toEqual(comparable(await callFetch('HEAD', path)).headers);
+  });
+
+  it.each([
+    ['a message', () => `/chats/${chatId}/messages`, { content: 'hello', sender: 'user' }],
+    ['a chat', () => '/chats/', { user_id: userId, title: 'fast' }],
+  ])('writes as Yoga does: %s', async (_name, path, body) => {
+    const before = served();
+    const fast = await call('POST', path(), body);
+    expect(fast.status).toBe(200);
+    expect(served()).toBe(before + 1);
+    expect(comparable(fast, { writes: true })).toEqual(
+      comparable(await callFetch('POST', path(), body), { writes: true }),
+    );
+  });
+
+  it.each([
+    ['malformed JSON (422)', '{"content": '],
+    ['a JSON array (422)', '[]'],
+    ['a wrong type (422)', JSON.stringify({ content: 123, sender: 'user' })],
+    ['a missing field (422)', JSON.stringify({ sender: 'user' })],
+    ['a bad sender (422)', JSON.stringify({ content: 'x', sender: 'robot' })],
+  ])('refuses bad input as Yoga does: %s', async (_name, body) => {
+    const path = `/chats/${chatId}/messages`;
+    const before = (await call('GET', `/chats/${chatId}`)).json.messages.length;
+    const fast = await call('POST', path, body);
+    expect(fast.status).toBe(422);
+    expect(comparable(fast)).toEqual(comparable(await callFetch('POST', path, body)));
+    expect((await call('GET', `/chats/${chatId}`)).json.messages.length).toBe(before);
+  });
+
+  it('refuses a non-JSON body (415) and an oversized one (413, closing the connection) as Yoga does', async () => {
+    const path = `/chats/${chatId}/messages`;
+    const text = { 'content-type': 'text/plain' };
+    const fast = await call('POST', path, undefined, text);
+    expect(fast.status).toBe(415);
+    expect(comparable(fast)).toEqual(
+      comparable(await callFetch('POST', path, undefined, { ...text, 'transfer-encoding': 'chunked' })),
+    );
+    const huge = JSON.stringify({ content: 'x'.repeat(gateway().services.config.maxBodyBytes), sender: 'user' });
+    const tooLarge = await call('POST', path, huge);
+    expect(tooLarge.status).toBe(413);
+    expect(comparable(tooLarge)).toEqual(comparable(await callFetch('POST', path, huge)));
+  });
+
+  it('echoes a sane X-Request-Id and replaces an insane one', async () => {
+    const given = await call('GET', `/chats/${chatId}`, undefined, { 'x-request-id': 'trace-123' });
+    expect(given.headers.get('x-request-id')).toBe('trace-123');
+    const replaced = await call('GET', `/chats/${chatId}`, undefined, { 'x-request-id': 'no spaces allowed' });
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('leaves to Yoga what it does not serve: browsers (Origin, Sec-Fetch-Site), unmapped paths and methods, GraphQL', async () => {
+    const before = served();
+    expect((await call('GET', `/chats/${chatId}`, undefined, { origin: 'https://app.example' })).status).toBe(200);
+    expect((await call('GET', `/chats/${chatId}`, undefined, { 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+    expect((await call('GET', '/nothing-here')).status).toBe(404);
+    expect((await call('PATCH', `/chats/${chatId}`, {})).status).toBe(405);
+    expect((await call('POST', '/graphql', { query: '{ __typename }' })).status).toBe(200);
+    expect((await call('GET', '/health')).status).toBe(200);
+    expect(served()).toBe(before);
+  });
+});
+
+describe('once the gateway is closed', () => {
+  it('takes nothing: Yoga answers every request 503', async () => {
+    await gateway().close();
+    const before = served();
+    const r = await call('GET', `/chats/${chatId}`);
+    expect(r.status).toBe(503);
+    expect(typeof r.json.detail).toBe('string');
+    expect(served()).toBe(before);
+  });
+});
