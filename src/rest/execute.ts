@@ -106,7 +106,7 @@ export async function runRoute(
     if (result.errors) return { kind: 'error', response: onErrors(result.errors) };
     const value = result.data?.[route.fieldName];
     if (route.download) return { kind: 'file', file: value as DownloadedFile };
-    return { kind: 'json', body: JSON.stringify(value) };
+    return { kind: 'json', body: JSON.stringify(value ?? null) };
   } catch (error) {
     // E.g. a credential refused while the context is built.
     return { kind: 'error', response: onErrors([error]) };

@@ -45,27 +45,43 @@ export function createNodeRestPath(options: {
 }): NodeRestPath {
   const stats = { served: 0 };
 
-  const take = (req: IncomingMessage, res: ServerResponse): boolean => {
+  /** The request, if this path serves it: anything unusual goes to Yoga. */
+  const accept = (
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): { hit: Match; url: URL; request: Request; method: string } | undefined => {
     const target = req.url;
-    // Origin-form targets only (`/chats/1?...`); `//x` would parse as a host.
-    if (!target?.startsWith('/') || target.startsWith('//')) return false;
-    if (req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined) return false;
-    const getEnveloped = options.getEnveloped();
-    if (!getEnveloped || options.closed()) return false;
+    // Origin-form targets only (`/chats/1?...`), without the backslashes URL parsing reads as `/`.
+    if (!target?.startsWith('/') || target.includes('\\')) return undefined;
+    if (req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined) return undefined;
+    if (options.closed()) return undefined;
     const method = req.method ?? 'GET';
-    const url = new URL(target, 'http://localhost');
+    // Built as Yoga's Node adapter builds it (base + target), so both see the same path.
+    const url = new URL(`http://localhost${target}`);
     const hit = routeFor(matchPath(options.routes, url.pathname), method);
-    if (!hit) return false;
-    let request: Request;
+    if (!hit) return undefined;
+    return { hit, url, request: toRequest(req, res, url, method, hit.route.hasBody), method };
+  };
+
+  const take = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const getEnveloped = options.getEnveloped();
+    if (!getEnveloped) return false;
+    let accepted: ReturnType<typeof accept>;
     try {
-      request = toRequest(req, url, method, hit.route.hasBody);
+      accepted = accept(req, res);
     } catch {
-      // Headers the fetch API refuses: let Yoga's adapter answer as it does.
+      // E.g. a header the fetch API refuses: Yoga's adapter answers as it does.
       return false;
     }
+    if (!accepted) return false;
+    const { hit, url, request, method } = accepted;
     stats.served++;
     const fields = requestFields(req.headers['x-request-id'] as string | undefined, method, url.pathname);
-    void inRequest(fields, () => serve(req, res, { hit, url, request, getEnveloped, fields }));
+    inRequest(fields, () => serve(req, res, { hit, url, request, getEnveloped, fields })).catch((error: unknown) => {
+      // Only if answering the error failed too: log it and end the connection rather than leave it hanging.
+      options.logger.error({ err: error }, 'request failed outside GraphQL execution');
+      res.destroy();
+    });
     return true;
   };
 
@@ -101,7 +117,11 @@ export function createNodeRestPath(options: {
     headers: Iterable<[string, string]> | Record<string, string>,
     body: string,
   ): void => {
-    if (res.headersSent || res.destroyed) return;
+    if (res.headersSent || res.destroyed) {
+      // The client went away (or the answer was sent): the request still gets its log line.
+      logResponse(options.logger, fields, status);
+      return;
+    }
     res.statusCode = status;
     for (const [name, value] of Symbol.iterator in headers ? headers : Object.entries(headers)) {
       res.setHeader(name, value);
@@ -127,12 +147,22 @@ export function createNodeRestPath(options: {
   return { take, stats };
 }
 
-/** The request as the fetch API sees it, for the argument readers and the caller's identity. */
-function toRequest(req: IncomingMessage, url: URL, method: string, hasBody: boolean): Request {
+/**
+ * The request as the fetch API sees it, for the argument readers and the caller's identity: its
+ * headers as Node reads them (a repeated `Authorization` or `Content-Type` counts once, as Yoga
+ * sees it), and a signal that aborts when the client goes away before the answer is sent.
+ */
+function toRequest(req: IncomingMessage, res: ServerResponse, url: URL, method: string, hasBody: boolean): Request {
   const headers = new Headers();
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
-  const init: RequestInit & { duplex?: 'half' } = { method, headers };
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  const closed = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) closed.abort();
+  });
+  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: closed.signal };
   if (hasBody) {
     init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
     init.duplex = 'half';

@@ -1,5 +1,6 @@
+import { connect } from 'node:net';
 import { gateway } from '../support/gateway';
-import { addMessage, call, callFetch, newChat, newUser, type Reply } from '../support/http';
+import { addMessage, call, callFetch, listen, newChat, newUser, type Reply } from '../support/http';
 
 /*
  * The Node fast path (src/rest/node-path.ts) answers exactly as Yoga does: each request here is
@@ -126,6 +127,49 @@ describe('the Node fast path', () => {
     expect((await call('POST', '/graphql', { query: '{ __typename }' })).status).toBe(200);
     expect((await call('GET', '/health')).status).toBe(200);
     expect(served()).toBe(before);
+  });
+});
+
+/** The status line of a raw HTTP/1.1 request, exactly as written (no URL normalisation on the way). */
+async function rawStatus(base: string, head: string, body = ''): Promise<number> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(`${head}\r\nconnection: close\r\n\r\n${body}`));
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+    });
+    socket.on('end', () => resolve(Number(text.split(' ')[1])));
+    socket.on('error', reject);
+  });
+}
+
+describe('the Node fast path, on requests as clients may write them', () => {
+  let server: Awaited<ReturnType<typeof listen>>;
+  beforeAll(async () => {
+    server = await listen();
+  });
+  afterAll(() => server.close());
+
+  it('reads a path with a backslash as Yoga does, and leaves it to Yoga', async () => {
+    const before = served();
+    // URL parsing turns `/\x/chats/1` into host x and path /chats/1 when it is read on its own.
+    expect(await rawStatus(server.base, `GET /\\evil.example/chats/${chatId} HTTP/1.1\r\nhost: localhost`)).toBe(404);
+    expect(served()).toBe(before);
+  });
+
+  it('reads repeated headers as Node (and Yoga) do: the first Content-Type counts', async () => {
+    const body = JSON.stringify({ content: 'twice typed', sender: 'user' });
+    const head = [
+      `POST /chats/${chatId}/messages HTTP/1.1`,
+      'host: localhost',
+      'content-type: application/json',
+      'content-type: text/plain',
+      `content-length: ${Buffer.byteLength(body)}`,
+    ].join('\r\n');
+    const before = served();
+    expect(await rawStatus(server.base, head, body)).toBe(200);
+    expect(served()).toBe(before + 1);
   });
 });
 

@@ -1,8 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { logStream } from '../../src/http/logging';
-import { db, gateway } from '../support/gateway';
+import { configureGateway, db, gateway } from '../support/gateway';
 import { call, gql, newChat } from '../support/http';
+
+// The REST plugin inside Yoga, which serves every REST request the Node fast path leaves to it
+// (browsers, CORS or rate limits on); test/rest/node-path.test.ts covers the fast path.
+configureGateway({ REST_NODE_PATH: 'false' });
 
 describe('the REST route map', () => {
   it.each([
