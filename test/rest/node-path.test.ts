@@ -134,7 +134,8 @@ describe('the Node fast path', () => {
 async function rawStatus(base: string, head: string, body = ''): Promise<number> {
   const { hostname, port } = new URL(base);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.end(`${head}\r\nconnection: close\r\n\r\n${body}`));
+    // Written without half-closing: the server answers, then closes (`connection: close`).
+    const socket = connect(Number(port), hostname, () => socket.write(`${head}\r\nconnection: close\r\n\r\n${body}`));
     let text = '';
     socket.on('data', (chunk) => {
       text += chunk.toString('latin1');
