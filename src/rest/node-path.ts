@@ -8,9 +8,9 @@ import type { CompiledRoute } from './compile';
 import { answerHeaders, type GetEnveloped, type Match, matchPath, routeArguments, routeFor, runRoute } from './execute';
 
 /*
- * The REST routes served straight from Node's HTTP server, without building the fetch-API Request
- * and Response objects and the plugin chain that Yoga runs for every request. Profiles put those
- * at about a third of a chat read's CPU outside the database. The answers are the same as through
+ * The REST routes served straight from Node's HTTP server, without the fetch-API Response and the
+ * plugin chain that Yoga runs for every request: about 12% of a chat read's CPU (measured in
+ * bench/README.md, "Changes measured"). The answers are the same as through
  * Yoga (test/rest/node-path.test.ts sends the same requests both ways and compares them); only
  * requests for which nothing in Yoga's chain could matter are taken here:
  *
