@@ -13,12 +13,18 @@ export const SECURITY_HEADERS = {
 /** On JSON responses: nothing in them may load or frame anything, should a browser render one. */
 export const JSON_CSP = "default-src 'none'; frame-ancestors 'none'";
 
+/** The security headers of an answer with this Content-Type, for every path that answers. */
+export function securityHeadersFor(contentType: string | null | undefined): [string, string][] {
+  const headers: [string, string][] = Object.entries(SECURITY_HEADERS);
+  if (contentType?.startsWith('application/json')) headers.push(['content-security-policy', JSON_CSP]);
+  return headers;
+}
+
 export function useSecurityHeaders(): Plugin {
   return {
     onResponse({ response }) {
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
-      if (response.headers.get('content-type')?.startsWith('application/json')) {
-        response.headers.set('content-security-policy', JSON_CSP);
+      for (const [name, value] of securityHeadersFor(response.headers.get('content-type'))) {
+        response.headers.set(name, value);
       }
     },
   };

@@ -57,7 +57,7 @@ function compile(schema: GraphQLSchema, route: RestRoute, settings: CompileSetti
   const selection = typeof route.selection === 'function' ? route.selection(settings) : route.selection;
   const query = parse(`{ ${selection} }`).definitions[0] as OperationDefinitionNode;
   const body = hasBody(route.method);
-  const shape = {
+  const compiled: CompiledRoute = {
     ...route,
     selection,
     graphqlField: field,
@@ -65,14 +65,14 @@ function compile(schema: GraphQLSchema, route: RestRoute, settings: CompileSetti
     pathParams,
     hasBody: body,
     selectionSet: query.selectionSet,
-    sourceOf: (arg: GraphQLArgument) =>
+    sourceOf: (arg) =>
       pathParams.includes(arg.name) ? 'path' : !body || route.query?.includes(arg.name) ? 'query' : 'body',
+    document: withSelection(operationFor(route.field, field), query.selectionSet),
+    fieldName: field.name,
   };
-  const document = withSelection(operationFor(route.field, field), query.selectionSet);
-  const compiled: CompiledRoute = { ...shape, document, fieldName: field.name };
   // Fails at start-up, not per request, when a selection does not fit the schema or the limits.
   // Requests run the document without validating it again.
-  const errors = validate(schema, document);
+  const errors = validate(schema, compiled.document);
   if (errors.length > 0) throw new Error(`REST route ${route.method} ${route.path}: ${errors[0]?.message}`);
   const complexity = routeComplexity(schema, compiled, settings);
   if (complexity > settings.graphqlMaxComplexity) {

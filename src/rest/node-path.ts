@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { failureResponse } from '../http/errors-guard';
 import { inRequest, type Logger, logResponse, type RequestFields, requestFields } from '../http/logging';
 import type { Metrics } from '../http/metrics';
-import { JSON_CSP, SECURITY_HEADERS } from '../http/security';
+import { securityHeadersFor } from '../http/security';
 import type { CompiledRoute } from './compile';
 import { answerHeaders, type GetEnveloped, type Match, matchPath, routeArguments, routeFor, runRoute } from './execute';
 
@@ -128,9 +128,8 @@ export function createNodeRestPath(options: {
     }
     res.setHeader('content-length', Buffer.byteLength(body));
     res.setHeader('x-request-id', fields.req_id);
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    if (String(res.getHeader('content-type')).startsWith('application/json')) {
-      res.setHeader('content-security-policy', JSON_CSP);
+    for (const [name, value] of securityHeadersFor(res.getHeader('content-type')?.toString())) {
+      res.setHeader(name, value);
     }
     res.end(body);
     logResponse(options.logger, fields, status);
