@@ -15,8 +15,8 @@ export class InputError extends Error {}
 export const INT32 = 2 ** 31;
 
 /**
- * Checks one value against the argument's GraphQL type, strictly: GraphQL's own variable coercion would turn
- * `"content": 123` into "123" and `true` into 1. Values from the URL are strings by nature.
+ * Checks one value against the argument's GraphQL type, strictly (`"content": 123` is not text),
+ * with a 422 that names the argument. Values from the URL are strings by nature.
  */
 function coerce(arg: GraphQLArgument, value: unknown, fromUrl: boolean): unknown {
   if (isListType(isNonNullType(arg.type) ? arg.type.ofType : arg.type)) {

@@ -114,7 +114,7 @@ export function createNodeRestPath(options: {
     res: ServerResponse,
     fields: RequestFields,
     status: number,
-    headers: Iterable<[string, string]> | Record<string, string>,
+    headers: Record<string, string>,
     body: string,
   ): void => {
     if (res.headersSent || res.destroyed) {
@@ -123,7 +123,7 @@ export function createNodeRestPath(options: {
       return;
     }
     res.statusCode = status;
-    for (const [name, value] of Symbol.iterator in headers ? headers : Object.entries(headers)) {
+    for (const [name, value] of Object.entries(headers)) {
       res.setHeader(name, value);
     }
     res.setHeader('content-length', Buffer.byteLength(body));
@@ -136,10 +136,9 @@ export function createNodeRestPath(options: {
   };
 
   const sendResponse = async (res: ServerResponse, fields: RequestFields, response: Response): Promise<void> => {
-    const headers: [string, string][] = [];
-    response.headers.forEach((value, name) => {
-      if (name !== 'content-length') headers.push([name, value]);
-    });
+    // send() sets the length of the body it writes.
+    const headers = Object.fromEntries(response.headers);
+    delete headers['content-length'];
     send(res, fields, response.status, headers, await response.text());
   };
 
