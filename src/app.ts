@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type CORSOptions, createYoga, maskError } from 'graphql-yoga';
 import { createAuth } from './auth/identify';
@@ -84,6 +85,8 @@ export async function createGateway(config: Config): Promise<Gateway> {
       redisUrl: config.redisUrl,
       prefix: config.redisPrefix,
       capacity: config.sseMaxQueuedEvents,
+      // Only a forked worker has a primary to relay through (a test may set WEB_CONCURRENCY alone).
+      clusterWorker: config.webConcurrency > 1 && cluster.isWorker,
       logger,
       metrics,
     });

@@ -37,6 +37,11 @@ export type Config = Readonly<{
    * through Yoga's request pipeline; the answers are the same. Off: everything goes through Yoga.
    */
   restNodePath: boolean;
+  /**
+   * Worker processes serving the port (Node's cluster module); 1: this process serves it alone.
+   * Live updates reach every worker; rate limits and stream caps are per worker unless REDIS_URL is set.
+   */
+  webConcurrency: number;
   enableGraphiql: boolean;
   enableIntrospection: boolean;
   graphqlMaxDepth: number;
@@ -235,6 +240,7 @@ export function loadConfig(env: Env): Config {
     redisPrefix: read(env, 'REDIS_PREFIX') ?? 'chat-gateway:',
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     restNodePath: boolean(env, 'REST_NODE_PATH', true),
+    webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 256),
     enableGraphiql: boolean(env, 'ENABLE_GRAPHIQL', !isProduction),
     enableIntrospection: boolean(env, 'ENABLE_INTROSPECTION', !isProduction),
     graphqlMaxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 12, 4, 100),

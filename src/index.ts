@@ -1,6 +1,8 @@
+import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import v8 from 'node:v8';
 import { createGateway, type Gateway } from './app';
+import { runPrimary } from './cluster';
 import { ConfigError, loadConfig } from './config';
 import { answerClientError } from './http/client-errors';
 import { createLogger } from './http/logging';
@@ -36,8 +38,13 @@ function listen(gateway: Gateway): void {
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info(`chat-gateway listening on http://${config.host}:${port} (GraphiQL at /graphql)`);
-    if (!config.redisUrl) {
+    const worker = cluster.isWorker ? ` (worker ${cluster.worker?.id}, pid ${process.pid})` : '';
+    logger.info(`chat-gateway listening on http://${config.host}:${port} (GraphiQL at /graphql)${worker}`);
+    if (!config.redisUrl && cluster.worker?.id === 1) {
+      logger.info(
+        'rate limits count per worker; set REDIS_URL to share them (live updates reach every worker either way)',
+      );
+    } else if (!config.redisUrl && !cluster.isWorker) {
       logger.info(
         'live updates and rate limits are in this process only; set REDIS_URL to share them between instances',
       );
@@ -80,6 +87,10 @@ async function main() {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
+  if (config.webConcurrency > 1 && cluster.isPrimary) {
+    runPrimary(config, logger);
+    return;
+  }
 
   // Request garbage is short-lived, and V8's default lets the heap double before a full GC: under
   // load that held ~110 MB of dead objects (peak RSS 295 MB). A smaller step costs no measurable

@@ -172,6 +172,39 @@ function redisTransport(
   };
 }
 
+/** The IPC message a worker sends (and the primary relays) with an event for the other workers. */
+export const RELAYED_EVENT = 'chat-gateway:event';
+export type RelayedEvent = { [RELAYED_EVENT]: { channel: string; message: string } };
+
+export const isRelayedEvent = (message: unknown): message is RelayedEvent =>
+  typeof message === 'object' && message !== null && RELAYED_EVENT in message;
+
+/**
+ * Between the workers of one cluster (WEB_CONCURRENCY) when there is no Redis: an event is
+ * delivered here at once and sent to the primary, which hands it to every other worker.
+ */
+function clusterTransport(deliver: (channel: string, message: string) => void, { logger }: Observers): Transport {
+  const onMessage = (message: unknown) => {
+    if (isRelayedEvent(message)) deliver(message[RELAYED_EVENT].channel, message[RELAYED_EVENT].message);
+  };
+  process.on('message', onMessage);
+  return {
+    publish: (channel, message) => {
+      deliver(channel, message);
+      if (!process.connected || !process.send) return;
+      // A send fails only while this worker is leaving the cluster; its subscribers heard it above.
+      process.send({ [RELAYED_EVENT]: { channel, message } }, undefined, {}, (error) => {
+        if (error) logger.warn({ err: error }, 'events: could not pass an event to the other workers');
+      });
+    },
+    listen: () => undefined,
+    unlisten: () => undefined,
+    close: async () => {
+      process.off('message', onMessage);
+    },
+  };
+}
+
 export type EventBus = {
   /** Tells every subscriber of `topic` for `id`, on this instance and (with Redis) the others. Never throws. */
   publish<K extends Topic>(topic: K, id: number, payload: Events[K]): void;
@@ -182,9 +215,12 @@ export type EventBus = {
 
 type Observers = { logger: Pick<Logger, 'warn' | 'info'>; metrics: Pick<Metrics, 'increment'> };
 
-/** In this process, or through Redis (REDIS_URL) so a subscriber on one instance sees writes on another. */
+/**
+ * In this process, or through Redis (REDIS_URL) so a subscriber on one instance sees writes on
+ * another; without Redis, `clusterWorker` relays events between the workers of this machine.
+ */
 export function createEventBus(
-  options: { redisUrl: string | null; prefix: string; capacity: number } & Observers,
+  options: { redisUrl: string | null; prefix: string; capacity: number; clusterWorker?: boolean } & Observers,
 ): EventBus {
   const { logger } = options;
   const listeners = new Map<string, Set<Listener>>();
@@ -195,22 +231,21 @@ export function createEventBus(
     const set = listeners.get(channel);
     if (set) for (const listener of set) listener(payload);
   };
+  const deliverMessage = (channel: string, message: string) => {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(message);
+    } catch {
+      logger.warn({ channel }, 'events: ignored a message that is not JSON');
+      return;
+    }
+    deliver(channel, payload);
+  };
   const transport = options.redisUrl
-    ? redisTransport(
-        options.redisUrl,
-        (channel, message) => {
-          let payload: unknown;
-          try {
-            payload = JSON.parse(message);
-          } catch {
-            logger.warn({ channel }, 'events: ignored a message that is not JSON');
-            return;
-          }
-          deliver(channel, payload);
-        },
-        options,
-      )
-    : null;
+    ? redisTransport(options.redisUrl, deliverMessage, options)
+    : options.clusterWorker
+      ? clusterTransport(deliverMessage, options)
+      : null;
 
   return {
     publish(topic, id, payload) {

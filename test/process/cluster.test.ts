@@ -1,0 +1,170 @@
+import fs from 'node:fs';
+import { request } from 'node:http';
+import net from 'node:net';
+import { type Gateway, http, startGateway, stopGateway } from '../support/gateway-process';
+import { subscribe } from '../support/sse';
+
+// WEB_CONCURRENCY: one primary forking workers that share the port (src/cluster.ts).
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The PIDs of the primary's worker processes (Linux). */
+const workersOf = (gateway: Gateway): number[] => {
+  const pid = gateway.process.pid as number;
+  return fs
+    .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .sort();
+};
+
+async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const listening = (gateway: Gateway) => gateway.output().match(/listening on http[^\n]*\(worker/g)?.length ?? 0;
+
+/**
+ * A request on a connection of its own: the primary hands each new connection to the next worker
+ * in turn, so consecutive calls reach different workers.
+ */
+function freshConnection(base: string, method: string, path: string, body?: unknown) {
+  return new Promise<{ status: number; json: any }>((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      `${base}${path}`,
+      {
+        method,
+        agent: false,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': payload.length },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode as number, json: text ? JSON.parse(text) : undefined }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+describe('WEB_CONCURRENCY=2', () => {
+  let gateway: Gateway;
+
+  beforeAll(async () => {
+    gateway = await startGateway({ WEB_CONCURRENCY: '2' });
+    await until('both workers', () => listening(gateway) === 2);
+  });
+  afterAll(() => stopGateway(gateway));
+
+  it('runs two workers on one port, each serving requests', async () => {
+    expect(workersOf(gateway)).toHaveLength(2);
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, () => freshConnection(gateway.url, 'GET', '/health').then((r) => r.status)),
+    );
+    expect(statuses).toEqual(Array(6).fill(200));
+    // Each worker logs the requests it served, with its own pid in the start line; both served.
+    const pids = [...gateway.output().matchAll(/\(worker \d+, pid (\d+)\)/g)].map((m) => Number(m[1])).sort();
+    expect(pids).toEqual(workersOf(gateway));
+  });
+
+  it('delivers live updates written through any worker to a subscriber on another (no Redis)', async () => {
+    const chat = (await freshConnection(gateway.url, 'POST', '/chats/', {})).json;
+    const sub = await subscribe(gateway.url, 'subscription($c: Int!) { message_added(chat_id: $c) { content } }', {
+      c: chat.chat_id,
+    });
+    try {
+      await sleep(200);
+      // Six writes on six connections: half of them land on the worker without the subscriber.
+      for (let i = 0; i < 6; i++) {
+        const added = await freshConnection(gateway.url, 'POST', `/chats/${chat.chat_id}/messages`, {
+          content: `m${i}`,
+          sender: 'user',
+        });
+        expect(added.status).toBe(200);
+      }
+      const seen: string[] = [];
+      for (let i = 0; i < 6; i++) seen.push((await sub.next()).data.message_added.content);
+      expect(seen.sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+    } finally {
+      sub.close();
+    }
+  });
+
+  it('starts a new worker when one dies', async () => {
+    const [victim] = workersOf(gateway);
+    process.kill(victim as number, 'SIGKILL');
+    const replaced = await until('a replacement worker', () => {
+      const now = workersOf(gateway);
+      return now.length === 2 && !now.includes(victim as number) && now;
+    });
+    expect(replaced).toHaveLength(2);
+    expect(gateway.output()).toMatch(/cluster: a worker exited; starting another/);
+    await until('the new worker listening', () => listening(gateway) === 3);
+    expect((await http(gateway.url, 'GET', '/ready')).status).toBe(200);
+  });
+
+  it('replaces every worker on SIGHUP without failing a request', async () => {
+    const before = workersOf(gateway);
+    let running = true;
+    const failures: string[] = [];
+    let served = 0;
+    const load = (async () => {
+      while (running) {
+        try {
+          const r = await freshConnection(gateway.url, 'GET', '/chats/?limit=1');
+          if (r.status === 200) served++;
+          else failures.push(String(r.status));
+        } catch (error) {
+          failures.push(String(error));
+        }
+      }
+    })();
+    await sleep(300);
+    gateway.process.kill('SIGHUP');
+    await until('every worker replaced', () => /cluster: every worker replaced/.test(gateway.output()));
+    await sleep(300);
+    running = false;
+    await load;
+    expect(failures).toEqual([]);
+    expect(served).toBeGreaterThan(10);
+    const after = workersOf(gateway);
+    expect(after).toHaveLength(2);
+    expect(after.filter((pid) => before.includes(pid))).toEqual([]);
+  });
+
+  it('stops every worker and exits 0 on SIGTERM', async () => {
+    const workers = workersOf(gateway);
+    gateway.process.kill('SIGTERM');
+    expect(await gateway.exited).toBe(0);
+    for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
+    expect(gateway.output()).toMatch(/cluster: every worker stopped/);
+  });
+});
+
+describe('a cluster whose workers cannot start', () => {
+  it('exits 1 instead of restarting them forever', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      await expect(startGateway({ WEB_CONCURRENCY: '2', PORT: String(port) })).rejects.toThrow(
+        /cluster: a worker failed to start; stopping/,
+      );
+    } finally {
+      taken.close();
+    }
+  });
+});
