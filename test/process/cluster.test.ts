@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { request } from 'node:http';
 import net from 'node:net';
-import { type Gateway, http, startGateway, stopGateway } from '../support/gateway-process';
+import { type Gateway, startGateway, stopGateway } from '../support/gateway-process';
 import { subscribe } from '../support/sse';
 
 // WEB_CONCURRENCY: one primary forking workers that share the port (src/cluster.ts).
@@ -20,12 +20,16 @@ const workersOf = (gateway: Gateway): number[] => {
     .sort();
 };
 
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+// A worker's start (Prisma client, schema, routes) takes a few seconds on a loaded CI machine,
+// where several test files run at once: the waits are long, and a timeout shows the cluster's log.
+jest.setTimeout(120_000);
+
+async function until<T>(gateway: Gateway, what: string, check: () => T | undefined | false): Promise<T> {
+  const deadline = Date.now() + 60_000;
   for (;;) {
     const value = check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; log:\n${gateway.output().slice(-4000)}`);
     await sleep(50);
   }
 }
@@ -65,7 +69,7 @@ describe('WEB_CONCURRENCY=2', () => {
 
   beforeAll(async () => {
     gateway = await startGateway({ WEB_CONCURRENCY: '2' });
-    await until('both workers', () => listening(gateway) === 2);
+    await until(gateway, 'both workers', () => listening(gateway) === 2);
   });
   afterAll(() => stopGateway(gateway));
 
@@ -106,14 +110,14 @@ describe('WEB_CONCURRENCY=2', () => {
   it('starts a new worker when one dies', async () => {
     const [victim] = workersOf(gateway);
     process.kill(victim as number, 'SIGKILL');
-    const replaced = await until('a replacement worker', () => {
+    const replaced = await until(gateway, 'a replacement worker', () => {
       const now = workersOf(gateway);
       return now.length === 2 && !now.includes(victim as number) && now;
     });
     expect(replaced).toHaveLength(2);
     expect(gateway.output()).toMatch(/cluster: a worker exited; starting another/);
-    await until('the new worker listening', () => listening(gateway) === 3);
-    expect((await http(gateway.url, 'GET', '/ready')).status).toBe(200);
+    await until(gateway, 'the new worker listening', () => listening(gateway) === 3);
+    expect((await freshConnection(gateway.url, 'GET', '/ready')).status).toBe(200);
   });
 
   it('replaces every worker on SIGHUP without failing a request', async () => {
@@ -134,7 +138,7 @@ describe('WEB_CONCURRENCY=2', () => {
     })();
     await sleep(300);
     gateway.process.kill('SIGHUP');
-    await until('every worker replaced', () => /cluster: every worker replaced/.test(gateway.output()));
+    await until(gateway, 'every worker replaced', () => /cluster: every worker replaced/.test(gateway.output()));
     await sleep(300);
     running = false;
     await load;
