@@ -44,7 +44,8 @@ export function runPrimary(config: Config, logger: Logger): void {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) {
         logger.info('cluster: every worker stopped');
-        process.exit(0);
+        // 0 after SIGTERM; 1 (process.exitCode) when stopping because the workers could not start.
+        process.exit();
       }
       return;
     }
