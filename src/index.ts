@@ -74,6 +74,8 @@ function listen(gateway: Gateway): void {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // A worker is replaced by its primary on SIGHUP; a hangup sent to the whole group must not kill it.
+  if (cluster.isWorker) process.on('SIGHUP', () => undefined);
 }
 
 async function main() {

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { request } from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
-import { type Gateway, startGateway, stopGateway } from '../support/gateway-process';
+import { type Gateway, spawnGateway, startGateway, stopGateway } from '../support/gateway-process';
 import { subscribe } from '../support/sse';
 
 // WEB_CONCURRENCY: one primary forking workers that share the port (src/cluster.ts).
@@ -166,18 +164,12 @@ describe('a cluster whose workers cannot start', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as net.AddressInfo).port;
     try {
-      const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'src', 'index.js')], {
-        env: { ...process.env, WEB_CONCURRENCY: '2', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (chunk) => {
-        output += chunk;
-      });
-      child.stderr.on('data', (chunk) => {
-        output += chunk;
-      });
-      const code = await new Promise((resolve) => child.on('exit', resolve));
+      const cluster = spawnGateway({ WEB_CONCURRENCY: '2', PORT: String(port) });
+      // A primary that never exits would hang the test: kill it when the test's time is up.
+      const guard = setTimeout(() => cluster.process.kill('SIGKILL'), 90_000);
+      const code = await cluster.exited;
+      clearTimeout(guard);
+      const output = cluster.output();
       expect(output).toMatch(/cluster: a worker failed to start; stopping/);
       expect(output).not.toMatch(/starting another/);
       expect(code).toBe(1);

@@ -16,8 +16,10 @@ export type Gateway = {
 /** Every gateway this test file started, so that test/support/after-env.ts can read their logs at the end. */
 export const started: Gateway[] = [];
 
-/** Starts the built server (`npm run build`) as its own process, on a free port, with this test file's database. */
-export async function startGateway(env: Record<string, string> = {}): Promise<Gateway> {
+export type Spawned = Pick<Gateway, 'process' | 'output' | 'exited'>;
+
+/** Runs the built server (`npm run build`) as its own process, collecting its output; does not wait for it. */
+export function spawnGateway(env: Record<string, string> = {}): Spawned {
   if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first (npm test does)`);
   const child = spawn(process.execPath, [entry], {
     cwd: root,
@@ -32,17 +34,23 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
     output += chunk;
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { process: child, output: () => output, exited };
+}
+
+/** Starts the built server on a free port, with this test file's database, and waits until it listens. */
+export async function startGateway(env: Record<string, string> = {}): Promise<Gateway> {
+  const { process: child, output, exited } = spawnGateway(env);
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const match = output.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const match = output().match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
     if (match) {
-      const gateway = { url: match[1] as string, process: child, output: () => output, exited };
+      const gateway = { url: match[1] as string, process: child, output, exited };
       started.push(gateway);
       return gateway;
     }
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`gateway did not start:\n${output}`);
+      throw new Error(`gateway did not start:\n${output()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
