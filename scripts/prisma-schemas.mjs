@@ -22,6 +22,10 @@ postgres = replaceOnce(
   /output\s+= "\.\.\/src\/generated\/prisma"/,
   'output       = "../../src/generated/prisma-postgresql"',
 );
+// PostgreSQL reads a relation inside its parent's statement (a lateral join), so a chat with its
+// newest messages is one statement (src/graphql/relation-pages.ts, joinsRelations). SQLite's
+// client would still cut a nested `take` in memory, so only this client has it.
+postgres = replaceOnce(postgres, /( {2}engineType\s+= "client"\n)/, '$1  previewFeatures     = ["relationJoins"]\n');
 // The Pothos types describe the models, which are the same for both databases: generate them once.
 postgres = replaceOnce(postgres, /\ngenerator pothos \{[^}]*\}\n/, '\n');
 postgres = `// GENERATED from ../schema.prisma by scripts/prisma-schemas.mjs: edit that file, not this one.\n\n${postgres}`;

@@ -1,3 +1,4 @@
+import type { Config } from '../config';
 import type { Db } from '../db/client';
 import { Prisma } from '../generated/prisma/client';
 
@@ -13,6 +14,16 @@ import { Prisma } from '../generated/prisma/client';
  * parents (a few more for pages past 500 rows in all). With a single parent (a chat read), one
  * statement does both.
  */
+
+/**
+ * Whether the database reads a relation's page inside its parent's statement. The PostgreSQL
+ * client is generated with Prisma's `relationJoins` (scripts/prisma-schemas.mjs): a nested read
+ * with `take` becomes a `LEFT JOIN LATERAL (... ORDER BY ... LIMIT n)` per parent row, so a chat
+ * with its messages is one statement and one round trip, for one chat or a list of them. SQLite's
+ * client cuts a nested `take` in memory after reading every child, so there relationPage reads
+ * the pages.
+ */
+export const joinsRelations = (ctx: { readonly config: Config }) => ctx.config.database.provider === 'postgresql';
 
 /** A Prisma `orderBy` list on the child's own columns, e.g. `[{ message_id: 'asc' }]`. */
 type Order = readonly object[];

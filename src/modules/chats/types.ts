@@ -4,7 +4,7 @@ import { builder } from '../../graphql/builder';
 import { fixedList, listOf } from '../../graphql/complexity';
 import type { Context } from '../../graphql/context';
 import { badInput } from '../../graphql/errors';
-import { type RelationPage, relationPage } from '../../graphql/relation-pages';
+import { joinsRelations, type RelationPage, relationPage } from '../../graphql/relation-pages';
 import { SNIPPETS_PER_CHAT } from './search';
 
 /**
@@ -14,6 +14,9 @@ import { SNIPPETS_PER_CHAT } from './search';
 const DEFAULT_MESSAGES = 200;
 const maxMessages = (ctx: Context) => ctx.config.maxMessagesPerRead;
 const defaultMessages = (ctx: Context) => Math.min(DEFAULT_MESSAGES, maxMessages(ctx));
+/** The page size a read asks for; one over the maximum is refused by the resolver, not cut here. */
+const messagesLimit = (limit: number | null | undefined, ctx: Context) =>
+  Math.min(limit ?? defaultMessages(ctx), maxMessages(ctx));
 
 /** Newest first; chats made in the same millisecond keep their creation order (reversed). */
 export const newestFirst: Prisma.ChatOrderByWithRelationInput[] = [{ created_at: 'desc' }, { chat_id: 'desc' }];
@@ -26,6 +29,9 @@ const chatMessages: RelationPage = {
   order: [{ message_id: 'asc' }],
   newest: true,
 };
+
+/** chatMessages as a nested Prisma read: newest first, reversed by the resolver. */
+const newestMessages = { orderBy: { message_id: 'desc' } } as const;
 
 const userChats: RelationPage = {
   table: 'Chat',
@@ -58,15 +64,23 @@ builder.prismaObject('Chat', {
         }),
       },
       complexity: listOf((args) => args.limit, defaultMessages, maxMessages),
-      select: { chat_id: true },
+      // On PostgreSQL the page is part of the chat's own statement (a lateral join: see
+      // joinsRelations); elsewhere relationPage reads it, batched over the chats of a request.
+      select: (args, ctx, nestedSelection) =>
+        joinsRelations(ctx)
+          ? { chat_id: true, messages: nestedSelection({ ...newestMessages, take: messagesLimit(args.limit, ctx) }) }
+          : { chat_id: true },
       resolve: (query, chat, { limit }, ctx) => {
         // The maximum is each gateway's (MAX_MESSAGES_PER_READ), so it is checked here, not by the schema.
         if (limit != null && limit > maxMessages(ctx)) throw badInput(`limit: must be at most ${maxMessages(ctx)}`);
+        const joined = (chat as { messages?: Prisma.MessageGetPayload<object>[] }).messages;
+        // Read newest first, to take the newest; answered oldest first.
+        if (joined) return [...joined].reverse();
         return relationPage<Prisma.MessageGetPayload<object>>(
           ctx,
           chatMessages,
           chat.chat_id,
-          { limit: limit ?? defaultMessages(ctx) },
+          { limit: messagesLimit(limit, ctx) },
           query,
         );
       },
