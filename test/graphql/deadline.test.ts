@@ -1,3 +1,4 @@
+import { usePostgres } from '../support/databases';
 import { configureGateway, db } from '../support/gateway';
 import { addMessage, call, gql, listen, newChat, newUser } from '../support/http';
 import { SHORT_DEADLINE } from '../support/settings';
@@ -35,7 +36,10 @@ async function run<T>(request: () => Promise<T>, { stalled }: { stalled: boolean
   }
 }
 
-/** Statements one after the other (at least five): each step needs the previous one's rows. */
+/**
+ * Statements one after the other (at least three): each step needs the previous one's rows. Each
+ * page is its own statement; on SQLite the page's `chat` is one more, on PostgreSQL it is joined.
+ */
 const CHAIN = `query($c: Int!) { chat(chat_id: $c) {
   messages_page(first: 1) { edges { node { chat {
     messages_page(first: 1) { edges { node { chat { chat_id } } } } } } } } } }`;
@@ -46,7 +50,7 @@ describe(`REQUEST_DEADLINE_MS=${DEADLINE_MS}`, () => {
     await addMessage(c.chat_id, 'hello');
     const { result, statements } = await run(() => gql(CHAIN, { c: c.chat_id }), { stalled: false });
     expect(result.json.errors).toBeUndefined();
-    expect(statements.length).toBeGreaterThanOrEqual(5);
+    expect(statements.length).toBeGreaterThanOrEqual(usePostgres ? 3 : 5);
   });
 
   it('stops a GraphQL query at the deadline: no later step starts, the caller gets DEADLINE_EXCEEDED', async () => {
