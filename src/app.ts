@@ -42,7 +42,10 @@ export type Gateway = Readonly<{
   /** Requests the Node fast path served. */
   nodePathStats(): { served: number };
   services: Services;
-  /** From now on `/ready` answers 503, so load balancers send no new requests (on shutdown). */
+  /**
+   * On shutdown: from now on `/ready` answers 503, so load balancers send no new requests, and every
+   * live-update stream ends with a SERVICE_UNAVAILABLE event (then completes).
+   */
   drain(): void;
   /** Closes what the gateway opened: the database client, Redis connections, timers. */
   close(): Promise<void>;
@@ -97,7 +100,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
       metrics,
     );
     // Open subscriptions end before the event bus and the database close.
-    closers.push(() => streams.endAll());
+    closers.push(() => streams.endAll('closing'));
     const services: Services = Object.freeze({ config, db, pubsub, auth, prices, streams, logger, metrics });
     const health = createHealthChecks({
       db,
@@ -199,7 +202,12 @@ export async function createGateway(config: Config): Promise<Gateway> {
         : yoga,
       nodePathStats: () => ({ served: nodePath?.stats.served ?? 0 }),
       services,
-      drain: health.drain,
+      drain() {
+        // /ready answers 503 from now on, and every live-update stream ends with an event saying
+        // why, so that draining does not wait SHUTDOWN_TIMEOUT_MS for subscribers and then cut them.
+        health.drain();
+        streams.endAll('draining');
+      },
       close() {
         closed ??= closeAll();
         return closed;

@@ -17,21 +17,24 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Open streams, in all and per caller, within SSE_MAX_STREAMS and SSE_MAX_STREAMS_PER_CALLER. */
 export type StreamSlots = {
-  /** Takes one of `key`'s slots (or refuses with 429); `end` ends the stream when the gateway closes. */
-  acquire(key: string, end: () => void): () => void;
-  /** Ends every open stream (the gateway is closing). */
-  endAll(): void;
+  /** Takes one of `key`'s slots (or refuses with 429); `end` ends the stream when the gateway drains or closes. */
+  acquire(key: string, end: (why: StreamsEnd) => void): () => void;
+  /** Ends every open stream: the gateway is draining (clients hear why) or closing. */
+  endAll(why: StreamsEnd): void;
 };
+
+/** Why the gateway ends every stream: it starts draining (shutdown), or it closes. */
+export type StreamsEnd = 'draining' | 'closing';
 
 export function createStreamSlots(
   limits: { total: number; perCaller: number },
   metrics: Pick<Metrics, 'increment' | 'add'>,
 ): StreamSlots {
   const open = { total: 0, byCaller: new Map<string, number>() };
-  const enders = new Set<() => void>();
+  const enders = new Set<(why: StreamsEnd) => void>();
   return {
-    endAll() {
-      for (const end of [...enders]) end();
+    endAll(why) {
+      for (const end of [...enders]) end(why);
     },
     acquire(key, end) {
       const mine = open.byCaller.get(key) ?? 0;
@@ -78,7 +81,7 @@ export function endOr<E, R>(resolve: (event: E) => R): (event: E | StreamEnd) =>
   };
 }
 
-type Stop = 'closed' | 'expired';
+type Stop = 'closed' | 'expired' | 'draining';
 
 async function* guarded<T>(
   maxQueued: number,
@@ -94,7 +97,12 @@ async function* guarded<T>(
       // event and nothing that outlives it.
       const next = await events.next();
       if (next.done) {
-        if (stop.reason === 'expired') {
+        if (stop.reason === 'draining') {
+          // A completion, not a cut: the client hears why and can subscribe again elsewhere.
+          yield new StreamEnd(
+            new AppError('SERVICE_UNAVAILABLE', 'This server is shutting down; subscribe again to continue'),
+          );
+        } else if (stop.reason === 'expired') {
           yield new StreamEnd(new AppError('UNAUTHENTICATED', 'Your token expired; subscribe again with a new one'));
         } else if (events.overflowed) {
           yield new StreamEnd(
@@ -131,7 +139,9 @@ export function guardStream<T>(
   allowed: () => Promise<boolean> = async () => true,
 ): AsyncIterable<T | StreamEnd> {
   const ctx = context as StreamContext;
-  const release = ctx.streams.acquire(ctx.auth.callerKey(ctx, ctx.request, ctx), () => end('closed'));
+  const release = ctx.streams.acquire(ctx.auth.callerKey(ctx, ctx.request, ctx), (why) =>
+    end(why === 'draining' ? 'draining' : 'closed'),
+  );
   const stop: { reason: Stop | null } = { reason: null };
   let expiry: NodeJS.Timeout | undefined;
   const events = subscribe(() => {

@@ -1,5 +1,6 @@
 import { type Gateway, http, startGateway } from '../support/gateway-process';
 import { call } from '../support/http';
+import { subscribe } from '../support/sse';
 
 describe('SIGTERM', () => {
   it('finishes the writes in flight, keeps every acknowledged one, and exits 0', async () => {
@@ -40,5 +41,27 @@ describe('SIGTERM', () => {
     );
     expect(stored).toEqual(expect.arrayContaining(acknowledged));
     expect(acknowledged.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it('ends live-update streams with a last event at once, instead of waiting out the timeout and cutting them', async () => {
+    const gateway: Gateway = await startGateway({ SHUTDOWN_TIMEOUT_MS: '30000' });
+    const chat = (await http(gateway.url, 'POST', '/chats/', {})).json;
+    const sub = await subscribe(gateway.url, 'subscription($c: Int!) { message_added(chat_id: $c) { content } }', {
+      c: chat.chat_id,
+    });
+    expect(sub.status).toBe(200);
+    await http(gateway.url, 'POST', `/chats/${chat.chat_id}/messages`, { content: 'before', sender: 'user' });
+    expect((await sub.next()).data.message_added.content).toBe('before');
+
+    const started = Date.now();
+    gateway.process.kill('SIGTERM');
+    const last = await sub.next();
+    expect(last.errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+    expect(last.errors[0].message).toMatch(/shutting down; subscribe again/);
+    // Then the stream completes (Yoga's `complete` event) and the response ends.
+    await expect(sub.next()).rejects.toThrow('stream ended');
+    expect(await gateway.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(gateway.output()).not.toMatch(/still running/);
   });
 });
