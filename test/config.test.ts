@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig, projectRoot } from '../src/config';
 
@@ -41,5 +42,26 @@ describe('loadConfig', () => {
   ])('stops with a clear message on %s=%s', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});
+
+describe('.env.example', () => {
+  const root = projectRoot();
+  const example = fs.readFileSync(path.join(root, '.env.example'), 'utf8');
+  /** Every `NAME=` in the file, set or commented out. */
+  const listed = new Set([...example.matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
+  /** The values it sets (uncommented lines). */
+  const values = Object.fromEntries([...example.matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+
+  it('lists every setting src/config.ts reads', () => {
+    const source = fs.readFileSync(path.join(root, 'src', 'config.ts'), 'utf8');
+    const read = [...source.matchAll(/\(env, '([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]);
+    expect(read.length).toBeGreaterThan(30);
+    expect(read.filter((name) => !listed.has(name))).toEqual([]);
+  });
+
+  it('holds the defaults: loading it gives the same configuration as an empty environment', () => {
+    expect(Object.keys(values).length).toBeGreaterThan(20);
+    expect(loadConfig(values)).toEqual(loadConfig({}));
   });
 });
