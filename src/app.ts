@@ -16,6 +16,7 @@ import { useCrossSiteWriteCheck } from './http/csrf';
 import { withErrorGuard } from './http/errors-guard';
 import { useGraphQLBody } from './http/graphql-body';
 import { createHealthChecks, OPERATIONS_PATHS } from './http/health';
+import { useHomePage } from './http/home';
 import { createLogger } from './http/logging';
 import { createMetrics } from './http/metrics';
 import { createRateLimit } from './http/rate-limit';
@@ -168,6 +169,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
       },
       plugins: [
         health.plugin,
+        useHomePage({ graphqlEndpoint: GRAPHQL_ENDPOINT, graphiql: config.enableGraphiql }),
         useCrossSiteWriteCheck(GRAPHQL_ENDPOINT, config.corsOrigins),
         rateLimit.plugin,
         useAcceptCheck(GRAPHQL_ENDPOINT),

@@ -4,6 +4,7 @@ import v8 from 'node:v8';
 import { createGateway, type Gateway } from './app';
 import { runPrimary } from './cluster';
 import { ConfigError, loadConfig } from './config';
+import { logStartBanner, warnIfOpen } from './http/banner';
 import { answerClientError } from './http/client-errors';
 import { createLogger } from './http/logging';
 
@@ -39,7 +40,8 @@ function listen(gateway: Gateway): void {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const worker = cluster.isWorker ? ` (worker ${cluster.worker?.id}, pid ${process.pid})` : '';
-    logger.info(`chat-gateway listening on http://${config.host}:${port} (GraphiQL at /graphql)${worker}`);
+    logStartBanner(logger, config, `http://${config.host}:${port}`, worker);
+    if (!cluster.isWorker || cluster.worker?.id === 1) warnIfOpen(logger, config);
     if (!config.redisUrl && cluster.worker?.id === 1) {
       logger.info(
         'rate limits count per worker; set REDIS_URL to share them (live updates reach every worker either way)',

@@ -22,6 +22,9 @@ export function createLogger(level: LogLevel) {
     {
       level,
       base: { service: 'chat-gateway' },
+      // "level":"info" and an ISO time rather than pino's numbers: what log collectors and people read.
+      formatters: { level: (label) => ({ level: label }) },
+      timestamp: pino.stdTimeFunctions.isoTime,
       mixin: () => {
         const fields = current.getStore();
         return fields ? { req_id: fields.req_id, method: fields.method, path: fields.path } : {};

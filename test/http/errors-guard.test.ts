@@ -15,7 +15,7 @@ beforeEach(() => {
 });
 afterEach(() => jest.restoreAllMocks());
 
-const errorLines = () => lines.map((l) => JSON.parse(l)).filter((l) => l.level >= 50);
+const errorLines = () => lines.map((l) => JSON.parse(l)).filter((l) => l.level === 'error' || l.level === 'fatal');
 
 function expectGuarded(r: Awaited<ReturnType<typeof readReply>>, path: string, secret: RegExp) {
   expect(r.status).toBe(500);
