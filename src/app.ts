@@ -10,6 +10,7 @@ import { type Context, contextFactory, type Services } from './graphql/context';
 import { useRequestDeadline } from './graphql/deadline';
 import { createDocumentCache } from './graphql/document-cache';
 import { databaseUnavailable } from './graphql/errors';
+import { useOperationMetrics } from './graphql/operation-metrics';
 import { createEventBus } from './graphql/pubsub';
 import { schema } from './graphql/schema';
 import { useCrossSiteWriteCheck } from './http/csrf';
@@ -84,6 +85,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
   };
   try {
     const db = createDb(config, logger);
+    db.$on('query', (event) => metrics.observeQuery(event.query, event.duration));
     closers.push(() => db.$disconnect());
     const pubsub = createEventBus({
       redisUrl: config.redisUrl,
@@ -109,6 +111,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
       graphqlEndpoint: GRAPHQL_ENDPOINT,
       logger,
       metrics,
+      metricsToken: config.metricsToken,
     });
     const rateLimit = createRateLimit({
       perMinute: config.rateLimitPerMinute,
@@ -185,6 +188,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
         }),
         ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
         useRequestDeadline(config.requestDeadlineMs, logger),
+        useOperationMetrics(metrics),
       ],
     });
 

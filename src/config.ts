@@ -9,6 +9,8 @@ export type Config = Readonly<{
   isProduction: boolean;
   database: DatabaseConfig;
   adminApiKey: string | null;
+  /** With a token, `GET /metrics` answers only `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
   enableDebugRoutes: boolean;
   logLevel: LogLevel;
   maxMessageLength: number;
@@ -133,6 +135,14 @@ function read(env: Env, name: string): string | undefined {
   return value === '' ? undefined : value;
 }
 
+/** A secret setting: unset, or at least `minLength` characters (a short one is guessable). */
+function secret(env: Env, name: string, minLength: number): string | null {
+  const value = read(env, name);
+  if (value === undefined) return null;
+  if (value.length < minLength) throw new ConfigError(`${name} must be at least ${minLength} characters`);
+  return value;
+}
+
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
@@ -225,6 +235,7 @@ export function loadConfig(env: Env): Config {
     isProduction,
     database: Object.freeze(database(env, root)),
     adminApiKey: read(env, 'ADMIN_API_KEY') ?? null,
+    metricsToken: secret(env, 'METRICS_TOKEN', 16),
     enableDebugRoutes: boolean(env, 'ENABLE_DEBUG_ROUTES', !isProduction),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     maxMessageLength: integer(env, 'MAX_MESSAGE_LENGTH', 100_000, 1, MAX_MESSAGE_LENGTH_LIMIT),

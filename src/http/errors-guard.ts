@@ -45,7 +45,7 @@ export function withErrorGuard(
     graphqlEndpoint,
     logger,
     metrics,
-  }: { graphqlEndpoint: string; logger: Logger; metrics: Pick<Metrics, 'increment'> },
+  }: { graphqlEndpoint: string; logger: Logger; metrics: Pick<Metrics, 'increment' | 'observeResponse'> },
 ) {
   const fail = (request: Request, error: unknown): Response =>
     failureResponse(error, new URL(request.url).pathname === graphqlEndpoint, { logger, metrics });
@@ -59,6 +59,6 @@ export function withErrorGuard(
         return fail(request, error);
       }
     },
-    { plugins: [useRequestLogging(logger), useSecurityHeaders()] },
+    { plugins: [useRequestLogging(logger, metrics), useSecurityHeaders()] },
   );
 }

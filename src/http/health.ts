@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'graphql-yoga';
@@ -17,8 +18,18 @@ type HealthOptions = {
   database: DatabaseConfig;
   graphqlEndpoint: string;
   logger: Pick<Logger, 'warn'>;
-  metrics: Pick<Metrics, 'render'>;
+  metrics: Pick<Metrics, 'render' | 'contentType'>;
+  /** With a token, `/metrics` answers only requests bearing it (METRICS_TOKEN). */
+  metricsToken: string | null;
 };
+
+/** Whether the request bears `token`, compared in constant time. */
+function bearerMatches(request: Request, token: string): boolean {
+  const given = /^Bearer (.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1] ?? '';
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(token).digest();
+  return timingSafeEqual(a, b);
+}
 
 const expectedMigrations = (database: DatabaseConfig) =>
   fs
@@ -64,10 +75,15 @@ export function createHealthChecks(options: HealthOptions): {
       if (request.method !== 'GET' && request.method !== 'HEAD') return;
       if (url.pathname === OPERATIONS_PATHS.health) return endResponse(Response.json({ status: 'ok' }));
       if (url.pathname === OPERATIONS_PATHS.metrics) {
+        if (options.metricsToken !== null && !bearerMatches(request, options.metricsToken)) {
+          return endResponse(
+            detailResponse(401, 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>', {
+              'www-authenticate': 'Bearer realm="metrics"',
+            }),
+          );
+        }
         return endResponse(
-          new Response(options.metrics.render(), {
-            headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
-          }),
+          new Response(await options.metrics.render(), { headers: { 'content-type': options.metrics.contentType } }),
         );
       }
       if (url.pathname !== OPERATIONS_PATHS.ready) return;

@@ -3,8 +3,18 @@ import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import pino from 'pino';
 import type { LogLevel } from '../config';
+import type { Metrics } from './metrics';
 
-export type RequestFields = { req_id: string; method: string; path: string; started: number };
+export type RequestFields = {
+  req_id: string;
+  method: string;
+  path: string;
+  started: number;
+  /** What served it, once known: a REST route's template (`/chats/:chat_id`), for metrics. */
+  route?: string;
+  /** The GraphQL operation's name, once known, for the log line and metrics. */
+  operation?: string;
+};
 
 const current = new AsyncLocalStorage<RequestFields>();
 
@@ -53,14 +63,36 @@ export function inRequest<T>(fields: RequestFields, fn: () => T): T {
   return current.run(fields, fn);
 }
 
-/** The one line logged per response, inside the request (see inRequest). */
-export function logResponse(logger: Logger, fields: RequestFields, status: number): void {
-  const duration_ms = Math.round((performance.now() - fields.started) * 10) / 10;
-  logger.info({ status, duration_ms }, 'request');
+/** The request being served, if any: the layers that learn what it is (route, operation) note it here. */
+export function currentRequest(): RequestFields | undefined {
+  return current.getStore();
+}
+
+/** Pages outside the REST route map, as metric labels; any other unmapped path is "unmatched". */
+const PAGES = new Set(['/', '/graphql', '/health', '/ready', '/metrics', '/openapi.json', '/docs', '/favicon.ico']);
+const pageOf = (path: string) => (PAGES.has(path) ? path : path.startsWith('/docs/') ? '/docs' : 'unmatched');
+
+/** The one line logged per response, inside the request (see inRequest), and its metrics. */
+export function logResponse(
+  logger: Logger,
+  metrics: Pick<Metrics, 'observeResponse'>,
+  fields: RequestFields,
+  status: number,
+): void {
+  const seconds = (performance.now() - fields.started) / 1000;
+  const duration_ms = Math.round(seconds * 10_000) / 10;
+  logger.info(
+    fields.operation ? { status, duration_ms, operation: fields.operation } : { status, duration_ms },
+    'request',
+  );
+  metrics.observeResponse(
+    { route: fields.route ?? pageOf(fields.path), operation: fields.operation ?? '', method: fields.method, status },
+    seconds,
+  );
 }
 
 /** Gives every request an id (the caller's `X-Request-Id` if sane) and logs one line per response. */
-export function useRequestLogging(logger: Logger): Plugin {
+export function useRequestLogging(logger: Logger, metrics: Pick<Metrics, 'observeResponse'>): Plugin {
   return {
     instrumentation: {
       request: ({ request }, wrapped) =>
@@ -73,7 +105,7 @@ export function useRequestLogging(logger: Logger): Plugin {
       const fields = current.getStore();
       if (!fields) return;
       response.headers.set('x-request-id', fields.req_id);
-      logResponse(logger, fields, response.status);
+      logResponse(logger, metrics, fields, response.status);
     },
   };
 }

@@ -41,7 +41,7 @@ export function createNodeRestPath(options: {
   /** True once the gateway is closed: Yoga's health plugin answers every request 503. */
   closed: () => boolean;
   logger: Logger;
-  metrics: Pick<Metrics, 'increment'>;
+  metrics: Pick<Metrics, 'increment' | 'observeResponse'>;
 }): NodeRestPath {
   const stats = { served: 0 };
 
@@ -77,6 +77,7 @@ export function createNodeRestPath(options: {
     const { hit, url, request, method } = accepted;
     stats.served++;
     const fields = requestFields(req.headers['x-request-id'] as string | undefined, method, url.pathname);
+    fields.route = hit.route.path;
     inRequest(fields, () => serve(req, res, { hit, url, request, getEnveloped, fields })).catch((error: unknown) => {
       // Only if answering the error failed too: log it and end the connection rather than leave it hanging.
       options.logger.error({ err: error }, 'request failed outside GraphQL execution');
@@ -119,7 +120,7 @@ export function createNodeRestPath(options: {
   ): void => {
     if (res.headersSent || res.destroyed) {
       // The client went away (or the answer was sent): the request still gets its log line.
-      logResponse(options.logger, fields, status);
+      logResponse(options.logger, options.metrics, fields, status);
       return;
     }
     res.statusCode = status;
@@ -132,7 +133,7 @@ export function createNodeRestPath(options: {
       res.setHeader(name, value);
     }
     res.end(body);
-    logResponse(options.logger, fields, status);
+    logResponse(options.logger, options.metrics, fields, status);
   };
 
   const sendResponse = async (res: ServerResponse, fields: RequestFields, response: Response): Promise<void> => {

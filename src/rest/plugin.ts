@@ -1,4 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
+import { currentRequest } from '../http/logging';
 import type { CompiledRoute } from './compile';
 import {
   answerHeaders,
@@ -42,6 +43,8 @@ export function useRestRoutes(
       const found = matchPath(routes, url.pathname);
       const hit = routeFor(found, request.method);
       if (!hit) return endResponse(noRouteResponse(found));
+      const served = currentRequest();
+      if (served) served.route = hit.route.path;
       const read = await routeArguments(hit, request, url, maxBodyBytes);
       if ('refused' in read) return endResponse(read.refused);
       if (!getEnveloped) throw new Error('REST routes served before Yoga started');

@@ -43,6 +43,7 @@ builder.mutationField('add_message', (t) =>
           ? await insertInChatOrder(ctx, user_id, data)
           : await insertAfterCheck(ctx, user_id, data, query);
       ctx.pubsub.publish('message_added', chat_id, { message_id: message.message_id });
+      ctx.metrics.increment('messages_written_total', { sender });
       return message;
     },
   }),

@@ -3,6 +3,7 @@ import { actingAs, chatFor } from '../../auth/access';
 import { isPrismaError } from '../../db/errors';
 import { textSchema } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
+import type { Context } from '../../graphql/context';
 import { badInput, forbidden, notFound } from '../../graphql/errors';
 import { assertUserExists, unknownUser } from '../users';
 import { costOf, normalizeModelName, type Price, priceOf, type TokenCounts } from './pricing';
@@ -20,6 +21,17 @@ export function pricing(price: Price | undefined, tokens: TokenCounts) {
     output_price: price.output,
     price_effective_from: price.effective_from,
   };
+}
+
+/**
+ * Counts a recorded model call in the metrics: tokens and cost by model and provider. Models
+ * outside the price table share one series, so a client's model names cannot multiply them.
+ */
+function countUsage(ctx: Context, price: Price | undefined, tokens: TokenCounts, cost: number) {
+  const labels = price ? { model: price.model, provider: price.provider } : { model: 'unpriced', provider: 'unpriced' };
+  ctx.metrics.add('model_tokens_total', tokens.prompt_tokens, { ...labels, kind: 'prompt' });
+  ctx.metrics.add('model_tokens_total', tokens.completion_tokens, { ...labels, kind: 'completion' });
+  if (cost > 0) ctx.metrics.add('model_cost_usd_total', cost, labels);
 }
 
 const TEST_PROMPT = 'Hello! This is a test request to check that model usage tracking works.';
@@ -68,6 +80,7 @@ builder.mutationField('test_model_usage', (t) =>
           if (isPrismaError(error, 'P2003')) throw badInput('The user or chat no longer exists');
           throw error;
         });
+      countUsage(ctx, price, tokens, Number(usage.cost));
       return {
         success: true,
         message: 'Model usage tracking test completed',
@@ -144,7 +157,7 @@ builder.mutationField('record_model_usage', (t) =>
         request_time_ms: args.request_time_ms,
         is_streaming: args.is_streaming ?? false,
       };
-      return ctx.db.modelUsage.create({ ...query, data }).catch(async (error) => {
+      const usage = await ctx.db.modelUsage.create({ ...query, data }).catch(async (error) => {
         // The chat went away between the check and the insert: keep the call, without the chat.
         if (isPrismaError(error, 'P2003') && data.chat_id !== null) {
           return ctx.db.modelUsage
@@ -153,6 +166,8 @@ builder.mutationField('record_model_usage', (t) =>
         }
         return unknownUser(who.userId)(error);
       });
+      countUsage(ctx, price, tokens, Number(data.cost));
+      return usage;
     },
   }),
 );
