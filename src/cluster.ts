@@ -23,19 +23,10 @@ export function runPrimary(config: Config, logger: Logger): void {
   let everListened = false;
   let stopping = false;
   let respawnDelay = 0;
-  // Our own count: a worker leaves cluster.workers only after both its 'exit' and 'disconnect'.
-  const alive = new Set<Worker>();
-  // Started by a rolling restart and not listening yet: if one dies, the restart gives up on it.
-  const starting = new WeakSet<Worker>();
-  // A pending restart keeps the primary alive (not unref'd): it must not exit with no worker left.
-  const respawns = new Set<NodeJS.Timeout>();
 
   const fork = (): Worker => {
     const worker = cluster.fork();
-    alive.add(worker);
-    worker.on('error', (error) => logger.error({ err: error }, 'cluster: worker error'));
     worker.on('listening', () => {
-      starting.delete(worker);
       listeningSince.set(worker, Date.now());
       if (!everListened) logger.info({ workers: size }, 'cluster: first worker listening');
       everListened = true;
@@ -50,25 +41,24 @@ export function runPrimary(config: Config, logger: Logger): void {
   };
 
   cluster.on('exit', (worker, code, signal) => {
-    alive.delete(worker);
     if (stopping) {
-      if (alive.size === 0) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
         logger.info('cluster: every worker stopped');
         // 0 after SIGTERM; 1 (process.exitCode) when stopping because the workers could not start.
         process.exit();
       }
       return;
     }
-    if (leaving.has(worker) || starting.has(worker)) return;
+    if (leaving.has(worker)) return;
     const since = listeningSince.get(worker);
     // A worker that never started (a database that cannot be reached, a port in use) before any
     // ever did: the next would fail the same way. Stop, for the supervisor to see and report it.
     if (!everListened) {
       logger.fatal({ pid: worker.process.pid, code, signal }, 'cluster: a worker failed to start; stopping');
       stopping = true;
-      for (const other of alive) other.process.kill('SIGTERM');
+      for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGTERM');
       process.exitCode = 1;
-      if (alive.size === 0) process.exit(1);
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(1);
       return;
     }
     // Crashing again and again: wait longer each time, so the machine is not spent on restarts.
@@ -78,11 +68,9 @@ export function runPrimary(config: Config, logger: Logger): void {
       { pid: worker.process.pid, code, signal, restart_in_ms: respawnDelay },
       'cluster: a worker exited; starting another',
     );
-    const timer = setTimeout(() => {
-      respawns.delete(timer);
+    setTimeout(() => {
       if (!stopping) fork();
-    }, respawnDelay);
-    respawns.add(timer);
+    }, respawnDelay).unref();
   });
 
   /** Replaces the workers one by one: each new one listens before the old one is told to drain. */
@@ -92,27 +80,23 @@ export function runPrimary(config: Config, logger: Logger): void {
     restarting = true;
     logger.info('cluster: SIGHUP, replacing workers one at a time');
     try {
-      for (const old of [...alive]) {
-        // One that died meanwhile has been replaced by the exit handler already.
-        if (stopping || old.isDead() || !alive.has(old)) continue;
+      for (const old of Object.values(cluster.workers ?? {})) {
+        if (!old || stopping) continue;
         const fresh = fork();
-        starting.add(fresh);
         const started = await new Promise<boolean>((resolve) => {
           fresh.once('listening', () => resolve(true));
           fresh.once('exit', () => resolve(false));
         });
-        if (stopping) return;
         if (!started) {
           logger.error('cluster: a new worker failed to start; the old workers keep serving');
           return;
         }
         leaving.add(old);
-        if (old.isDead()) continue;
         const gone = new Promise((resolve) => old.once('exit', resolve));
         old.process.kill('SIGTERM');
         await gone;
       }
-      if (!stopping) logger.info('cluster: every worker replaced');
+      logger.info('cluster: every worker replaced');
     } finally {
       restarting = false;
     }
@@ -122,28 +106,19 @@ export function runPrimary(config: Config, logger: Logger): void {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'cluster: stopping; each worker finishes its requests in flight');
-    for (const timer of respawns) clearTimeout(timer);
-    respawns.clear();
-    if (alive.size === 0) process.exit();
-    for (const worker of alive) worker.process.kill('SIGTERM');
+    const workers = Object.values(cluster.workers ?? {});
+    if (workers.length === 0) process.exit(0);
+    for (const worker of workers) worker?.process.kill('SIGTERM');
     // Each worker ends its own connections after SHUTDOWN_TIMEOUT_MS; this is for one that hangs.
     setTimeout(() => {
       logger.warn('cluster: workers still running after the shutdown timeout; killing them');
-      for (const worker of alive) worker.process.kill('SIGKILL');
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
     }, config.shutdownTimeoutMs + 5000).unref();
   };
 
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => void rollingRestart());
-  // A primary that fails would leave its workers without supervision: stop them, exit 1.
-  const fatal = (error: unknown) => {
-    logger.fatal({ err: error }, 'cluster: primary failed; stopping the workers');
-    process.exitCode = 1;
-    stop('SIGTERM');
-  };
-  process.on('uncaughtException', fatal);
-  process.on('unhandledRejection', fatal);
 
   logger.info({ pid: process.pid, workers: size }, `chat-gateway cluster: starting ${size} workers`);
   for (let i = 0; i < size; i++) fork();

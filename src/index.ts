@@ -76,8 +76,6 @@ function listen(gateway: Gateway): void {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  // A worker is replaced by its primary on SIGHUP; a hangup sent to the whole group must not kill it.
-  if (cluster.isWorker) process.on('SIGHUP', () => undefined);
 }
 
 async function main() {
