@@ -15,6 +15,7 @@ import { createEventBus } from './graphql/pubsub';
 import { schema } from './graphql/schema';
 import { useCrossSiteWriteCheck } from './http/csrf';
 import { withErrorGuard } from './http/errors-guard';
+import { renderGraphiQLPage, useGraphiQLFiles } from './http/graphiql';
 import { useGraphQLBody } from './http/graphql-body';
 import { createHealthChecks, OPERATIONS_PATHS } from './http/health';
 import { useHomePage } from './http/home';
@@ -147,11 +148,8 @@ export async function createGateway(config: Config): Promise<Gateway> {
       graphqlEndpoint: GRAPHQL_ENDPOINT,
       context: contextFactory(services),
       logging: logger,
-      // The playground page is megabytes of inlined assets: load it only when someone opens it.
-      renderGraphiQL: (options) =>
-        (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(
-          options,
-        ),
+      // A small page; its megabytes of scripts are separate, cacheable files (useGraphiQLFiles).
+      renderGraphiQL: renderGraphiQLPage,
       graphiql: config.enableGraphiql ? { title: 'chat-gateway' } : false,
       // Bodies are read and limited by useGraphQLBody (POST /graphql) and useRestRoutes.
       maxRequestBodySize: false,
@@ -173,6 +171,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
       plugins: [
         health.plugin,
         useHomePage({ graphqlEndpoint: GRAPHQL_ENDPOINT, graphiql: config.enableGraphiql }),
+        ...(config.enableGraphiql ? [useGraphiQLFiles(GRAPHQL_ENDPOINT)] : []),
         useCrossSiteWriteCheck(GRAPHQL_ENDPOINT, config.corsOrigins),
         rateLimit.plugin,
         useAcceptCheck(GRAPHQL_ENDPOINT),

@@ -1,6 +1,7 @@
 import { createServerAdapter, type ServerAdapterInitialContext } from '@whatwg-node/server';
 import { isDatabaseUnavailable } from '../db/errors';
 import { databaseUnavailable, RETRY_AFTER_SECONDS } from '../graphql/errors';
+import { useCompression } from './compression';
 import { type Logger, useRequestLogging } from './logging';
 import type { Metrics } from './metrics';
 import { errorResponse } from './respond';
@@ -36,8 +37,9 @@ export function failureResponse(
  * an exception escaping a plugin hook (onRequest, onResponse) reaches @whatwg-node/server, which
  * answers `500 text/plain` with the stack (handleErrorFromRequestHandler), unlogged and without
  * the security headers. Here any such exception becomes a JSON 500 (GraphQL-shaped on
- * `graphqlEndpoint`), logged once with the request's id, method, path and stack. Request logging
- * and the security headers sit in this outer layer so that they cover the guard's answers too.
+ * `graphqlEndpoint`), logged once with the request's id, method, path and stack. Request logging,
+ * the security headers and compression sit in this outer layer so that they cover the guard's
+ * answers too.
  */
 export function withErrorGuard(
   app: App,
@@ -59,6 +61,7 @@ export function withErrorGuard(
         return fail(request, error);
       }
     },
-    { plugins: [useRequestLogging(logger, metrics), useSecurityHeaders()] },
+    // Compression last: it sees the headers every other plugin set.
+    { plugins: [useRequestLogging(logger, metrics), useSecurityHeaders(), useCompression()] },
   );
 }

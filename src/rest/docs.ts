@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'graphql-yoga';
+import { createStaticFiles, type StaticFile } from '../http/static-files';
 import type { CompiledRoute } from './compile';
 import { buildOpenApi, type OpenApiOptions } from './openapi';
 
@@ -26,23 +27,21 @@ const PAGE = `<!doctype html>
 const INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', validatorUrl: null, deepLinking: true });\n`;
 
 // A Map, not an object literal: a lookup must not find inherited keys (`/docs/constructor`).
-const ASSETS = new Map([
-  ['swagger-ui.css', 'text/css; charset=utf-8'],
-  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
-]);
+const ASSETS = new Map<string, StaticFile>(
+  [
+    ['swagger-ui.css', 'text/css; charset=utf-8'],
+    ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+  ].map(([name, contentType]) => [
+    name as string,
+    { contentType: contentType as string, load: () => fs.readFileSync(path.join(SWAGGER_UI, name as string)) },
+  ]),
+);
 
 /** Serves `/openapi.json` and the Swagger UI page at `/docs`, both from this process. */
 export function useDocs(routes: readonly CompiledRoute[], options: OpenApiOptions): Plugin {
   const openapi = JSON.stringify(buildOpenApi(routes, options));
-  const cache = new Map<string, string>();
-  const asset = (name: string) => {
-    let body = cache.get(name);
-    if (body === undefined) {
-      body = fs.readFileSync(path.join(SWAGGER_UI, name), 'utf8');
-      cache.set(name, body);
-    }
-    return body;
-  };
+  // The paths do not name swagger-ui-dist's version: clients revalidate daily with the ETag.
+  const assets = createStaticFiles(ASSETS, 'public, max-age=86400');
 
   return {
     onRequest({ request, url, endResponse }) {
@@ -57,13 +56,10 @@ export function useDocs(routes: readonly CompiledRoute[], options: OpenApiOption
       if (pathname === '/docs/init.js') {
         return endResponse(new Response(INIT, { headers: { 'content-type': 'text/javascript; charset=utf-8' } }));
       }
-      const name = pathname.startsWith('/docs/') ? pathname.slice('/docs/'.length) : '';
-      const type = ASSETS.get(name);
-      if (type) {
-        return endResponse(
-          new Response(asset(name), { headers: { 'content-type': type, 'cache-control': 'public, max-age=86400' } }),
-        );
-      }
+      const answer = pathname.startsWith('/docs/')
+        ? assets.respond(request, pathname.slice('/docs/'.length))
+        : undefined;
+      if (answer) return answer.then(endResponse);
     },
   };
 }

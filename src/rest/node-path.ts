@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { COMPRESS_MIN_BYTES, chooseEncoding, compress, isCompressible, varyOnEncoding } from '../http/compression';
 import { failureResponse } from '../http/errors-guard';
 import { inRequest, type Logger, logResponse, type RequestFields, requestFields } from '../http/logging';
 import type { Metrics } from '../http/metrics';
@@ -99,29 +100,41 @@ export function createNodeRestPath(options: {
   ): Promise<void> => {
     try {
       const read = await routeArguments(hit, request, url, options.maxBodyBytes);
-      if ('refused' in read) return await sendResponse(res, fields, read.refused);
+      if ('refused' in read) return await sendResponse(req, res, fields, read.refused);
       // The same server context Yoga's Node adapter gives: Node's req/res, and the request.
       const answer = await runRoute(hit.route, read.values, { req, res, request }, getEnveloped, options.onErrors);
-      if (answer.kind === 'error') return await sendResponse(res, fields, answer.response);
+      if (answer.kind === 'error') return await sendResponse(req, res, fields, answer.response);
       const body = answer.kind === 'json' ? answer.body : answer.file.content;
-      send(res, fields, 200, answerHeaders(answer), body);
+      await send(req, res, fields, 200, answerHeaders(answer), body);
     } catch (error) {
-      await sendResponse(res, fields, failureResponse(error, false, options));
+      await sendResponse(req, res, fields, failureResponse(error, false, options));
     }
   };
 
-  /** Writes the answer with the headers every answer carries, and logs it. */
-  const send = (
+  /** Writes the answer with the headers every answer carries (compressed if it qualifies), and logs it. */
+  const send = async (
+    req: IncomingMessage,
     res: ServerResponse,
     fields: RequestFields,
     status: number,
     headers: Record<string, string>,
-    body: string,
-  ): void => {
+    text: string,
+  ): Promise<void> => {
     if (res.headersSent || res.destroyed) {
       // The client went away (or the answer was sent): the request still gets its log line.
       logResponse(options.logger, options.metrics, fields, status);
       return;
+    }
+    let body: string | Buffer = text;
+    const type = headers['content-type'];
+    // As useCompression (http/compression.ts) does for what Yoga answers.
+    if (isCompressible(type)) {
+      headers.vary = varyOnEncoding(headers.vary);
+      const encoding = chooseEncoding(req.headers['accept-encoding']);
+      if (encoding && Buffer.byteLength(text) >= COMPRESS_MIN_BYTES) {
+        body = await compress(encoding, Buffer.from(text));
+        headers['content-encoding'] = encoding;
+      }
     }
     res.statusCode = status;
     for (const [name, value] of Object.entries(headers)) {
@@ -129,18 +142,23 @@ export function createNodeRestPath(options: {
     }
     res.setHeader('content-length', Buffer.byteLength(body));
     res.setHeader('x-request-id', fields.req_id);
-    for (const [name, value] of securityHeadersFor(res.getHeader('content-type')?.toString())) {
+    for (const [name, value] of securityHeadersFor(type)) {
       res.setHeader(name, value);
     }
     res.end(body);
     logResponse(options.logger, options.metrics, fields, status);
   };
 
-  const sendResponse = async (res: ServerResponse, fields: RequestFields, response: Response): Promise<void> => {
+  const sendResponse = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    fields: RequestFields,
+    response: Response,
+  ): Promise<void> => {
     // send() sets the length of the body it writes.
     const headers = Object.fromEntries(response.headers);
     delete headers['content-length'];
-    send(res, fields, response.status, headers, await response.text());
+    await send(req, res, fields, response.status, headers, await response.text());
   };
 
   return { take, stats };

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
+import { GRAPHIQL_ASSETS } from '../../src/http/graphiql';
 import { gateway } from '../support/gateway';
 
 // Debian's Chromium; .ci/run installs it. Outside CI, a machine without it skips these checks.
@@ -38,13 +39,19 @@ const SCREENSHOTS = path.join(__dirname, '..', '..', '.screenshots');
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const foreign: string[] = [];
       const errors: string[] = [];
+      const requested: string[] = [];
       page.on('request', (request) => {
         const url = request.url();
+        requested.push(url);
         if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url);
       });
       page.on('pageerror', (error) => errors.push(error.message));
+      // Where a browser reports what the Content-Security-Policy blocked.
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text());
+      });
       await page.goto(origin + pagePath, { waitUntil: 'load' });
-      return { page, foreign, errors };
+      return { page, foreign, errors, requested };
     }
 
     it('/docs renders Swagger UI with the documented routes', async () => {
@@ -74,7 +81,7 @@ const SCREENSHOTS = path.join(__dirname, '..', '..', '.screenshots');
     });
 
     it('/graphql renders GraphiQL, which can run a query against this server', async () => {
-      const { page, foreign, errors } = await open(
+      const { page, foreign, errors, requested } = await open(
         `/graphql?query=${encodeURIComponent('{ chats(limit: 1) { chat_id } }')}`,
       );
       await page.locator('.graphiql-execute-button').first().waitFor({ timeout: 15_000 });
@@ -89,6 +96,13 @@ const SCREENSHOTS = path.join(__dirname, '..', '..', '.screenshots');
       await page.screenshot({ path: path.join(SCREENSHOTS, 'graphiql.png') });
       expect(foreign).toEqual([]);
       expect(errors).toEqual([]);
+      // Its scripts and Monaco's editor worker are files, not data inlined in the page.
+      expect(requested).toEqual(
+        expect.arrayContaining([
+          `${origin}${GRAPHIQL_ASSETS}graphiql.js`,
+          `${origin}${GRAPHIQL_ASSETS}editor.worker.js`,
+        ]),
+      );
     });
   },
 );

@@ -2,7 +2,8 @@ import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gateway, testGateway } from './gateway';
 
-export type Reply = { status: number; json: any; text: string; headers: Headers };
+/** An answer: `text` and `json` read the body as UTF-8; `body` is its bytes as sent (compressed, say). */
+export type Reply = { status: number; json: any; text: string; headers: Headers; body: Buffer };
 
 /**
  * A request to this file's gateway over a real socket, through the Node request listener that
@@ -37,7 +38,7 @@ export async function call(
           for (let i = 0; i < res.rawHeaders.length; i += 2) {
             received.append(res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string);
           }
-          resolve(replyOf(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), received));
+          resolve(replyOf(res.statusCode ?? 0, Buffer.concat(chunks), received));
         });
       },
     );
@@ -87,19 +88,20 @@ afterAll(async () => {
   await started?.close();
 });
 
-function replyOf(status: number, text: string, headers: Headers): Reply {
+function replyOf(status: number, body: Buffer, headers: Headers): Reply {
+  const text = body.toString('utf8');
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {
     json = undefined;
   }
-  return { status, json, text, headers };
+  return { status, json, text, headers, body };
 }
 
 /** A response's status, headers and text, and its JSON when the text is JSON. */
 export async function readReply(res: Response): Promise<Reply> {
-  return replyOf(res.status, await res.text(), res.headers);
+  return replyOf(res.status, Buffer.from(await res.arrayBuffer()), res.headers);
 }
 
 export async function gql(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) {
