@@ -29,6 +29,7 @@ import { useDocs } from './rest/docs';
 import { restErrorHandler } from './rest/errors';
 import type { GetEnveloped } from './rest/execute';
 import { createNodeRestPath } from './rest/node-path';
+import { openApiOptions } from './rest/openapi';
 import { useRestRoutes } from './rest/plugin';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
@@ -176,7 +177,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
         rateLimit.plugin,
         useAcceptCheck(GRAPHQL_ENDPOINT),
         useGraphQLBody(config.maxBodyBytes),
-        useDocs(restRoutes, { deadline: config.requestDeadlineMs > 0 }),
+        useDocs(restRoutes, openApiOptions(config)),
         useRestRoutes(restRoutes, {
           graphqlEndpoint: GRAPHQL_ENDPOINT,
           maxBodyBytes: config.maxBodyBytes,

@@ -12,8 +12,18 @@ import {
   Kind,
   type SelectionSetNode,
 } from 'graphql';
-import { projectRoot } from '../config';
+import { type Config, projectRoot } from '../config';
+import { RETRY_AFTER_SECONDS } from '../graphql/errors';
 import type { CompiledRoute } from './compile';
+
+/*
+ * The OpenAPI 3.0 document of the REST routes a gateway serves, built at start-up from the route
+ * map (routes.ts), the GraphQL schema and the gateway's settings: every body is a named component
+ * schema, every status a route can answer is declared (which depends on the settings: 401 only
+ * with authentication on, 429 only with rate limits), and the security schemes are those of
+ * AUTH_MODE. test/rest/openapi-responses.test.ts checks real answers against it, and
+ * test/rest/openapi-lint.test.ts runs Redocly's and Spectral's linters on it.
+ */
 
 type JsonSchema = Record<string, unknown>;
 
@@ -25,17 +35,67 @@ const SCALARS: Record<string, JsonSchema> = {
   DateTime: { type: 'string', format: 'date-time' },
 };
 
-const ERROR_DESCRIPTIONS: Record<number, string> = {
-  403: 'Forbidden',
-  404: 'Not found, or not accessible with the given user_id',
-  413: 'Request body too large',
-  422: 'Invalid input',
-  500: 'Unexpected error',
-  503: 'The request ran past its deadline (REQUEST_DEADLINE_MS); try again after Retry-After seconds',
+/** What of a gateway's configuration the document reflects. */
+export type OpenApiOptions = {
+  /** Reads may be cut at REQUEST_DEADLINE_MS (503). */
+  deadline: boolean;
+  /** AUTH_MODE: which credentials callers present, and whether 401 can happen. */
+  auth: Config['auth']['mode'];
+  /** ADMIN_API_KEY is set: `X-Admin-API-Key` is accepted. */
+  adminKey: boolean;
+  /** RATE_LIMIT_PER_MINUTE is above 0: any route may answer 429. */
+  rateLimit: boolean;
 };
+
+/** The document's options for a gateway's configuration. */
+export function openApiOptions(config: Config): OpenApiOptions {
+  return {
+    deadline: config.requestDeadlineMs > 0,
+    auth: config.auth.mode,
+    adminKey: config.adminApiKey !== null,
+    rateLimit: config.rateLimitPerMinute > 0,
+  };
+}
+
+const ref = (kind: 'schemas' | 'responses', name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
 // OpenAPI 3.0 forbids an empty `required` list.
 const requiredList = (names: string[]) => (names.length > 0 ? { required: names } : {});
+
+const pascal = (name: string) => name.replace(/(^|_)([a-z])/g, (_, _sep, c: string) => c.toUpperCase());
+
+/** A key with which two schemas are equal when they differ only in the order of their properties. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+      : Array.isArray(v) && v.every((x) => typeof x === 'string')
+        ? [...v].sort()
+        : v,
+  );
+}
+
+/**
+ * The named schemas of the document. An object shape gets its GraphQL type's name; the same type
+ * selected with other fields gets the first free name among the ones proposed.
+ */
+class SchemaRegistry {
+  readonly schemas: Record<string, JsonSchema> = {};
+
+  /** The name of `schema`, registering it under the first of `names` that is free or already holds it. */
+  add(names: string[], schema: JsonSchema): string {
+    const key = canonical(schema);
+    for (const name of names) {
+      const existing = this.schemas[name];
+      if (existing === undefined) {
+        this.schemas[name] = schema;
+        return name;
+      }
+      if (canonical(existing) === key) return name;
+    }
+    throw new Error(`OpenAPI: no free schema name among ${names.join(', ')}`);
+  }
+}
 
 function leafSchema(type: GraphQLOutputType | GraphQLArgument['type']): JsonSchema {
   const named = getNamedType(type);
@@ -43,33 +103,64 @@ function leafSchema(type: GraphQLOutputType | GraphQLArgument['type']): JsonSche
   return { ...(SCALARS[named.name] ?? { type: 'string' }) };
 }
 
-/** The JSON schema of what a selection returns, aliases included, so the docs match the bodies. */
+/** A reference with what OpenAPI 3.0 cannot put beside `$ref`: a description, or null allowed. */
+function refWith(name: string, nullable: boolean, description?: string | null): JsonSchema {
+  if (!nullable && !description) return ref('schemas', name);
+  return {
+    allOf: [ref('schemas', name)],
+    ...(description && { description }),
+    ...(nullable && { nullable: true }),
+  };
+}
+
+/**
+ * The JSON schema of what a selection returns, aliases included, so the docs match the bodies.
+ * Objects become named component schemas; `names` proposes their names, first choice first.
+ */
 function outputSchema(
+  registry: SchemaRegistry,
   type: GraphQLOutputType,
   selectionSet: SelectionSetNode | undefined,
+  names: (typeName: string) => string[],
   description?: string | null,
-) {
+): JsonSchema {
   let nullable = true;
   let inner = type;
   if (isNonNullType(inner)) {
     nullable = false;
     inner = inner.ofType;
   }
-  let schema: JsonSchema;
-  if (isListType(inner)) schema = { type: 'array', items: outputSchema(inner.ofType, selectionSet) };
-  else if (isObjectType(inner) && selectionSet) {
+  if (isListType(inner)) {
+    const schema: JsonSchema = { type: 'array', items: outputSchema(registry, inner.ofType, selectionSet, names) };
+    if (description) schema.description = description;
+    if (nullable) schema.nullable = true;
+    return schema;
+  }
+  if (isObjectType(inner) && selectionSet) {
+    const objectType = inner;
     const properties: Record<string, JsonSchema> = {};
     for (const selection of selectionSet.selections) {
       if (selection.kind !== Kind.FIELD) continue;
-      const field = inner.getFields()[selection.name.value] as GraphQLField<unknown, unknown>;
-      properties[selection.alias?.value ?? selection.name.value] = outputSchema(
+      const field = objectType.getFields()[selection.name.value] as GraphQLField<unknown, unknown>;
+      const key = selection.alias?.value ?? selection.name.value;
+      properties[key] = outputSchema(
+        registry,
         field.type,
         selection.selectionSet,
+        (typeName) => [typeName, pascal(key), `${objectType.name}${pascal(key)}`],
         field.description,
       );
     }
-    schema = { type: 'object', properties, ...requiredList(Object.keys(properties)), additionalProperties: false };
-  } else schema = leafSchema(inner);
+    const schema: JsonSchema = {
+      type: 'object',
+      ...(objectType.description && { description: objectType.description }),
+      properties,
+      ...requiredList(Object.keys(properties)),
+      additionalProperties: false,
+    };
+    return refWith(registry.add(names(objectType.name), schema), nullable, description);
+  }
+  const schema = leafSchema(inner);
   if (description) schema.description = description;
   if (nullable) schema.nullable = true;
   return schema;
@@ -85,7 +176,138 @@ function argSchema(arg: GraphQLArgument, withDescription = true): JsonSchema {
 
 const isRequired = (arg: GraphQLArgument) => isNonNullType(arg.type) && arg.defaultValue === undefined;
 
-function operation(route: CompiledRoute, options: OpenApiOptions) {
+/** The scopes a route's root field requires (Pothos' scope-auth options, kept on the field). */
+function scopesOf(route: CompiledRoute): { member?: boolean; operator?: boolean; admin?: boolean } {
+  const options = route.graphqlField.extensions?.pothosOptions as { authScopes?: unknown } | undefined;
+  const scopes = options?.authScopes;
+  return scopes && typeof scopes === 'object' ? scopes : {};
+}
+
+const SECURITY_SCHEMES = {
+  bearerAuth: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description:
+      'A JWT whose `sub` claim is the caller’s user ID (or `role: "admin"`), signed with JWT_SECRET or a key of JWKS_URL.',
+  },
+  apiKey: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+    description: 'A user’s API key (created over GraphQL by an admin: `create_api_key`).',
+  },
+  adminKey: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Admin-API-Key',
+    description: 'The operators’ key (ADMIN_API_KEY): acts as an admin, on every route and in every AUTH_MODE.',
+  },
+} as const;
+
+type Security = Record<string, string[]>[];
+
+/** Who may call a route under these settings: each entry is one way to be let in (`{}`: no credentials). */
+function securityOf(route: CompiledRoute, options: OpenApiOptions): Security {
+  const scopes = scopesOf(route);
+  const admin: Security = options.adminKey ? [{ adminKey: [] }] : [];
+  const user: Security =
+    options.auth === 'jwt' ? [{ bearerAuth: [] }] : options.auth === 'api-key' ? [{ apiKey: [] }] : [];
+  if (options.auth === 'off') {
+    // Open; the admin key still matters where the route serves admins more (POST /chats/cleanup-empty).
+    return route.errors?.includes(403) ? [{}, ...admin] : [];
+  }
+  // `operator` routes are for admins once authentication is on; a JWT may carry the admin role.
+  if (scopes.admin || scopes.operator) return options.auth === 'jwt' ? [...user, ...admin] : admin;
+  return [...user, ...admin];
+}
+
+const ERROR_BODY = { 'application/json': { schema: ref('schemas', 'Error') } };
+const RETRY_AFTER = {
+  'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 1 } },
+};
+
+/** Every error answer, once; operations refer to these by status. */
+function errorResponses(options: OpenApiOptions): Record<string, JsonSchema> {
+  const error = (description: string, headers?: Record<string, unknown>) => ({
+    description,
+    ...(headers && { headers }),
+    content: ERROR_BODY,
+  });
+  return {
+    BadRequest: error('The request body could not be read (the connection broke off while sending it)'),
+    Unauthorized: error(
+      'No credentials, or credentials that are invalid, expired or revoked',
+      options.auth === 'jwt'
+        ? { 'WWW-Authenticate': { description: 'Always `Bearer`.', schema: { type: 'string' } } }
+        : undefined,
+    ),
+    Forbidden: error(
+      'The caller may not do this (another user’s data, or an admin’s operation), or a write came from a page of another site (`Sec-Fetch-Site: cross-site`) whose origin is not in CORS_ORIGINS',
+    ),
+    NotFound: error('Not found, or not accessible to the caller'),
+    PayloadTooLarge: error('The request body is larger than MAX_BODY_BYTES; the connection is closed', {
+      Connection: { description: 'Always `close`.', schema: { type: 'string' } },
+    }),
+    UnsupportedMediaType: error('A request body that is not `application/json`'),
+    UnprocessableEntity: error('Invalid input: a value, a missing field, an unknown field, or a body that is not JSON'),
+    TooManyRequests: error('Over RATE_LIMIT_PER_MINUTE for this caller', RETRY_AFTER),
+    InternalServerError: error('An unexpected error (logged with the request’s id)'),
+    ServiceUnavailable: error(
+      `The database cannot be reached, or the server is shutting down; try again after Retry-After seconds (${RETRY_AFTER_SECONDS})`,
+      RETRY_AFTER,
+    ),
+    ServiceUnavailableOrDeadline: error(
+      'The database cannot be reached, the server is shutting down, or the read ran past its deadline (REQUEST_DEADLINE_MS); try again after Retry-After seconds',
+      RETRY_AFTER,
+    ),
+  };
+}
+
+/** The statuses a route can answer under these settings, each with its shared response. */
+function errorsOf(route: CompiledRoute, options: OpenApiOptions): [number, string][] {
+  const canHaveBody = route.method !== 'GET';
+  const errors: [number, string][] = [];
+  if (canHaveBody) errors.push([400, 'BadRequest']);
+  if (options.auth !== 'off') errors.push([401, 'Unauthorized']);
+  // Writes from another site's page are refused (src/http/csrf.ts), whatever AUTH_MODE says.
+  if (route.errors?.includes(403) || options.auth !== 'off' || canHaveBody) errors.push([403, 'Forbidden']);
+  if (route.errors?.includes(404) || route.pathParams.length > 0) errors.push([404, 'NotFound']);
+  if (canHaveBody) errors.push([413, 'PayloadTooLarge'], [415, 'UnsupportedMediaType']);
+  errors.push([422, 'UnprocessableEntity']);
+  if (options.rateLimit) errors.push([429, 'TooManyRequests']);
+  errors.push([500, 'InternalServerError']);
+  // A read can run past REQUEST_DEADLINE_MS (src/graphql/deadline.ts); writes are never cut.
+  const deadline = route.field.startsWith('Query.') && options.deadline;
+  errors.push([503, deadline ? 'ServiceUnavailableOrDeadline' : 'ServiceUnavailable']);
+  return errors;
+}
+
+function successResponse(route: CompiledRoute, registry: SchemaRegistry) {
+  const field = route.graphqlField;
+  if (route.download) {
+    return {
+      description: 'The file, as a download: JSON by default, Markdown with `format=markdown`',
+      headers: {
+        'Content-Disposition': {
+          description: '`attachment; filename="chat-<id>.json"` (or `.md`)',
+          schema: { type: 'string' },
+        },
+      },
+      content: {
+        'application/json': { schema: ref('schemas', route.download.jsonSchema) },
+        'text/markdown': { schema: { type: 'string', description: 'A readable transcript.' } },
+      },
+    };
+  }
+  const names = (typeName: string) => [route.schema ?? typeName, `${pascal(field.name)}Result`];
+  return {
+    description: 'Success',
+    content: { 'application/json': { schema: outputSchema(registry, field.type, route.selectionSet, names) } },
+  };
+}
+
+function operation(route: CompiledRoute, options: OpenApiOptions, registry: SchemaRegistry) {
   const field = route.graphqlField;
   const parameters = field.args
     .filter((arg) => route.sourceOf(arg) !== 'body')
@@ -99,59 +321,66 @@ function operation(route: CompiledRoute, options: OpenApiOptions) {
       ...(isListType(isNonNullType(arg.type) ? arg.type.ofType : arg.type) && { style: 'form', explode: false }),
     }));
   const bodyArgs = field.args.filter((arg) => route.sourceOf(arg) === 'body');
-  // A read can run past REQUEST_DEADLINE_MS (src/graphql/deadline.ts); writes are never cut.
-  const deadline = route.field.startsWith('Query.') && options.deadline ? [503] : [];
-  const errors = [...new Set([...(route.errors ?? []), 422, 500, ...deadline])].sort();
+  const body =
+    bodyArgs.length > 0 &&
+    registry.add([`${pascal(field.name)}Request`], {
+      type: 'object',
+      properties: Object.fromEntries(bodyArgs.map((arg) => [arg.name, argSchema(arg)])),
+      ...requiredList(bodyArgs.filter(isRequired).map((arg) => arg.name)),
+      additionalProperties: false,
+    });
   return {
     operationId: field.name,
     summary: route.summary,
     description: field.description ?? undefined,
     tags: [route.tag],
+    security: securityOf(route, options),
     parameters,
-    ...(bodyArgs.length > 0 && {
+    ...(body && {
       requestBody: {
         required: bodyArgs.some(isRequired),
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              properties: Object.fromEntries(bodyArgs.map((arg) => [arg.name, argSchema(arg)])),
-              ...requiredList(bodyArgs.filter(isRequired).map((arg) => arg.name)),
-            },
-          },
-        },
+        content: { 'application/json': { schema: ref('schemas', body) } },
       },
     }),
     responses: {
-      200: {
-        description: 'Success',
-        content: { 'application/json': { schema: outputSchema(field.type, route.selectionSet) } },
-      },
-      ...Object.fromEntries(
-        errors.map((status) => [
-          status,
-          {
-            description: ERROR_DESCRIPTIONS[status] ?? 'Error',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-          },
-        ]),
-      ),
+      200: successResponse(route, registry),
+      ...Object.fromEntries(errorsOf(route, options).map(([status, name]) => [status, ref('responses', name)])),
     },
   };
 }
 
-/** What of a gateway's configuration the document reflects. */
-export type OpenApiOptions = { /** Reads may be cut at REQUEST_DEADLINE_MS (503). */ deadline: boolean };
+const TAGS: Record<CompiledRoute['tag'], string> = {
+  Chats: 'Chats: create, list, search, read, rename, export and delete.',
+  Messages: 'The messages of a chat: add, and page through.',
+  Users: 'Users, created or found by email.',
+  Usage: 'The ledger of model calls: tokens and cost, recorded and summarised.',
+  Debugging: 'Routes for trying the service out; off in production (ENABLE_DEBUG_ROUTES).',
+};
 
 /** The OpenAPI 3 document of the REST routes a gateway serves, from the route map and the schema. */
 export function buildOpenApi(routes: readonly CompiledRoute[], options: OpenApiOptions) {
   const { version } = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8'));
+  const registry = new SchemaRegistry();
+  registry.add(['Error'], {
+    type: 'object',
+    description: 'Every error answer of the REST API.',
+    properties: { detail: { type: 'string', description: 'What went wrong.' } },
+    required: ['detail'],
+  });
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.path.replace(/:(\w+)/g, '{$1}');
     paths[path] ??= {};
-    (paths[path] as Record<string, unknown>)[route.method.toLowerCase()] = operation(route, options);
+    (paths[path] as Record<string, unknown>)[route.method.toLowerCase()] = operation(route, options, registry);
   }
+  const schemes = {
+    ...(options.auth === 'jwt' && { bearerAuth: SECURITY_SCHEMES.bearerAuth }),
+    ...(options.auth === 'api-key' && { apiKey: SECURITY_SCHEMES.apiKey }),
+    ...(options.adminKey && { adminKey: SECURITY_SCHEMES.adminKey }),
+  };
+  const used = new Set(routes.map((route) => route.tag));
+  const responses = errorResponses(options);
+  const usedResponses = new Set(routes.flatMap((route) => errorsOf(route, options).map(([, name]) => name)));
   return {
     openapi: '3.0.3',
     info: {
@@ -159,16 +388,19 @@ export function buildOpenApi(routes: readonly CompiledRoute[], options: OpenApiO
       version,
       description:
         'Users, chats, messages and model usage of the AI data-analysis chat app. The same data and operations are available over GraphQL at /graphql.',
+      contact: { name: 'The chat-gateway maintainers' },
+      license: { name: 'Proprietary (UNLICENSED): not licensed for use outside its owners’ services' },
     },
+    // Relative: the document describes the server that serves it, wherever it is deployed.
+    servers: [{ url: '/', description: 'This server' }],
+    tags: Object.entries(TAGS)
+      .filter(([name]) => used.has(name as CompiledRoute['tag']))
+      .map(([name, description]) => ({ name, description })),
     paths,
     components: {
-      schemas: {
-        Error: {
-          type: 'object',
-          properties: { detail: { type: 'string', description: 'What went wrong.' } },
-          required: ['detail'],
-        },
-      },
+      schemas: registry.schemas,
+      responses: Object.fromEntries(Object.entries(responses).filter(([name]) => usedResponses.has(name))),
+      ...(Object.keys(schemes).length > 0 && { securitySchemes: schemes }),
     },
   };
 }

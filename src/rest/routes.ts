@@ -31,8 +31,13 @@ export type RestRoute = Readonly<{
   errors?: readonly number[];
   /** Served only while debug routes are on. */
   debug?: boolean;
-  /** The field returns `{filename, content_type, content}`: answer with that file, not JSON. */
-  download?: boolean;
+  /**
+   * The field returns `{filename, content_type, content}`: answer with that file, not JSON.
+   * `jsonSchema` names the OpenAPI component schema its JSON form has.
+   */
+  download?: Readonly<{ jsonSchema: string }>;
+  /** The OpenAPI component name of the answer's object, where the GraphQL type's name is taken by another shape. */
+  schema?: string;
 }>;
 
 const CHAT = 'chat_id user_id title created_at';
@@ -62,6 +67,7 @@ export const routes: readonly RestRoute[] = [
     summary: 'Retrieve a chat with its messages',
     tag: 'Chats',
     errors: [404],
+    schema: 'ChatWithMessages',
   },
   { method: 'GET', path: '/chats/', field: 'Query.chats', selection: CHAT, summary: 'List recent chats', tag: 'Chats' },
   {
@@ -89,7 +95,8 @@ export const routes: readonly RestRoute[] = [
     summary: 'Export a chat as a JSON or Markdown file',
     tag: 'Chats',
     errors: [404],
-    download: true,
+    // The JSON file has the keys of GET /chats/{chat_id}, with every message.
+    download: { jsonSchema: 'ChatWithMessages' },
   },
   {
     method: 'PUT',

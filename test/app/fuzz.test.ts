@@ -444,7 +444,7 @@ async function checkRest(request: RestRequest, kind: string): Promise<Reply> {
     return reply;
   }
   // A download route answers with the file itself (Markdown, say); every other route with JSON.
-  const download = (request.route as { download?: boolean }).download === true;
+  const download = (request.route as { download?: object }).download !== undefined;
   if (reply.json === undefined && !download) throw new Error(`${what}: 200 without a JSON body: ${show(reply.text)}`);
   accepted++;
   await checkAccepted(request, reply, before, parsedBody(body), what);

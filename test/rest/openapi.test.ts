@@ -1,4 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { loadConfig } from '../../src/config';
+import { schema } from '../../src/graphql/schema';
+import { compileRoutes } from '../../src/rest/compile';
+import { buildOpenApi, openApiOptions } from '../../src/rest/openapi';
 import { routes } from '../../src/rest/routes';
 import { addMessage, call, newChat, newUser } from '../support/http';
 
@@ -25,6 +31,11 @@ async function openapi() {
   return r.json;
 }
 
+/** The document with every `$ref` replaced by what it names. */
+async function resolved() {
+  return (await SwaggerParser.dereference(await openapi())) as any;
+}
+
 describe('GET /openapi.json', () => {
   it('is a valid OpenAPI 3 document', async () => {
     const doc = await openapi();
@@ -41,7 +52,7 @@ describe('GET /openapi.json', () => {
   });
 
   it('documents parameters and bodies where the spec puts them', async () => {
-    const { paths } = await openapi();
+    const { paths } = await resolved();
     const add = paths['/chats/{chat_id}/messages'].post;
     expect(add.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort()).toEqual([
       'path:chat_id',
@@ -69,7 +80,7 @@ describe('GET /openapi.json', () => {
   });
 
   it('describes each 200 body with exactly the keys the route returns', async () => {
-    const { paths } = await openapi();
+    const { paths } = await resolved();
     const u = await newUser();
     const c = await newChat(u.user_id);
     await addMessage(c.chat_id, 'hi');
@@ -87,26 +98,81 @@ describe('GET /openapi.json', () => {
       const r = await call(method.toUpperCase(), sample.path, sample.body);
       const item = schema.type === 'array' ? schema.items : schema;
       const body = Array.isArray(r.json) ? r.json[0] : r.json;
-      expect([key, Object.keys(item.properties)]).toEqual([key, Object.keys(body)]);
+      // The same object shape is one named schema, whose key order is that of its first route.
+      expect([key, Object.keys(item.properties).sort()]).toEqual([key, Object.keys(body).sort()]);
     }
   });
 
-  it('has a description for every route and documents error bodies', async () => {
+  it('names a component schema for every body, shared where the shape is the same', async () => {
     const { paths, components } = await openapi();
+    expect(Object.keys(components.schemas)).toEqual(
+      expect.arrayContaining(['Error', 'Chat', 'ChatWithMessages', 'Message', 'User', 'AddMessageRequest']),
+    );
+    const ref = (schema: any) => schema.$ref ?? schema.items?.$ref;
+    const json = (op: any) => op.responses['200'].content['application/json'].schema;
+    expect(ref(json(paths['/chats/'].post))).toBe('#/components/schemas/Chat');
+    expect(ref(json(paths['/chats/'].get))).toBe('#/components/schemas/Chat');
+    expect(ref(json(paths['/chats/{chat_id}'].put))).toBe('#/components/schemas/Chat');
+    expect(ref(json(paths['/chats/{chat_id}'].get))).toBe('#/components/schemas/ChatWithMessages');
+    expect(ref(json(paths['/chats/{chat_id}/messages'].post))).toBe('#/components/schemas/Message');
+    expect(paths['/chats/{chat_id}/messages'].post.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/AddMessageRequest',
+    );
+  });
+
+  it('documents the export as the file it is: JSON or Markdown, as an attachment', async () => {
+    const { paths } = await openapi();
+    const ok = paths['/chats/{chat_id}/export'].get.responses['200'];
+    expect(ok.content['application/json'].schema.$ref).toBe('#/components/schemas/ChatWithMessages');
+    expect(ok.content['text/markdown'].schema.type).toBe('string');
+    expect(ok.headers['Content-Disposition']).toBeDefined();
+  });
+
+  it('has tags, a server and a licence; with authentication off, only the admin key as a scheme', async () => {
+    const doc = await openapi();
+    expect(doc.tags.map((t: { name: string }) => t.name).sort()).toEqual(
+      ['Chats', 'Debugging', 'Messages', 'Usage', 'Users'].sort(),
+    );
+    expect(doc.servers).toEqual([{ url: '/', description: 'This server' }]);
+    expect(doc.info.license.name).toBeTruthy();
+    // The tests' settings have an ADMIN_API_KEY; routes are open, the admin key optional where it adds rights.
+    expect(Object.keys(doc.components.securitySchemes)).toEqual(['adminKey']);
+    expect(doc.paths['/chats/'].get.security).toEqual([]);
+    expect(doc.paths['/chats/cleanup-empty'].post.security).toEqual([{}, { adminKey: [] }]);
+  });
+
+  it('has a description for every route and documents error bodies', async () => {
+    const { paths, components } = await resolved();
     expect(components.schemas.Error.required).toEqual(['detail']);
     for (const ops of Object.values(paths) as Record<string, any>[]) {
       for (const op of Object.values(ops)) {
         expect(op.summary).toBeTruthy();
         expect(op.description).toBeTruthy();
-        expect(op.responses['422']).toBeDefined();
+        expect(op.responses['422'].content['application/json'].schema.required).toEqual(['detail']);
+        expect(op.responses['500']).toBeDefined();
+        // Without authentication or rate limits (this file's settings), no 401 and no 429.
+        expect(op.responses['401']).toBeUndefined();
+        expect(op.responses['429']).toBeUndefined();
       }
     }
   });
 
-  it('documents 503 on reads, which a deadline can cut, and not on writes, which it never cuts', async () => {
-    const { paths } = await openapi();
-    expect(paths['/chats/{chat_id}'].get.responses['503'].description).toMatch(/REQUEST_DEADLINE_MS/);
-    expect(paths['/chats/{chat_id}'].put.responses['503']).toBeUndefined();
+  it('documents 503 with Retry-After everywhere, and the deadline only on reads, which it alone can cut', async () => {
+    const { paths } = await resolved();
+    const read = paths['/chats/{chat_id}'].get.responses['503'];
+    const write = paths['/chats/{chat_id}'].put.responses['503'];
+    expect(read.description).toMatch(/REQUEST_DEADLINE_MS/);
+    expect(write.description).not.toMatch(/REQUEST_DEADLINE_MS/);
+    expect(write.description).toMatch(/database/);
+    expect(write.headers['Retry-After']).toBeDefined();
+  });
+
+  it('openapi.json, committed for client generators, is the document of the default settings (`npm run schema:print`)', () => {
+    const config = loadConfig({});
+    const committed = fs.readFileSync(path.join(__dirname, '..', '..', 'openapi.json'), 'utf8');
+    expect(committed).toBe(
+      `${JSON.stringify(buildOpenApi(compileRoutes(schema, config), openApiOptions(config)), null, 2)}\n`,
+    );
   });
 
   it('matches the route map', () => {

@@ -1,6 +1,7 @@
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gateway, testGateway } from './gateway';
+import { expectDocumented } from './openapi-check';
 
 /** An answer: `text` and `json` read the body as UTF-8; `body` is its bytes as sent (compressed, say). */
 export type Reply = { status: number; json: any; text: string; headers: Headers; body: Buffer };
@@ -17,6 +18,20 @@ export async function call(
   headers: Record<string, string> = {},
 ): Promise<Reply> {
   const { port, agent } = await socketServer();
+  const reply = await send(port, agent, method, path, body, headers);
+  // Every REST answer must be what the OpenAPI document says it can be.
+  if (!reply.headers.get('content-encoding')) await expectDocumented(gateway(), method, path, reply);
+  return reply;
+}
+
+function send(
+  port: number,
+  agent: Agent,
+  method: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<Reply> {
   const target = new URL(path, 'http://localhost');
   const sent: Record<string, string> = { ...headers };
   let payload: string | undefined;
@@ -59,7 +74,10 @@ export async function callFetch(
     (init.headers as Record<string, string>)['content-type'] = 'application/json';
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
   }
-  return readReply(await (await testGateway()).yoga.fetch(`http://localhost${path}`, init));
+  const target = await testGateway();
+  const reply = await readReply(await target.yoga.fetch(`http://localhost${path}`, init));
+  if (!reply.headers.get('content-encoding')) await expectDocumented(target, method, path, reply);
+  return reply;
 }
 
 let server: Promise<{ port: number; agent: Agent; close: () => Promise<void> }> | undefined;

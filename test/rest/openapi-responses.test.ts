@@ -1,0 +1,139 @@
+import { routes } from '../../src/rest/routes';
+import { gateway } from '../support/gateway';
+import { addMessage, call, newChat, newUser } from '../support/http';
+import { expectDocumented } from '../support/openapi-check';
+
+/*
+ * Every route, answering successfully and failing, checked against the OpenAPI document: each
+ * `call` checks its answer (test/support/openapi-check.ts), and this file makes sure every route
+ * of the route map is called both ways. (The rest of the suite is checked the same way, so
+ * the statuses of authentication, rate limits, deadlines and body limits are covered by the files
+ * that turn them on.)
+ */
+
+type Sample = { path: string; body?: unknown; headers?: Record<string, string> };
+type Case = { ok: Sample[]; failing: Sample[] };
+
+const HUGE = { content: 'x'.repeat(2 * 1024 * 1024), sender: 'user' };
+const TEXT = { 'content-type': 'text/plain' };
+
+let chat = 0;
+let user = 0;
+let cases: Record<string, Case>;
+
+beforeAll(async () => {
+  user = (await newUser('openapi')).user_id;
+  chat = (await newChat(user)).chat_id;
+  await addMessage(chat, 'What were the sales in March?');
+  await addMessage(chat, 'About 1.2 million', 'ai');
+  cases = {
+    'POST /chats/': {
+      ok: [{ path: '/chats/', body: { user_id: user } }],
+      failing: [{ path: '/chats/', body: { user_id: 'x' } }],
+    },
+    'GET /chats/:chat_id': {
+      ok: [{ path: `/chats/${chat}` }],
+      failing: [{ path: '/chats/999999999' }, { path: '/chats/abc' }],
+    },
+    'GET /chats/': { ok: [{ path: `/chats/?user_id=${user}&limit=2` }], failing: [{ path: '/chats/?limit=-1' }] },
+    'GET /chats/search/': {
+      ok: [{ path: `/chats/search/?query=sales&user_id=${user}` }],
+      failing: [{ path: '/chats/search/' }],
+    },
+    'GET /chats/:chat_id/messages': {
+      ok: [{ path: `/chats/${chat}/messages?limit=1` }],
+      failing: [{ path: '/chats/999999999/messages' }, { path: `/chats/${chat}/messages?after=nope` }],
+    },
+    'GET /chats/:chat_id/export': {
+      ok: [{ path: `/chats/${chat}/export` }, { path: `/chats/${chat}/export?format=markdown` }],
+      failing: [{ path: '/chats/999999999/export' }, { path: `/chats/${chat}/export?format=pdf` }],
+    },
+    'PUT /chats/:chat_id': {
+      ok: [{ path: `/chats/${chat}`, body: { title: 'Sales' } }],
+      failing: [
+        { path: '/chats/999999999', body: { title: 'x' } },
+        { path: `/chats/${chat}`, body: { title: '' } },
+        { path: `/chats/${chat}`, body: 'title=x', headers: TEXT },
+      ],
+    },
+    'DELETE /chats/:chat_id': { ok: [], failing: [{ path: '/chats/999999999' }, { path: '/chats/-1' }] },
+    'POST /chats/cleanup-empty': {
+      ok: [{ path: '/chats/cleanup-empty', body: { user_id: user } }],
+      failing: [
+        { path: '/chats/cleanup-empty', body: { is_admin: true } },
+        { path: '/chats/cleanup-empty', body: { user_id: 'x' } },
+      ],
+    },
+    'POST /chats/:chat_id/messages': {
+      ok: [{ path: `/chats/${chat}/messages`, body: { content: 'And April?', sender: 'user' } }],
+      failing: [
+        { path: '/chats/999999999/messages', body: { content: 'x', sender: 'user' } },
+        { path: `/chats/${chat}/messages`, body: { content: 'x', sender: 'robot' } },
+        { path: `/chats/${chat}/messages`, body: HUGE },
+        { path: `/chats/${chat}/messages`, body: '{"content": ', headers: {} },
+      ],
+    },
+    'POST /chats/users': {
+      ok: [{ path: '/chats/users', body: { username: 'ann', email: `ann-${user}@example.com` } }],
+      failing: [{ path: '/chats/users', body: { username: 'ann', email: 'not an email' } }],
+    },
+    'POST /usage': {
+      ok: [
+        {
+          path: '/usage',
+          body: { user_id: user, chat_id: chat, model_name: 'gpt-4o', prompt_tokens: 10, completion_tokens: 5 },
+        },
+      ],
+      failing: [{ path: '/usage', body: { prompt_tokens: -1, completion_tokens: 5 } }],
+    },
+    'GET /usage/summary': {
+      ok: [{ path: `/usage/summary?user_id=${user}&group_by=MODEL,DAY` }],
+      failing: [{ path: '/usage/summary?group_by=PLANET' }, { path: '/usage/summary?time_zone=Mars/Olympus' }],
+    },
+    'POST /chats/debug/test-model-usage': {
+      ok: [{ path: `/chats/debug/test-model-usage?user_id=${user}&chat_id=${chat}` }],
+      failing: [{ path: '/chats/debug/test-model-usage?user_id=999999999' }],
+    },
+  };
+});
+
+describe('every route’s answers are what the OpenAPI document declares', () => {
+  it('every route of the route map has samples here', () => {
+    expect(Object.keys(cases).sort()).toEqual(routes.map((r) => `${r.method} ${r.path}`).sort());
+  });
+
+  it.each(routes.map((r) => `${r.method} ${r.path}`))('%s', async (name) => {
+    const [method, template] = name.split(' ') as [string, string];
+    const { ok, failing } = cases[name] as Case;
+    for (const sample of ok) {
+      const reply = await call(method, sample.path, sample.body, sample.headers);
+      expect([sample.path, reply.status]).toEqual([sample.path, 200]);
+    }
+    for (const sample of failing) {
+      const reply = await call(method, sample.path, sample.body, sample.headers);
+      expect([sample.path, reply.status >= 400 && reply.status < 500]).toEqual([sample.path, true]);
+    }
+    // DELETE last: the chat is gone afterwards.
+    if (method === 'DELETE') {
+      const reply = await call(method, template.replace(':chat_id', String((await newChat(user)).chat_id)));
+      expect(reply.status).toBe(200);
+    }
+  });
+
+  it('the check itself refuses an undeclared status and a body off its schema', async () => {
+    const headers = new Headers({ 'content-type': 'application/json' });
+    await expect(
+      expectDocumented(gateway(), 'GET', `/chats/${chat}`, { status: 418, headers, text: '{}' }),
+    ).rejects.toThrow(/does not declare/);
+    await expect(
+      expectDocumented(gateway(), 'GET', `/chats/${chat}`, { status: 200, headers, text: '{"chat_id": "one"}' }),
+    ).rejects.toThrow(/schema refuses/);
+    await expect(
+      expectDocumented(gateway(), 'GET', `/chats/${chat}/export`, {
+        status: 200,
+        headers: new Headers({ 'content-type': 'text/csv' }),
+        text: 'a,b',
+      }),
+    ).rejects.toThrow(/declares application\/json, text\/markdown/);
+  });
+});
