@@ -19,10 +19,12 @@ import { renderGraphiQLPage, useGraphiQLFiles } from './http/graphiql';
 import { useGraphQLBody } from './http/graphql-body';
 import { createHealthChecks, OPERATIONS_PATHS } from './http/health';
 import { useHomePage } from './http/home';
-import { createLogger } from './http/logging';
+import { createLogger, currentRequest } from './http/logging';
 import { createMetrics } from './http/metrics';
 import { createRateLimit } from './http/rate-limit';
 import { useAcceptCheck, useNoIntrospection } from './http/security';
+import { createTracing } from './http/tracing';
+import { packageVersion } from './lib/version';
 import { readPriceTable } from './modules/usage/pricing';
 import { compileRoutes } from './rest/compile';
 import { useDocs } from './rest/docs';
@@ -79,6 +81,9 @@ export async function createGateway(config: Config): Promise<Gateway> {
   const prices = readPriceTable(config.pricesFile);
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics();
+  const tracing = config.tracing
+    ? createTracing(config.tracing, { database: config.database.provider, version: packageVersion() })
+    : null;
 
   // Then what opens connections or timers, each closed (last first) by close() or by a failed start.
   const closers: (() => unknown)[] = [];
@@ -86,8 +91,14 @@ export async function createGateway(config: Config): Promise<Gateway> {
     for (const closer of closers.reverse()) await Promise.resolve(closer()).catch(() => undefined);
   };
   try {
+    // Spans still buffered are sent when the gateway closes.
+    if (tracing) closers.push(() => tracing.shutdown());
     const db = createDb(config, logger);
-    db.$on('query', (event) => metrics.observeQuery(event.query, event.duration));
+    db.$on('query', (event) => {
+      metrics.observeQuery(event.query, event.duration);
+      // The statement's span, under the request that ran it (the event fires in its async context).
+      currentRequest()?.trace?.query(event.query, event.timestamp, event.duration);
+    });
     closers.push(() => db.$disconnect());
     const pubsub = createEventBus({
       redisUrl: config.redisUrl,
@@ -141,6 +152,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
             closed: health.stopped,
             logger,
             metrics,
+            tracing,
           })
         : null;
 
@@ -198,7 +210,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
 
     let closed: Promise<void> | undefined;
     // Request logging and security headers sit in the guard, so they cover its own answers too.
-    const yoga = withErrorGuard(app, { graphqlEndpoint: GRAPHQL_ENDPOINT, logger, metrics });
+    const yoga = withErrorGuard(app, { graphqlEndpoint: GRAPHQL_ENDPOINT, logger, metrics, tracing });
     return Object.freeze({
       yoga,
       listener: nodePath

@@ -61,6 +61,33 @@ export type Config = Readonly<{
   sseMaxStreamsPerCaller: number;
   /** The patches of Prisma internals to apply (each still only on the version it was written for). */
   prismaPatches: readonly PrismaPatch[];
+  /** OpenTelemetry tracing, from the standard OTEL_* variables; null: off (the default). */
+  tracing: TracingConfig | null;
+}>;
+
+export const OTEL_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+
+export type TracingConfig = Readonly<{
+  /** Where spans are sent: the OTLP/HTTP traces endpoint (`.../v1/traces`). */
+  endpoint: string;
+  protocol: 'http/protobuf' | 'http/json';
+  /** Headers sent with each export (an API key, say). */
+  headers: Readonly<Record<string, string>>;
+  serviceName: string;
+  /** Extra resource attributes (`deployment.environment=prod,...`). */
+  resourceAttributes: Readonly<Record<string, string>>;
+  sampler: (typeof OTEL_SAMPLERS)[number];
+  /** The sampled fraction for the ratio samplers, 0 to 1. */
+  samplerRatio: number;
+  /** How long finished spans wait to be sent in a batch. */
+  batchDelayMs: number;
 }>;
 
 /** The largest MAX_MESSAGE_LENGTH allowed. */
@@ -169,6 +196,72 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T;
 }
 
+/** `key=value,key2=value2` with percent-encoded values, as the OpenTelemetry variables take them. */
+function keyValues(env: Env, name: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const pair of (read(env, name) ?? '').split(',')) {
+    if (pair.trim() === '') continue;
+    const at = pair.indexOf('=');
+    const key = at > 0 ? pair.slice(0, at).trim() : '';
+    if (!key) throw new ConfigError(`${name} must be key=value pairs separated by commas, got "${pair.trim()}"`);
+    try {
+      result[key] = decodeURIComponent(pair.slice(at + 1).trim());
+    } catch {
+      throw new ConfigError(`${name}: the value of ${key} is not valid percent-encoding`);
+    }
+  }
+  return result;
+}
+
+/**
+ * Tracing is on when an OTLP endpoint is set (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or
+ * OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`), unless OTEL_SDK_DISABLED=true or
+ * OTEL_TRACES_EXPORTER=none. The variables and their defaults are OpenTelemetry's.
+ */
+function tracing(env: Env): TracingConfig | null {
+  const disabled = boolean(env, 'OTEL_SDK_DISABLED', false);
+  const exporter = oneOf(env, 'OTEL_TRACES_EXPORTER', ['otlp', 'none'] as const, 'otlp');
+  const base = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const endpoint =
+    read(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
+  const protocols = ['http/protobuf', 'http/json'] as const;
+  const protocol = oneOf(
+    env,
+    'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+    protocols,
+    oneOf(env, 'OTEL_EXPORTER_OTLP_PROTOCOL', protocols, 'http/protobuf'),
+  );
+  const headers = {
+    ...keyValues(env, 'OTEL_EXPORTER_OTLP_HEADERS'),
+    ...keyValues(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'),
+  };
+  const resourceAttributes = keyValues(env, 'OTEL_RESOURCE_ATTRIBUTES');
+  const serviceName = read(env, 'OTEL_SERVICE_NAME') ?? resourceAttributes['service.name'] ?? 'chat-gateway';
+  const sampler = oneOf(env, 'OTEL_TRACES_SAMPLER', OTEL_SAMPLERS, 'parentbased_always_on');
+  const ratioText = read(env, 'OTEL_TRACES_SAMPLER_ARG');
+  const samplerRatio = ratioText === undefined ? 1 : Number(ratioText);
+  if (!(samplerRatio >= 0 && samplerRatio <= 1)) {
+    throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, got "${ratioText}"`);
+  }
+  const batchDelayMs = integer(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000, 1, 600_000);
+  if (disabled || exporter === 'none' || endpoint === undefined) return null;
+  try {
+    if (!/^https?:$/.test(new URL(endpoint).protocol)) throw new Error('not http');
+  } catch {
+    throw new ConfigError(`the OTLP traces endpoint must be an http(s) URL, got "${endpoint}"`);
+  }
+  return Object.freeze({
+    endpoint,
+    protocol,
+    headers: Object.freeze(headers),
+    serviceName,
+    resourceAttributes: Object.freeze(resourceAttributes),
+    sampler,
+    samplerRatio,
+    batchDelayMs,
+  });
+}
+
 function origins(env: Env): string[] {
   const list = (read(env, 'CORS_ORIGINS') ?? '')
     .split(',')
@@ -263,5 +356,6 @@ export function loadConfig(env: Env): Config {
     sseMaxStreams: integer(env, 'SSE_MAX_STREAMS', 1000, 1, 1_000_000),
     sseMaxStreamsPerCaller: integer(env, 'SSE_MAX_STREAMS_PER_CALLER', 20, 1, 1_000_000),
     prismaPatches: Object.freeze(prismaPatches(env)),
+    tracing: tracing(env),
   });
 }

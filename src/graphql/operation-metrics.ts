@@ -11,7 +11,7 @@ const isResult = (value: unknown): value is ExecutionResult =>
   typeof value === 'object' && value !== null && !(Symbol.asyncIterator in value);
 
 /**
- * Names each GraphQL request's operation (its log line and metrics carry it) and counts the
+ * Names each GraphQL request's operation (its log line, metrics and span carry it) and counts the
  * errors in answers by `extensions.code`: a query that does not parse or validate on /graphql,
  * and every error of an execution on either surface (REST routes run their operation through
  * the same pipeline).
@@ -31,14 +31,18 @@ export function useOperationMetrics(metrics: Pick<Metrics, 'increment' | 'operat
     },
     onExecute({ args }) {
       const request = currentRequest();
+      const operation =
+        request?.trace || request?.route === undefined ? getOperationAST(args.document, args.operationName) : null;
+      const name = args.operationName ?? operation?.name?.value;
       // A REST route is named by its route; a GraphQL request by its operation.
-      if (request && request.route === undefined) {
-        const name = args.operationName ?? getOperationAST(args.document, args.operationName)?.name?.value;
-        request.operation = metrics.operationLabel(name) || 'anonymous';
-      }
+      if (request && request.route === undefined) request.operation = metrics.operationLabel(name) || 'anonymous';
+      // With tracing on, the operation's span (its SQL statements' spans go under it).
+      const endSpan = request?.trace?.operation(operation?.operation ?? 'query', name ?? 'anonymous');
       return {
         onExecuteDone({ result }) {
-          if (isResult(result)) count(result.errors as readonly ErrorLike[] | undefined, 'INTERNAL_SERVER_ERROR');
+          const errors = isResult(result) ? (result.errors as readonly ErrorLike[] | undefined) : undefined;
+          count(errors, 'INTERNAL_SERVER_ERROR');
+          endSpan?.(errors?.length ?? 0);
         },
       };
     },

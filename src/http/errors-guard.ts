@@ -6,6 +6,7 @@ import { type Logger, useRequestLogging } from './logging';
 import type { Metrics } from './metrics';
 import { errorResponse } from './respond';
 import { useSecurityHeaders } from './security';
+import type { Tracing } from './tracing';
 
 type Context = Record<string, unknown>;
 type App = {
@@ -47,7 +48,13 @@ export function withErrorGuard(
     graphqlEndpoint,
     logger,
     metrics,
-  }: { graphqlEndpoint: string; logger: Logger; metrics: Pick<Metrics, 'increment' | 'observeResponse'> },
+    tracing = null,
+  }: {
+    graphqlEndpoint: string;
+    logger: Logger;
+    metrics: Pick<Metrics, 'increment' | 'observeResponse'>;
+    tracing?: Tracing | null;
+  },
 ) {
   const fail = (request: Request, error: unknown): Response =>
     failureResponse(error, new URL(request.url).pathname === graphqlEndpoint, { logger, metrics });
@@ -62,6 +69,6 @@ export function withErrorGuard(
       }
     },
     // Compression last: it sees the headers every other plugin set.
-    { plugins: [useRequestLogging(logger, metrics), useSecurityHeaders(), useCompression()] },
+    { plugins: [useRequestLogging(logger, metrics, tracing), useSecurityHeaders(), useCompression()] },
   );
 }

@@ -4,6 +4,7 @@ import type { Plugin } from 'graphql-yoga';
 import pino from 'pino';
 import type { LogLevel } from '../config';
 import type { Metrics } from './metrics';
+import type { RequestTrace, Tracing } from './tracing';
 
 export type RequestFields = {
   req_id: string;
@@ -14,6 +15,8 @@ export type RequestFields = {
   route?: string;
   /** The GraphQL operation's name, once known, for the log line and metrics. */
   operation?: string;
+  /** The request's trace, while tracing is on (http/tracing.ts). */
+  trace?: RequestTrace;
 };
 
 const current = new AsyncLocalStorage<RequestFields>();
@@ -37,7 +40,12 @@ export function createLogger(level: LogLevel) {
       timestamp: pino.stdTimeFunctions.isoTime,
       mixin: () => {
         const fields = current.getStore();
-        return fields ? { req_id: fields.req_id, method: fields.method, path: fields.path } : {};
+        if (!fields) return {};
+        const { req_id, method, path, trace } = fields;
+        // With tracing on, each line names its trace and span, for finding one from the other.
+        return trace
+          ? { req_id, method, path, trace_id: trace.traceId, span_id: trace.spanId }
+          : { req_id, method, path };
       },
     },
     logStream,
@@ -72,7 +80,7 @@ export function currentRequest(): RequestFields | undefined {
 const PAGES = new Set(['/', '/graphql', '/health', '/ready', '/metrics', '/openapi.json', '/docs', '/favicon.ico']);
 const pageOf = (path: string) => (PAGES.has(path) ? path : path.startsWith('/docs/') ? '/docs' : 'unmatched');
 
-/** The one line logged per response, inside the request (see inRequest), and its metrics. */
+/** The one line logged per response, inside the request (see inRequest), its metrics, and the end of its span. */
 export function logResponse(
   logger: Logger,
   metrics: Pick<Metrics, 'observeResponse'>,
@@ -85,21 +93,28 @@ export function logResponse(
     fields.operation ? { status, duration_ms, operation: fields.operation } : { status, duration_ms },
     'request',
   );
-  metrics.observeResponse(
-    { route: fields.route ?? pageOf(fields.path), operation: fields.operation ?? '', method: fields.method, status },
-    seconds,
-  );
+  const route = fields.route ?? pageOf(fields.path);
+  metrics.observeResponse({ route, operation: fields.operation ?? '', method: fields.method, status }, seconds);
+  fields.trace?.end(status, route);
 }
 
-/** Gives every request an id (the caller's `X-Request-Id` if sane) and logs one line per response. */
-export function useRequestLogging(logger: Logger, metrics: Pick<Metrics, 'observeResponse'>): Plugin {
+/**
+ * Gives every request an id (the caller's `X-Request-Id` if sane) and, with tracing on, a span;
+ * logs one line per response.
+ */
+export function useRequestLogging(
+  logger: Logger,
+  metrics: Pick<Metrics, 'observeResponse'>,
+  tracing: Tracing | null,
+): Plugin {
   return {
     instrumentation: {
-      request: ({ request }, wrapped) =>
-        inRequest(
-          requestFields(request.headers.get('x-request-id'), request.method, new URL(request.url).pathname),
-          wrapped,
-        ),
+      request: ({ request }, wrapped) => {
+        const path = new URL(request.url).pathname;
+        const fields = requestFields(request.headers.get('x-request-id'), request.method, path);
+        if (tracing) fields.trace = tracing.begin(request.method, path, (name) => request.headers.get(name));
+        return inRequest(fields, wrapped);
+      },
     },
     onResponse({ response }) {
       const fields = current.getStore();

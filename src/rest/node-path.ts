@@ -5,6 +5,7 @@ import { failureResponse } from '../http/errors-guard';
 import { inRequest, type Logger, logResponse, type RequestFields, requestFields } from '../http/logging';
 import type { Metrics } from '../http/metrics';
 import { securityHeadersFor } from '../http/security';
+import type { Tracing } from '../http/tracing';
 import type { CompiledRoute } from './compile';
 import { answerHeaders, type GetEnveloped, type Match, matchPath, routeArguments, routeFor, runRoute } from './execute';
 
@@ -43,6 +44,7 @@ export function createNodeRestPath(options: {
   closed: () => boolean;
   logger: Logger;
   metrics: Pick<Metrics, 'increment' | 'observeResponse'>;
+  tracing: Tracing | null;
 }): NodeRestPath {
   const stats = { served: 0 };
 
@@ -79,6 +81,12 @@ export function createNodeRestPath(options: {
     stats.served++;
     const fields = requestFields(req.headers['x-request-id'] as string | undefined, method, url.pathname);
     fields.route = hit.route.path;
+    if (options.tracing) {
+      fields.trace = options.tracing.begin(method, url.pathname, (name) => {
+        const value = req.headers[name];
+        return Array.isArray(value) ? value.join(',') : value;
+      });
+    }
     inRequest(fields, () => serve(req, res, { hit, url, request, getEnveloped, fields })).catch((error: unknown) => {
       // Only if answering the error failed too: log it and end the connection rather than leave it hanging.
       options.logger.error({ err: error }, 'request failed outside GraphQL execution');

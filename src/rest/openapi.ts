@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import {
   type GraphQLArgument,
   type GraphQLField,
@@ -12,8 +10,9 @@ import {
   Kind,
   type SelectionSetNode,
 } from 'graphql';
-import { type Config, projectRoot } from '../config';
+import type { Config } from '../config';
 import { RETRY_AFTER_SECONDS } from '../graphql/errors';
+import { packageVersion } from '../lib/version';
 import type { CompiledRoute } from './compile';
 
 /*
@@ -359,7 +358,7 @@ const TAGS: Record<CompiledRoute['tag'], string> = {
 
 /** The OpenAPI 3 document of the REST routes a gateway serves, from the route map and the schema. */
 export function buildOpenApi(routes: readonly CompiledRoute[], options: OpenApiOptions) {
-  const { version } = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8'));
+  const version = packageVersion();
   const registry = new SchemaRegistry();
   registry.add(['Error'], {
     type: 'object',
