@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import pino from 'pino';
 import type { LogLevel } from '../config';
+import { OPERATIONS_PATHS } from './health';
 import type { Metrics } from './metrics';
 import type { RequestTrace, Tracing } from './tracing';
 
@@ -77,8 +78,11 @@ export function currentRequest(): RequestFields | undefined {
 }
 
 /** Pages outside the REST route map, as metric labels; any other unmapped path is "unmatched". */
-const PAGES = new Set(['/', '/graphql', '/health', '/ready', '/metrics', '/openapi.json', '/docs', '/favicon.ico']);
-const pageOf = (path: string) => (PAGES.has(path) ? path : path.startsWith('/docs/') ? '/docs' : 'unmatched');
+const PAGES = new Set(['/', '/graphql', ...Object.values(OPERATIONS_PATHS), '/openapi.json', '/docs', '/favicon.ico']);
+/** Folders of static files, each one label: `/docs/swagger-ui.css` counts as `/docs`. */
+const FILE_FOLDERS = ['/docs', '/graphiql'];
+const pageOf = (path: string) =>
+  PAGES.has(path) ? path : (FILE_FOLDERS.find((folder) => path.startsWith(`${folder}/`)) ?? 'unmatched');
 
 /** The one line logged per response, inside the request (see inRequest), its metrics, and the end of its span. */
 export function logResponse(

@@ -53,6 +53,9 @@ describe('GET /metrics', () => {
     // A path outside the API is one series, whatever the path.
     const unmatched = { route: 'unmatched', method: 'GET', status: '404' };
     expect(await change(REQUESTS, unmatched, () => call('GET', `/no/such/${Date.now()}`))).toBe(1);
+    // A folder of static files is one series too.
+    const files = { route: '/docs', operation: '', method: 'GET', status: '200' };
+    expect(await change(REQUESTS, files, () => call('GET', '/docs/swagger-ui.css'))).toBe(1);
   });
 
   it('names GraphQL operations, and counts errors by extensions.code on both surfaces', async () => {
