@@ -40,7 +40,7 @@ const listening = (gateway: Gateway) => gateway.output().match(/listening on htt
  * A request on a connection of its own: the primary hands each new connection to the next worker
  * in turn, so consecutive calls reach different workers.
  */
-function freshConnection(base: string, method: string, path: string, body?: unknown) {
+function freshConnection(base: string, method: string, path: string, body?: unknown, timeoutMs = 10_000) {
   return new Promise<{ status: number; json: any }>((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
@@ -60,6 +60,8 @@ function freshConnection(base: string, method: string, path: string, body?: unkn
       },
     );
     req.on('error', reject);
+    // A request that hangs fails the test with its name rather than stalling it until Jest's timeout.
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer to ${method} ${path} within ${timeoutMs} ms`)));
     req.end(payload);
   });
 }
