@@ -6,6 +6,7 @@ import '../modules/chats';
 import '../modules/messages';
 import '../modules/usage';
 import '../modules/api-keys';
+import '../modules/folders';
 
 /**
  * The one schema every gateway serves: types and resolvers only. What differs between gateways

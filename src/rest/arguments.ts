@@ -112,7 +112,8 @@ export function readQuery(url: URL): Query {
 
 /**
  * Each argument from where the route documents it (path, query string or body): the operation's
- * variables. JSON nulls count as absent, so the argument's default applies.
+ * variables. JSON nulls count as absent, so the argument's default applies, except for the body
+ * fields a route lists in `clearedByNull`, where null is a value ("no parent folder").
  */
 export async function readArguments(
   route: CompiledRoute,
@@ -131,6 +132,10 @@ export async function readArguments(
         : source === 'query'
           ? queryValue(arg, query)
           : body[arg.name];
+    if (raw === null && source === 'body' && route.clearedByNull?.includes(arg.name)) {
+      values[arg.name] = null;
+      continue;
+    }
     if (raw === undefined || raw === null) {
       if (isNonNullType(arg.type) && arg.defaultValue === undefined) throw new InputError(`${arg.name}: is required`);
       continue;

@@ -324,7 +324,12 @@ function operation(route: CompiledRoute, options: OpenApiOptions, registry: Sche
     bodyArgs.length > 0 &&
     registry.add([`${pascal(field.name)}Request`], {
       type: 'object',
-      properties: Object.fromEntries(bodyArgs.map((arg) => [arg.name, argSchema(arg)])),
+      properties: Object.fromEntries(
+        bodyArgs.map((arg) => [
+          arg.name,
+          route.clearedByNull?.includes(arg.name) ? { ...argSchema(arg), nullable: true } : argSchema(arg),
+        ]),
+      ),
       ...requiredList(bodyArgs.filter(isRequired).map((arg) => arg.name)),
       additionalProperties: false,
     });
@@ -350,6 +355,7 @@ function operation(route: CompiledRoute, options: OpenApiOptions, registry: Sche
 
 const TAGS: Record<CompiledRoute['tag'], string> = {
   Chats: 'Chats: create, list, search, read, rename, export and delete.',
+  Folders: 'A user’s folders of chats, nested up to 8 deep.',
   Messages: 'The messages of a chat: add, and page through.',
   Users: 'Users, created or found by email.',
   Usage: 'The ledger of model calls: tokens and cost, recorded and summarised.',

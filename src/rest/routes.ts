@@ -24,7 +24,7 @@ export type RestRoute = Readonly<{
   selection: string | ((settings: RouteSettings) => string);
   summary: string;
   /** The section of the API docs. */
-  tag: 'Chats' | 'Messages' | 'Users' | 'Usage' | 'Debugging';
+  tag: 'Chats' | 'Folders' | 'Messages' | 'Users' | 'Usage' | 'Debugging';
   /** On POST/PUT, the arguments documented in the query string rather than the body. */
   query?: readonly string[];
   /** The error statuses the route documents (all routes also answer 422 for bad input). */
@@ -38,10 +38,13 @@ export type RestRoute = Readonly<{
   download?: Readonly<{ jsonSchema: string }>;
   /** The OpenAPI component name of the answer's object, where the GraphQL type's name is taken by another shape. */
   schema?: string;
+  /** Body fields where JSON null is a value that clears (`"parent_id": null`: to the top), not "absent". */
+  clearedByNull?: readonly string[];
 }>;
 
 const CHAT = 'chat_id user_id title created_at';
 const MESSAGE = 'message_id chat_id content sender timestamp';
+const FOLDER = 'folder_id user_id name parent_id created_at';
 const SUMS = 'requests prompt_tokens completion_tokens cached_prompt_tokens reasoning_tokens total_tokens cost';
 
 /**
@@ -124,6 +127,42 @@ export const routes: readonly RestRoute[] = [
     summary: 'Delete empty chats',
     tag: 'Chats',
     errors: [403],
+  },
+  {
+    method: 'POST',
+    path: '/folders',
+    field: 'Mutation.create_folder',
+    selection: FOLDER,
+    summary: 'Create a folder',
+    tag: 'Folders',
+  },
+  {
+    method: 'GET',
+    path: '/folders',
+    field: 'Query.folders',
+    selection: FOLDER,
+    summary: 'List a user’s folders',
+    tag: 'Folders',
+  },
+  {
+    method: 'PUT',
+    path: '/folders/:folder_id',
+    field: 'Mutation.update_folder',
+    selection: FOLDER,
+    summary: 'Rename or move a folder',
+    tag: 'Folders',
+    query: ['user_id'],
+    errors: [404],
+    clearedByNull: ['parent_id'],
+  },
+  {
+    method: 'DELETE',
+    path: '/folders/:folder_id',
+    field: 'Mutation.delete_folder',
+    selection: 'message moved_chats',
+    summary: 'Delete a folder (its chats and sub-folders move out)',
+    tag: 'Folders',
+    errors: [404],
   },
   {
     method: 'POST',

@@ -163,6 +163,14 @@ async function disposableChat(): Promise<number> {
   return chat.chat_id;
 }
 
+/** A folder of the owner's that a case may rename, move or delete; the owner stays under the folder cap. */
+async function disposableFolder(): Promise<number> {
+  if ((await db().folder.count({ where: { user_id: owner.user_id } })) > 500) {
+    await db().folder.deleteMany({ where: { user_id: owner.user_id } });
+  }
+  return (await db().folder.create({ data: { user_id: owner.user_id, name: 'fuzz folder' } })).folder_id;
+}
+
 // ---------------------------------------------------------------------------------------------
 // REST: a request as parts, so one part at a time can be made hostile
 
@@ -213,6 +221,10 @@ async function validArgs(route: CompiledRoute): Promise<Record<string, unknown>>
       request_time_ms: 850,
       is_streaming: true,
     },
+    'POST /folders': { user_id: owner.user_id, name: `Folder ${n}` },
+    'GET /folders': { user_id: owner.user_id },
+    'PUT /folders/:folder_id': { folder_id: 0, user_id: owner.user_id, name: `Renamed folder ${n}` },
+    'DELETE /folders/:folder_id': { folder_id: 0, user_id: owner.user_id },
     'GET /usage/summary': {
       user_id: owner.user_id,
       from: new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10),
@@ -224,6 +236,7 @@ async function validArgs(route: CompiledRoute): Promise<Record<string, unknown>>
   const values = json[routeName(route)];
   if (!values) throw new Error(`no valid baseline for ${routeName(route)}: add one to test/fuzz.test.ts`);
   if (values.chat_id === 0) values.chat_id = await disposableChat();
+  if (values.folder_id === 0) values.folder_id = await disposableFolder();
   const args = route.graphqlField.args.map((a) => a.name);
   const unknown = Object.keys(values).filter((k) => !args.includes(k));
   if (unknown.length > 0) throw new Error(`${routeName(route)} has no argument ${unknown.join(', ')}`);
@@ -778,6 +791,26 @@ const mutations: GqlCase[] = [
       const message_id = m.json?.data?.add_message?.message_id ?? 0;
       return { message_id, delta: `part ${++fresh}`, complete: false, user_id: owner.user_id };
     },
+  },
+  {
+    name: 'create_folder',
+    selection: 'folder_id user_id name parent_id',
+    valid: async () => ({ user_id: owner.user_id, name: `G folder ${++fresh}`, parent_id: await disposableFolder() }),
+  },
+  {
+    name: 'update_folder',
+    selection: 'folder_id name parent_id',
+    valid: async () => ({
+      folder_id: await disposableFolder(),
+      user_id: owner.user_id,
+      name: `G moved ${++fresh}`,
+      parent_id: null,
+    }),
+  },
+  {
+    name: 'delete_folder',
+    selection: 'message moved_chats',
+    valid: async () => ({ folder_id: await disposableFolder(), user_id: owner.user_id }),
   },
   {
     name: 'create_or_get_user',

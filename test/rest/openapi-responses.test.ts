@@ -19,6 +19,7 @@ const TEXT = { 'content-type': 'text/plain' };
 
 let chat = 0;
 let user = 0;
+let folder = 0;
 let cases: Record<string, Case>;
 
 beforeAll(async () => {
@@ -26,6 +27,7 @@ beforeAll(async () => {
   chat = (await newChat(user)).chat_id;
   await addMessage(chat, 'What were the sales in March?');
   await addMessage(chat, 'About 1.2 million', 'ai');
+  folder = (await call('POST', '/folders', { user_id: user, name: 'Finance' })).json.folder_id;
   cases = {
     'POST /chats/': {
       ok: [{ path: '/chats/', body: { user_id: user } }],
@@ -90,6 +92,19 @@ beforeAll(async () => {
       ok: [{ path: `/usage/summary?user_id=${user}&group_by=MODEL,DAY` }],
       failing: [{ path: '/usage/summary?group_by=PLANET' }, { path: '/usage/summary?time_zone=Mars/Olympus' }],
     },
+    'POST /folders': {
+      ok: [{ path: '/folders', body: { user_id: user, name: 'Reports' } }],
+      failing: [{ path: '/folders', body: { user_id: user, name: '' } }],
+    },
+    'GET /folders': { ok: [{ path: `/folders?user_id=${user}` }], failing: [{ path: '/folders' }] },
+    'PUT /folders/:folder_id': {
+      ok: [{ path: `/folders/${folder}?user_id=${user}`, body: { name: 'Sales', parent_id: null } }],
+      failing: [
+        { path: `/folders/999999999?user_id=${user}`, body: { name: 'x' } },
+        { path: `/folders/${folder}?user_id=${user}`, body: { parent_id: folder } },
+      ],
+    },
+    'DELETE /folders/:folder_id': { ok: [], failing: [{ path: `/folders/999999999?user_id=${user}` }] },
     'POST /chats/debug/test-model-usage': {
       ok: [{ path: `/chats/debug/test-model-usage?user_id=${user}&chat_id=${chat}` }],
       failing: [{ path: '/chats/debug/test-model-usage?user_id=999999999' }],
@@ -113,9 +128,13 @@ describe('every route’s answers are what the OpenAPI document declares', () =>
       const reply = await call(method, sample.path, sample.body, sample.headers);
       expect([sample.path, reply.status >= 400 && reply.status < 500]).toEqual([sample.path, true]);
     }
-    // DELETE last: the chat is gone afterwards.
-    if (method === 'DELETE') {
+    // DELETE last: what it deletes is gone afterwards.
+    if (template === '/chats/:chat_id' && method === 'DELETE') {
       const reply = await call(method, template.replace(':chat_id', String((await newChat(user)).chat_id)));
+      expect(reply.status).toBe(200);
+    }
+    if (template === '/folders/:folder_id' && method === 'DELETE') {
+      const reply = await call(method, `/folders/${folder}?user_id=${user}`);
       expect(reply.status).toBe(200);
     }
   });

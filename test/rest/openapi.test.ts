@@ -23,6 +23,10 @@ const DOCUMENTED = [
   'get /chats/{chat_id}/messages',
   'get /chats/{chat_id}/export',
   'get /chats/search/',
+  'post /folders',
+  'get /folders',
+  'put /folders/{folder_id}',
+  'delete /folders/{folder_id}',
 ];
 
 async function openapi() {
@@ -131,7 +135,7 @@ describe('GET /openapi.json', () => {
   it('has tags, a server and a licence; with authentication off, only the admin key as a scheme', async () => {
     const doc = await openapi();
     expect(doc.tags.map((t: { name: string }) => t.name).sort()).toEqual(
-      ['Chats', 'Debugging', 'Messages', 'Usage', 'Users'].sort(),
+      ['Chats', 'Debugging', 'Folders', 'Messages', 'Usage', 'Users'].sort(),
     );
     expect(doc.servers).toEqual([{ url: '/', description: 'This server' }]);
     expect(doc.info.license.name).toBeTruthy();
