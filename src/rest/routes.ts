@@ -106,9 +106,10 @@ export const routes: readonly RestRoute[] = [
     path: '/chats/:chat_id',
     field: 'Mutation.update_chat',
     selection: 'chat_id title created_at user_id',
-    summary: 'Update a chat',
+    summary: 'Update a chat: rename, move, file, tag, pin or archive it',
     tag: 'Chats',
     errors: [404],
+    clearedByNull: ['folder_id'],
   },
   {
     method: 'DELETE',

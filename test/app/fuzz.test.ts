@@ -43,19 +43,24 @@ async function send(method: string, path: string, body?: Uint8Array, headers: Re
   return { ...reply, contentType: reply.headers.get('content-type') ?? '' } as Reply;
 }
 
-// Every table of the Prisma schema (User, Chat, Message, ModelUsage, and any added since), by its ID.
-const tables = Object.entries(getDatamodel().datamodel.models).map(([name, model]) => ({
-  name,
-  delegate: name.charAt(0).toLowerCase() + name.slice(1),
-  id: model.fields.find((f) => f.isId)?.name as string,
-}));
+// Every table of the Prisma schema (User, Chat, Message, ModelUsage, and any added since), in
+// the order of its key (one ID field, or the fields of a composite key such as ChatTag's).
+const tables = Object.entries(getDatamodel().datamodel.models).map(([name, model]) => {
+  const id = model.fields.find((f) => f.isId)?.name;
+  const key = id ? [id] : ((model.primaryKey?.fields ?? []) as string[]);
+  return {
+    name,
+    delegate: name.charAt(0).toLowerCase() + name.slice(1),
+    orderBy: key.map((field) => ({ [field]: 'asc' })),
+  };
+});
 
 type Snapshot = Record<string, any[]> & { User: any[]; Chat: any[] };
 
 async function snapshot(): Promise<Snapshot> {
   const delegates = db() as unknown as Record<string, { findMany(args: object): Promise<any[]> }>;
   const rows = await Promise.all(
-    tables.map((t) => (delegates[t.delegate] as (typeof delegates)[string]).findMany({ orderBy: { [t.id]: 'asc' } })),
+    tables.map((t) => (delegates[t.delegate] as (typeof delegates)[string]).findMany({ orderBy: t.orderBy })),
   );
   return Object.fromEntries(tables.map((t, i) => [t.name, rows[i] as any[]])) as Snapshot;
 }

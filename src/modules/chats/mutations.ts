@@ -6,6 +6,7 @@ import type { Context } from '../../graphql/context';
 import { badInput, chatNotFound, forbidden } from '../../graphql/errors';
 import type { ChatChangeKind } from '../../graphql/pubsub';
 import { assertUserExists, unknownUser } from '../users';
+import { assertFolderFor, MAX_TAG_LENGTH, MAX_TAGS, normalizeTags } from './organise';
 import { CleanupResult, DeleteChatResult, titleSchema } from './types';
 
 /** `update` of a row that is not there (P2025) is a not-found, not a crash. */
@@ -51,7 +52,7 @@ builder.mutationFields((t) => ({
   update_chat: t.prismaField({
     type: 'Chat',
     description:
-      'Renames a chat and/or moves it to another existing user. Absent or null fields stay unchanged. With authentication on, callers change only their own (or anonymous) chats, and only an admin moves a chat to someone else.',
+      'Renames a chat, moves it to another existing user, puts it in a folder, tags, pins or archives it. Absent fields stay unchanged; null does too, except `folder_id: null`, which takes it out of its folder. With authentication on, callers change only their own (or anonymous) chats, and only an admin moves a chat to someone else.',
     authScopes: { member: true },
     args: {
       chat_id: t.arg.int({ required: true, description: 'The chat’s ID.' }),
@@ -59,28 +60,54 @@ builder.mutationFields((t) => ({
         description: 'New title, 1 to 200 characters.',
         validate: titleSchema.optional().nullable(),
       }),
-      user_id: t.arg.int({ description: 'New owner’s user ID; must exist.' }),
+      user_id: t.arg.int({ description: 'New owner’s user ID; must exist. The chat leaves its folder.' }),
+      folder_id: t.arg.int({ description: 'A folder of the chat’s owner to put it in; null: out of any folder.' }),
+      tags: t.arg.stringList({
+        description: `Its tags, replacing the ones it has: at most ${MAX_TAGS}, each 1 to ${MAX_TAG_LENGTH} characters, stored lower-case and once.`,
+      }),
+      pinned: t.arg.boolean({ description: 'Pin or unpin it.' }),
+      archived: t.arg.boolean({ description: 'Archive it (left out of the chat list) or bring it back.' }),
     },
-    resolve: async (query, _root, { chat_id, title, user_id }, ctx) => {
+    resolve: async (query, _root, { chat_id, title, user_id, folder_id, tags, pinned, archived }, ctx) => {
       // The new owner is not "acting as": only the chat's access is checked against the caller.
       const where = ctx.auth.enabled && !ctx.isAdmin ? accessibleChat(chat_id, ctx.userId) : { chat_id };
       if (user_id != null && !actingAs(ctx, user_id).allowed) {
         throw forbidden('Only an admin can move a chat to another user');
       }
       if (user_id != null) await assertUserExists(ctx, user_id);
-      const before = await ctx.db.chat.findFirst({ where, select: { user_id: true } });
+      const before = await ctx.db.chat.findFirst({ where, select: { user_id: true, folder_id: true } });
       if (!before) throw chatNotFound(chat_id);
-      const data = { ...(title == null ? {} : { title: title.trim() }), ...(user_id == null ? {} : { user_id }) };
+      const owner = user_id ?? before.user_id;
+      if (folder_id != null) await assertFolderFor(ctx, folder_id, owner);
+      const normalizedTags = tags == null ? null : normalizeTags(tags);
+      // A chat given to someone else leaves its folder, which stays its old owner's.
+      const leavesFolder = folder_id === undefined && owner !== before.user_id && before.folder_id !== null;
+      const data: Prisma.ChatUncheckedUpdateInput = {
+        ...(title == null ? {} : { title: title.trim() }),
+        ...(user_id == null ? {} : { user_id }),
+        ...(folder_id === undefined && !leavesFolder ? {} : { folder_id: folder_id ?? null }),
+        ...(normalizedTags === null
+          ? {}
+          : { tags: { deleteMany: {}, create: normalizedTags.map((tag) => ({ tag })) } }),
+        ...(pinned == null ? {} : { pinned }),
+        ...(archived == null ? {} : { archived }),
+      };
       const chat =
         Object.keys(data).length === 0
           ? await ctx.db.chat.findFirst({ ...query, where })
           : await ctx.db.chat
               .update({ ...query, where: { ...where, chat_id }, data })
               .catch(nullIfMissing)
-              .catch(unknownUser(user_id));
+              .catch(async (error: unknown) => {
+                // The folder was deleted after the check above (its foreign key refused the write).
+                if (folder_id != null && isPrismaError(error, 'P2003')) {
+                  const still = await ctx.db.folder.count({ where: { folder_id } });
+                  if (still === 0) throw badInput(`folder_id: folder ${folder_id} not found`);
+                }
+                return unknownUser(user_id)(error);
+              });
       if (!chat) throw chatNotFound(chat_id);
       if (Object.keys(data).length > 0) {
-        const owner = user_id ?? before.user_id;
         if (owner !== before.user_id) publishChatChange(ctx, before.user_id, chat_id, 'DELETED');
         publishChatChange(ctx, owner, chat_id, owner !== before.user_id ? 'CREATED' : 'UPDATED');
       }

@@ -2,6 +2,7 @@ import { actingAs, chatFor, ownerOf } from '../../auth/access';
 import { DEFAULT_LIMIT, pageArgs, pageComplexity, textSchema } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
 import { chatNotFound } from '../../graphql/errors';
+import { chatFilters } from './organise';
 import { searchChats } from './search';
 import { ChatSearchResult, newestFirst } from './types';
 
@@ -29,14 +30,18 @@ builder.queryFields((t) => ({
     complexity: pageComplexity,
     args: {
       user_id: t.arg.int({ description: 'Only this user’s chats.' }),
+      folder_id: t.arg.int({ description: 'Only the chats in this folder (not in its sub-folders).' }),
+      tag: t.arg.stringList({ description: 'Only the chats having every one of these tags.' }),
+      pinned: t.arg.boolean({ description: 'true: only pinned chats; false: only the others.' }),
+      archived: t.arg.boolean({ description: 'Archived chats are left out; true lists only them.' }),
       ...pageArgs(t.arg, 'chats'),
     },
-    resolve: async (query, _root, { user_id, limit, offset }, ctx) => {
+    resolve: async (query, _root, { user_id, limit, offset, ...filters }, ctx) => {
       const who = actingAs(ctx, user_id);
       if (!who.allowed) return [];
       return ctx.db.chat.findMany({
         ...query,
-        where: ownerOf(who),
+        where: { ...ownerOf(who), ...chatFilters(filters) },
         orderBy: newestFirst,
         take: limit ?? DEFAULT_LIMIT,
         skip: offset ?? 0,

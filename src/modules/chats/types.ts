@@ -5,6 +5,7 @@ import { fixedList, listOf } from '../../graphql/complexity';
 import type { Context } from '../../graphql/context';
 import { badInput } from '../../graphql/errors';
 import { joinsRelations, type RelationPage, relationPage } from '../../graphql/relation-pages';
+import { MAX_TAGS } from './organise';
 import { SNIPPETS_PER_CHAT } from './search';
 
 /**
@@ -86,6 +87,19 @@ builder.prismaObject('Chat', {
       },
     }),
     user: t.relation('user', { nullable: true, description: 'The owner; null for an anonymous chat.' }),
+    folder_id: t.exposeInt('folder_id', { nullable: true, description: 'The folder it is in; null: in none.' }),
+    folder: t.relation('folder', { nullable: true, description: 'The folder it is in; null: in none.' }),
+    pinned: t.exposeBoolean('pinned', { description: 'Pinned by its owner (list them with `pinned: true`).' }),
+    archived: t.exposeBoolean('archived', {
+      description: 'Archived: left out of the chat list unless it asks for `archived: true`.',
+    }),
+    tags: t.field({
+      type: ['String'],
+      description: `Its tags, lower-case, alphabetical (at most ${MAX_TAGS}).`,
+      complexity: fixedList(MAX_TAGS),
+      select: { tags: { select: { tag: true }, orderBy: { tag: 'asc' } } },
+      resolve: (chat) => chat.tags.map((t) => t.tag),
+    }),
     message_count: t.relationCount('messages', {
       description: 'How many messages the chat has (counted in the same query as the chat).',
     }),
