@@ -15,6 +15,13 @@ if (result.status !== 0) {
   process.stderr.write(output);
   if (result.error) console.error(result.error.message);
   console.error('migrations: failed (the output of `prisma migrate deploy` is above)');
+  // The CLI waits for SQLite's write lock and then fails with a timeout that names no cause.
+  if (/SocketTimeout|database is locked|SQLITE_BUSY/.test(output)) {
+    console.error(
+      'migrations: the database file is locked: is another process (a running server) using it? ' +
+        'Stop it, or give this one its own DATABASE_URL.',
+    );
+  }
   process.exit(result.status ?? 1);
 }
 const found = output.match(/(\d+) migrations? found/)?.[1];

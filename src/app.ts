@@ -82,7 +82,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics();
   const tracing = config.tracing
-    ? createTracing(config.tracing, { database: config.database.provider, version: packageVersion() })
+    ? createTracing(config.tracing, { database: config.database.provider, version: packageVersion(), logger })
     : null;
 
   // Then what opens connections or timers, each closed (last first) by close() or by a failed start.

@@ -204,11 +204,19 @@ function keyValues(env: Env, name: string): Record<string, string> {
     const at = pair.indexOf('=');
     const key = at > 0 ? pair.slice(0, at).trim() : '';
     if (!key) throw new ConfigError(`${name} must be key=value pairs separated by commas, got "${pair.trim()}"`);
+    let value: string;
     try {
-      result[key] = decodeURIComponent(pair.slice(at + 1).trim());
+      value = decodeURIComponent(pair.slice(at + 1).trim());
     } catch {
       throw new ConfigError(`${name}: the value of ${key} is not valid percent-encoding`);
     }
+    // Sent as HTTP headers (or resource attributes): a name must be a header token, a value
+    // must hold no control character (a line break would make every export fail).
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) throw new ConfigError(`${name}: "${key}" is not a valid name`);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+    if (/[\u0000-\u001f\u007f]/.test(value))
+      throw new ConfigError(`${name}: the value of ${key} holds a control character`);
+    result[key] = value;
   }
   return result;
 }

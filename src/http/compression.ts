@@ -101,7 +101,14 @@ export function useCompression(): Plugin {
         setResponse(new Response(body, { status: response.status, headers: response.headers }));
         return;
       }
-      const compressed = await compress(encoding, body);
+      let compressed: Buffer<ArrayBuffer>;
+      try {
+        compressed = await compress(encoding, body);
+      } catch {
+        // Compression is an optimisation: should it ever fail, the answer goes as it is.
+        setResponse(new Response(body, { status: response.status, headers: response.headers }));
+        return;
+      }
       const headers = new Headers(response.headers);
       headers.set('content-encoding', encoding);
       headers.set('content-length', String(compressed.byteLength));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
 import { createStaticFiles, type StaticFile } from './static-files';
@@ -53,9 +54,15 @@ document.addEventListener('DOMContentLoaded', function () {
 });
 `;
 
+/**
+ * The boot script is this repository's code, not the package's: its name carries its own hash, so
+ * that a change of it is a new URL even when the package's version (the folder) stays.
+ */
+const BOOT_FILE = `boot.${createHash('sha256').update(BOOT).digest('hex').slice(0, 12)}.js`;
+
 const JS = 'text/javascript; charset=utf-8';
 const FILES = new Map<string, StaticFile>([
-  ['boot.js', { contentType: JS, load: () => BOOT }],
+  [BOOT_FILE, { contentType: JS, load: () => BOOT }],
   ['graphiql.js', { contentType: JS, load: () => graphiqlBundle().js }],
   ['graphiql.css', { contentType: 'text/css; charset=utf-8', load: () => graphiqlBundle().css }],
   [WORKERS.editorWorkerService, { contentType: JS, load: () => graphiqlBundle().editorWorkerService }],
@@ -83,7 +90,7 @@ export function renderGraphiQLPage(options: GraphiQLOptions): string {
 <body id="body" class="no-focus-outline">
   <noscript>You need to enable JavaScript to run GraphiQL.</noscript>
   <div id="root" data-options="${escapeHtml(JSON.stringify(options))}"></div>
-  <script src="${GRAPHIQL_ASSETS}boot.js"></script>
+  <script src="${GRAPHIQL_ASSETS}${BOOT_FILE}"></script>
   <script src="${GRAPHIQL_ASSETS}graphiql.js"></script>
 </body>
 </html>

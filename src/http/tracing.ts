@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -9,10 +9,12 @@ import {
   BatchSpanProcessor,
   ParentBasedSampler,
   type Sampler,
+  type SpanExporter,
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import type { DatabaseConfig, TracingConfig } from '../config';
+import type { Logger } from './logging';
 
 /*
  * OpenTelemetry tracing (TRACING in the README): one server span per HTTP request, continuing the
@@ -38,7 +40,7 @@ export type RequestTrace = {
 export type Tracing = {
   /** Starts a request's server span; `header` reads its headers (`traceparent`, `tracestate`). */
   begin(method: string, path: string, header: (name: string) => string | null | undefined): RequestTrace;
-  /** Sends what is buffered and stops. */
+  /** Sends what is buffered (waiting TRACING_SHUTDOWN_MS at most) and stops. */
   shutdown(): Promise<void>;
 };
 
@@ -62,12 +64,50 @@ function samplerOf(config: TracingConfig): Sampler {
 
 const STATEMENT = /^\s*(\w+)/;
 
+/** How long a shutdown waits for buffered spans to be sent: a collector that hangs must not hold the exit. */
+export const TRACING_SHUTDOWN_MS = 2000;
+/** How often a failing export is logged: once, then at most every minute while it keeps failing. */
+const EXPORT_FAILURE_LOG_MS = 60_000;
+
+/**
+ * The OTLP exporter, saying in the log when exports fail (a collector refusing them, a wrong
+ * endpoint or API key): the SDK itself reports nothing unless a global diagnostic logger is set.
+ */
+function loggingExporter(inner: SpanExporter, logger: Pick<Logger, 'warn'>, endpoint: string): SpanExporter {
+  let lastLogged = 0;
+  let failures = 0;
+  return {
+    export(spans, done) {
+      inner.export(spans, (result) => {
+        if (result.code !== ExportResultCode.SUCCESS) {
+          failures++;
+          if (Date.now() - lastLogged >= EXPORT_FAILURE_LOG_MS) {
+            lastLogged = Date.now();
+            logger.warn({ err: result.error, endpoint, failures }, 'tracing: spans could not be exported');
+          }
+        }
+        done(result);
+      });
+    },
+    shutdown: () => inner.shutdown(),
+    forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
+  };
+}
+
 export function createTracing(
   config: TracingConfig,
-  { database, version }: { database: DatabaseConfig['provider']; version: string },
+  {
+    database,
+    version,
+    logger,
+  }: { database: DatabaseConfig['provider']; version: string; logger: Pick<Logger, 'warn'> },
 ): Tracing {
   const Exporter = config.protocol === 'http/json' ? JsonExporter : ProtobufExporter;
-  const exporter = new Exporter({ url: config.endpoint, headers: { ...config.headers } });
+  const exporter = loggingExporter(
+    new Exporter({ url: config.endpoint, headers: { ...config.headers } }),
+    logger,
+    config.endpoint,
+  );
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
       ...config.resourceAttributes,
@@ -135,6 +175,13 @@ export function createTracing(
         },
       };
     },
-    shutdown: () => provider.shutdown(),
+    shutdown: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, TRACING_SHUTDOWN_MS);
+      });
+      await Promise.race([provider.shutdown().catch(() => undefined), timeout]);
+      clearTimeout(timer);
+    },
   };
 }

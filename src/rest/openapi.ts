@@ -217,7 +217,9 @@ function securityOf(route: CompiledRoute, options: OpenApiOptions): Security {
     return route.errors?.includes(403) ? [{}, ...admin] : [];
   }
   // `operator` routes are for admins once authentication is on; a JWT may carry the admin role.
-  if (scopes.admin || scopes.operator) return options.auth === 'jwt' ? [...user, ...admin] : admin;
+  // Without an admin key, an API-key route for admins still needs a key (a user's is refused, 403):
+  // never an empty list, which would say "open to anyone".
+  if ((scopes.admin || scopes.operator) && options.auth !== 'jwt' && admin.length > 0) return admin;
   return [...user, ...admin];
 }
 

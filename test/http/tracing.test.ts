@@ -215,6 +215,8 @@ describe('tracing settings', () => {
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_SAMPLER_ARG: '2' }, /0 to 1/],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /PROTOCOL/],
     [{ OTEL_EXPORTER_OTLP_HEADERS: 'no-equals-sign' }, /key=value/],
+    [{ OTEL_EXPORTER_OTLP_HEADERS: 'x-key=a%0Ab' }, /control character/],
+    [{ OTEL_EXPORTER_OTLP_HEADERS: 'bad header=v' }, /not a valid name/],
   ])('refuses %p at start-up', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -222,6 +224,43 @@ describe('tracing settings', () => {
 });
 
 describe('tracing in the real process', () => {
+  it('does not hold the shutdown for a collector that never answers', async () => {
+    // Accepts connections and never answers them.
+    const sockets: import('node:net').Socket[] = [];
+    const silent = (await import('node:net')).createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const gateway = await startGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '600000' });
+    try {
+      expect((await fetch(`${gateway.url}/chats/?limit=1`)).status).toBe(200);
+      const started = Date.now();
+      await stopGateway(gateway);
+      expect(await gateway.exited).toBe(0);
+      // The flush waits TRACING_SHUTDOWN_MS (2 s) at most, not the exporter's 10 s.
+      expect(Date.now() - started).toBeLessThan(6000);
+    } finally {
+      await stopGateway(gateway);
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+
+  it('logs that spans could not be exported when the collector refuses them', async () => {
+    const refusing = createServer((_req, res) => res.writeHead(401).end('{"error":"bad key"}'));
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+    const gateway = await startGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: '20' });
+    try {
+      expect((await fetch(`${gateway.url}/chats/?limit=1`)).status).toBe(200);
+      await until('the warning', () =>
+        /tracing: spans could not be exported/.test(gateway.output()) ? true : undefined,
+      );
+    } finally {
+      await stopGateway(gateway);
+      refusing.close();
+    }
+  });
+
   it('exports protobuf by default, and sends what is buffered when it stops', async () => {
     const receiver = await startReceiver();
     // A long batch delay: only the shutdown can send these spans.
