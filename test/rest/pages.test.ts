@@ -46,9 +46,11 @@ const SCREENSHOTS = path.join(__dirname, '..', '..', '.screenshots');
         if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url);
       });
       page.on('pageerror', (error) => errors.push(error.message));
-      // Where a browser reports what the Content-Security-Policy blocked.
+      // Where a browser reports what the Content-Security-Policy blocked ("Refused to load ...").
       page.on('console', (message) => {
-        if (message.type() === 'error') errors.push(message.text());
+        if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) {
+          errors.push(message.text());
+        }
       });
       await page.goto(origin + pagePath, { waitUntil: 'load' });
       return { page, foreign, errors, requested };
