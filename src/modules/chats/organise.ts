@@ -43,6 +43,12 @@ export type ChatFilters = {
  */
 export function chatFilters({ folder_id, tag, pinned, archived }: ChatFilters): Prisma.ChatWhereInput {
   if (tag && tag.length > MAX_TAGS) throw badInput(`tag: at most ${MAX_TAGS}`);
+  // The same text rules as stored tags: a NUL, say, is bad input here too, not a database error.
+  for (const t of tag ?? []) {
+    const parsed = tagSchema.safeParse(t);
+    if (!parsed.success)
+      throw badInput(`tag: "${t.slice(0, 40)}" ${parsed.error.issues[0]?.message ?? 'is not a valid tag'}`);
+  }
   const tags = tag?.map((t) => t.trim().toLowerCase()) ?? [];
   return {
     archived: archived ?? false,

@@ -104,6 +104,12 @@ describe('GET /chats/ filters', () => {
     expect(await listed(`${base}&pinned=true`)).toEqual([b?.chat_id]);
     expect(await listed(`${base}&pinned=false`)).toEqual([d?.chat_id, a?.chat_id]);
     expect((await call('GET', `/chats/${base}&pinned=maybe`)).status).toBe(422);
+    // A tag that no stored tag could be is bad input, on both databases (PostgreSQL refuses a NUL).
+    for (const bad of ['%00', `${'x'.repeat(33)}`, '%20']) {
+      const r = await call('GET', `/chats/${base}&tag=${bad}`);
+      expect([bad, r.status]).toEqual([bad, 422]);
+      expect(r.json.detail).toMatch(/^tag: /);
+    }
     // The same over GraphQL.
     const g = await gql('query($u: Int, $t: [String!]) { chats(user_id: $u, tag: $t, limit: 100) { chat_id tags } }', {
       u: u.user_id,
