@@ -13,6 +13,14 @@ export const MAX_TAG_LENGTH = 32;
 
 const tagSchema = textSchema(MAX_TAG_LENGTH);
 
+/** One tag's text rules (a stored tag, or one a filter names): BAD_USER_INPUT under `field` otherwise. */
+function assertTag(field: string, raw: string): void {
+  const parsed = tagSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw badInput(`${field}: "${raw.slice(0, 40)}" ${parsed.error.issues[0]?.message ?? 'is not a valid tag'}`);
+  }
+}
+
 /**
  * A chat's tags as stored: trimmed, lower-case, each once, in the order given. A tag may not hold
  * a comma, which separates tags in a query string (`GET /chats/?tag=a,b`).
@@ -20,9 +28,7 @@ const tagSchema = textSchema(MAX_TAG_LENGTH);
 export function normalizeTags(tags: readonly string[]): string[] {
   const unique = new Set<string>();
   for (const raw of tags) {
-    const parsed = tagSchema.safeParse(raw);
-    if (!parsed.success)
-      throw badInput(`tags: "${raw.slice(0, 40)}" ${parsed.error.issues[0]?.message ?? 'is not a valid tag'}`);
+    assertTag('tags', raw);
     if (raw.includes(',')) throw badInput(`tags: "${raw.slice(0, 40)}" must not contain a comma`);
     unique.add(raw.trim().toLowerCase());
   }
@@ -45,9 +51,7 @@ export function chatFilters({ folder_id, tag, pinned, archived }: ChatFilters): 
   if (tag && tag.length > MAX_TAGS) throw badInput(`tag: at most ${MAX_TAGS}`);
   // The same text rules as stored tags: a NUL, say, is bad input here too, not a database error.
   for (const t of tag ?? []) {
-    const parsed = tagSchema.safeParse(t);
-    if (!parsed.success)
-      throw badInput(`tag: "${t.slice(0, 40)}" ${parsed.error.issues[0]?.message ?? 'is not a valid tag'}`);
+    assertTag('tag', t);
   }
   const tags = tag?.map((t) => t.trim().toLowerCase()) ?? [];
   return {
