@@ -25,6 +25,7 @@ import { createRateLimit } from './http/rate-limit';
 import { useAcceptCheck, useNoIntrospection } from './http/security';
 import { createTracing } from './http/tracing';
 import { packageVersion } from './lib/version';
+import { createRetentionSweeper, type RetentionSweeper } from './modules/retention/sweep';
 import { readPriceTable } from './modules/usage/pricing';
 import { compileRoutes } from './rest/compile';
 import { useDocs } from './rest/docs';
@@ -55,6 +56,8 @@ export type Gateway = Readonly<{
   drain(): void;
   /** Closes what the gateway opened: the database client, Redis connections, timers. */
   close(): Promise<void>;
+  /** The retention sweep: `retention.sweep()` runs one now (if this instance gets the lease). */
+  retention: Pick<RetentionSweeper, 'sweep'>;
   /** How full the parsed-document cache is. */
   documentCacheStats(): { chars: number; maxChars: number; maxDocument: number; hits: number };
 }>;
@@ -118,6 +121,9 @@ export async function createGateway(config: Config): Promise<Gateway> {
     // Open subscriptions end before the event bus and the database close.
     closers.push(() => streams.endAll('closing'));
     const services: Services = Object.freeze({ config, db, pubsub, auth, prices, streams, logger, metrics });
+    // Every RETENTION_SWEEP_INTERVAL_SECONDS, on one instance at a time; stopped before the database closes.
+    const retention = createRetentionSweeper(services);
+    closers.push(() => retention.stop());
     const health = createHealthChecks({
       db,
       database: config.database,
@@ -138,6 +144,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
     closers.push(() => rateLimit.close());
     const documentCache = createDocumentCache();
     await prepareDb(db, config);
+    retention.start();
 
     const onRestErrors = restErrorHandler({ bearer: config.auth.mode === 'jwt', logger });
     let getEnveloped: GetEnveloped | undefined;
@@ -231,6 +238,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
         return closed;
       },
       documentCacheStats: documentCache.stats,
+      retention: { sweep: retention.sweep },
     });
   } catch (error) {
     await closeAll();

@@ -19,6 +19,10 @@ export type Config = Readonly<{
   corsOrigins: readonly string[];
   /** A chat younger than this is not "empty" yet for cleanup (its first message may be on its way). */
   emptyChatGraceSeconds: number;
+  /** Chats inactive this many days are deleted by the retention sweep (users may set their own); null: kept. */
+  retentionDays: number | null;
+  /** How often this instance offers to run the retention sweep (one instance runs it); 0: never here. */
+  retentionSweepSeconds: number;
   /** How long a SIGTERM waits for in-flight requests before closing their connections. */
   shutdownTimeoutMs: number;
   /** How long a client may take to send a whole request (headers and body); responses are not limited. */
@@ -64,6 +68,9 @@ export type Config = Readonly<{
   /** OpenTelemetry tracing, from the standard OTEL_* variables; null: off (the default). */
   tracing: TracingConfig | null;
 }>;
+
+/** The longest retention policy, globally or per user: 100 years. */
+export const MAX_RETENTION_DAYS = 36_500;
 
 export const OTEL_SAMPLERS = [
   'always_on',
@@ -343,6 +350,8 @@ export function loadConfig(env: Env): Config {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 100 * 1_048_576),
     corsOrigins: Object.freeze(origins(env)),
     emptyChatGraceSeconds: integer(env, 'EMPTY_CHAT_GRACE_SECONDS', 0, 0, 86_400),
+    retentionDays: integer(env, 'RETENTION_DAYS', 0, 0, MAX_RETENTION_DAYS) || null,
+    retentionSweepSeconds: integer(env, 'RETENTION_SWEEP_INTERVAL_SECONDS', 3600, 0, 7 * 86_400),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
     heapGrowthPercent: integer(env, 'HEAP_GROWTH_PERCENT', 20, 5, 300),

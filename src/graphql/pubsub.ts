@@ -2,7 +2,16 @@ import Redis from 'ioredis';
 import type { Logger } from '../http/logging';
 import type { Metrics } from '../http/metrics';
 
-export type ChatChangeKind = 'CREATED' | 'UPDATED' | 'DELETED';
+export type ChatChangeKind =
+  | 'CREATED'
+  | 'UPDATED'
+  | 'DELETED'
+  | 'MOVED'
+  | 'TAGGED'
+  | 'PINNED'
+  | 'UNPINNED'
+  | 'ARCHIVED'
+  | 'UNARCHIVED';
 
 /**
  * What subscriptions listen to. Payloads carry IDs, not rows: subscribers read the row from the

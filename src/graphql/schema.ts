@@ -7,6 +7,7 @@ import '../modules/messages';
 import '../modules/usage';
 import '../modules/api-keys';
 import '../modules/folders';
+import '../modules/retention';
 
 /**
  * The one schema every gateway serves: types and resolvers only. What differs between gateways

@@ -47,6 +47,10 @@ const COUNTERS = {
     help: 'Model cost recorded in the usage ledger, in US dollars, by model and provider.',
     labels: ['model', 'provider'],
   },
+  retention_chats_deleted_total: {
+    help: 'Chats the retention sweep deleted for inactivity (their model usage is kept).',
+    labels: [],
+  },
 } as const;
 
 const GAUGES = {

@@ -213,6 +213,8 @@ function securityOf(route: CompiledRoute, options: OpenApiOptions): Security {
   const user: Security =
     options.auth === 'jwt' ? [{ bearerAuth: [] }] : options.auth === 'api-key' ? [{ apiKey: [] }] : [];
   if (options.auth === 'off') {
+    // An operators' route (admin scope) needs the key whatever AUTH_MODE says.
+    if (scopes.admin && admin.length > 0) return admin;
     // Open; the admin key still matters where the route serves admins more (POST /chats/cleanup-empty).
     return route.errors?.includes(403) ? [{}, ...admin] : [];
   }
@@ -359,8 +361,9 @@ const TAGS: Record<CompiledRoute['tag'], string> = {
   Chats: 'Chats: create, list, search, read, rename, export and delete.',
   Folders: 'A user’s folders of chats, nested up to 8 deep.',
   Messages: 'The messages of a chat: add, and page through.',
-  Users: 'Users, created or found by email.',
+  Users: 'Users, created or found by email, and their retention policy.',
   Usage: 'The ledger of model calls: tokens and cost, recorded and summarised.',
+  Admin: 'Operators’ routes (the admin key): what the retention sweep would delete.',
   Debugging: 'Routes for trying the service out; off in production (ENABLE_DEBUG_ROUTES).',
 };
 

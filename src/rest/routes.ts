@@ -24,7 +24,7 @@ export type RestRoute = Readonly<{
   selection: string | ((settings: RouteSettings) => string);
   summary: string;
   /** The section of the API docs. */
-  tag: 'Chats' | 'Folders' | 'Messages' | 'Users' | 'Usage' | 'Debugging';
+  tag: 'Chats' | 'Folders' | 'Messages' | 'Users' | 'Usage' | 'Admin' | 'Debugging';
   /** On POST/PUT, the arguments documented in the query string rather than the body. */
   query?: readonly string[];
   /** The error statuses the route documents (all routes also answer 422 for bad input). */
@@ -45,6 +45,7 @@ export type RestRoute = Readonly<{
 const CHAT = 'chat_id user_id title created_at';
 const MESSAGE = 'message_id chat_id content sender timestamp';
 const FOLDER = 'folder_id user_id name parent_id created_at';
+const RETENTION = 'user_id days effective_days';
 const SUMS = 'requests prompt_tokens completion_tokens cached_prompt_tokens reasoning_tokens total_tokens cost';
 
 /**
@@ -182,6 +183,34 @@ export const routes: readonly RestRoute[] = [
     selection: 'user_id username email created_at',
     summary: 'Create or retrieve a user',
     tag: 'Users',
+  },
+  {
+    method: 'GET',
+    path: '/users/:user_id/retention',
+    field: 'Query.user_retention',
+    selection: RETENTION,
+    summary: 'A user’s retention policy',
+    tag: 'Users',
+    errors: [404],
+  },
+  {
+    method: 'PUT',
+    path: '/users/:user_id/retention',
+    field: 'Mutation.set_user_retention',
+    selection: RETENTION,
+    summary: 'Set a user’s retention policy',
+    tag: 'Users',
+    errors: [403, 404],
+    clearedByNull: ['days'],
+  },
+  {
+    method: 'POST',
+    path: '/admin/retention/preview',
+    field: 'Query.retention_preview',
+    selection: 'global_days total chats { chat_id user_id title last_activity_at retention_days }',
+    summary: 'What the next retention sweep would delete',
+    tag: 'Admin',
+    errors: [403],
   },
   {
     method: 'POST',

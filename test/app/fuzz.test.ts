@@ -230,6 +230,9 @@ async function validArgs(route: CompiledRoute): Promise<Record<string, unknown>>
     'GET /folders': { user_id: owner.user_id },
     'PUT /folders/:folder_id': { folder_id: 0, user_id: owner.user_id, name: `Renamed folder ${n}` },
     'DELETE /folders/:folder_id': { folder_id: 0, user_id: owner.user_id },
+    'GET /users/:user_id/retention': { user_id: owner.user_id },
+    'PUT /users/:user_id/retention': { user_id: owner.user_id, days: 3650 },
+    'POST /admin/retention/preview': { limit: 5 },
     'GET /usage/summary': {
       user_id: owner.user_id,
       from: new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10),
@@ -256,7 +259,11 @@ async function baseline(route: CompiledRoute): Promise<RestRequest> {
     path: {},
     query: [],
     body: route.hasBody ? [] : undefined,
-    headers: route.hasBody ? { 'content-type': 'application/json' } : {},
+    headers: {
+      ...(route.hasBody ? { 'content-type': 'application/json' } : {}),
+      // The operators' routes answer only the admin key.
+      ...(route.path.startsWith('/admin/') ? ADMIN : {}),
+    },
   };
   for (const arg of route.graphqlField.args) {
     const value = values[arg.name];
@@ -816,6 +823,11 @@ const mutations: GqlCase[] = [
     name: 'delete_folder',
     selection: 'message moved_chats',
     valid: async () => ({ folder_id: await disposableFolder(), user_id: owner.user_id }),
+  },
+  {
+    name: 'set_user_retention',
+    selection: 'user_id days effective_days',
+    valid: async () => ({ user_id: other.user_id, days: 3650 }),
   },
   {
     name: 'create_or_get_user',

@@ -16,6 +16,7 @@ type Case = { ok: Sample[]; failing: Sample[] };
 
 const HUGE = { content: 'x'.repeat(2 * 1024 * 1024), sender: 'user' };
 const TEXT = { 'content-type': 'text/plain' };
+const ADMIN = { 'x-admin-api-key': 'test-admin-key' };
 
 let chat = 0;
 let user = 0;
@@ -105,6 +106,27 @@ beforeAll(async () => {
       ],
     },
     'DELETE /folders/:folder_id': { ok: [], failing: [{ path: `/folders/999999999?user_id=${user}` }] },
+    'GET /users/:user_id/retention': {
+      ok: [{ path: `/users/${user}/retention` }],
+      failing: [{ path: '/users/999999999/retention' }, { path: '/users/x/retention' }],
+    },
+    'PUT /users/:user_id/retention': {
+      ok: [
+        { path: `/users/${user}/retention`, body: { days: 90 } },
+        { path: `/users/${user}/retention`, body: { days: null } },
+      ],
+      failing: [
+        { path: '/users/999999999/retention', body: { days: 90 } },
+        { path: `/users/${user}/retention`, body: { days: 0 } },
+      ],
+    },
+    'POST /admin/retention/preview': {
+      ok: [{ path: '/admin/retention/preview', body: { limit: 10 }, headers: ADMIN }],
+      failing: [
+        { path: '/admin/retention/preview', body: {} },
+        { path: '/admin/retention/preview', body: { limit: 5000 }, headers: ADMIN },
+      ],
+    },
     'POST /chats/debug/test-model-usage': {
       ok: [{ path: `/chats/debug/test-model-usage?user_id=${user}&chat_id=${chat}` }],
       failing: [{ path: '/chats/debug/test-model-usage?user_id=999999999' }],

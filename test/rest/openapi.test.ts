@@ -27,6 +27,9 @@ const DOCUMENTED = [
   'get /folders',
   'put /folders/{folder_id}',
   'delete /folders/{folder_id}',
+  'get /users/{user_id}/retention',
+  'put /users/{user_id}/retention',
+  'post /admin/retention/preview',
 ];
 
 async function openapi() {
@@ -135,7 +138,7 @@ describe('GET /openapi.json', () => {
   it('has tags, a server and a licence; with authentication off, only the admin key as a scheme', async () => {
     const doc = await openapi();
     expect(doc.tags.map((t: { name: string }) => t.name).sort()).toEqual(
-      ['Chats', 'Debugging', 'Folders', 'Messages', 'Usage', 'Users'].sort(),
+      ['Admin', 'Chats', 'Debugging', 'Folders', 'Messages', 'Usage', 'Users'].sort(),
     );
     expect(doc.servers).toEqual([{ url: '/', description: 'This server' }]);
     expect(doc.info.license.name).toBeTruthy();
@@ -143,6 +146,8 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.components.securitySchemes)).toEqual(['adminKey']);
     expect(doc.paths['/chats/'].get.security).toEqual([]);
     expect(doc.paths['/chats/cleanup-empty'].post.security).toEqual([{}, { adminKey: [] }]);
+    // An operators' route needs the key.
+    expect(doc.paths['/admin/retention/preview'].post.security).toEqual([{ adminKey: [] }]);
   });
 
   it('has a description for every route and documents error bodies', async () => {

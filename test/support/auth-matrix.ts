@@ -174,6 +174,30 @@ export const cases: Case[] = [
     expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
   },
   {
+    name: 'read A’s retention policy',
+    rest: (f) => ({ method: 'GET', path: `/users/${f.a}/retention` }),
+    graphql: (f) => ({
+      query: 'query($a: Int!) { user_retention(user_id: $a) { days } }',
+      variables: { a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+  },
+  {
+    name: 'set A’s retention policy',
+    rest: (f) => ({ method: 'PUT', path: `/users/${f.a}/retention`, body: { days: 3650 } }),
+    graphql: (f) => ({
+      query: 'mutation($a: Int!) { set_user_retention(user_id: $a, days: 3650) { days } }',
+      variables: { a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 403, admin: 200 },
+  },
+  {
+    name: 'preview the retention sweep',
+    rest: () => ({ method: 'POST', path: '/admin/retention/preview', body: {} }),
+    graphql: () => ({ query: '{ retention_preview { total } }', variables: {} }),
+    expect: { anonymous: 401, owner: 403, other: 403, admin: 200 },
+  },
+  {
     name: 'read A’s model usage',
     rest: () => ({ method: 'GET', path: '/openapi.json' }), // no REST route: GraphQL only
     graphql: (f) => ({ query: 'query($a: Int) { model_usage(user_id: $a) { usage_id } }', variables: { a: f.a } }),

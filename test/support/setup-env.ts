@@ -6,6 +6,8 @@ import { databaseForTestFile } from './databases';
 process.env.DATABASE_URL = databaseForTestFile();
 process.env.ADMIN_API_KEY = 'test-admin-key';
 process.env.LOG_LEVEL = 'error';
+// Tests sweep for retention when they mean to (gateway.retention.sweep()), not on a timer.
+process.env.RETENTION_SWEEP_INTERVAL_SECONDS = '0';
 delete process.env.NODE_ENV;
 for (const name of [
   'ENABLE_DEBUG_ROUTES',
@@ -14,6 +16,7 @@ for (const name of [
   'RATE_LIMIT_PER_MINUTE',
   'REDIS_URL',
   'CORS_ORIGINS',
+  'RETENTION_DAYS',
 ]) {
   delete process.env[name];
 }

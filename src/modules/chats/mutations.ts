@@ -2,10 +2,9 @@ import { accessibleChat, actingAs, chatFor, ownerOf } from '../../auth/access';
 import { isPrismaError } from '../../db/errors';
 import type { Prisma } from '../../generated/prisma/client';
 import { builder } from '../../graphql/builder';
-import type { Context } from '../../graphql/context';
 import { badInput, chatNotFound, forbidden } from '../../graphql/errors';
-import type { ChatChangeKind } from '../../graphql/pubsub';
 import { assertUserExists, unknownUser } from '../users';
+import { organisationChanges, publishChatChange } from './events';
 import { assertFolderFor, MAX_TAG_LENGTH, MAX_TAGS, normalizeTags } from './organise';
 import { CleanupResult, DeleteChatResult, titleSchema } from './types';
 
@@ -26,11 +25,6 @@ function emptySince(graceSeconds: number): Prisma.ChatWhereInput {
   // message (its snapshot predates the insert) and delete an acknowledged message with the chat.
   const empty = { last_message_at: null, messages: { none: {} } };
   return graceSeconds === 0 ? empty : { ...empty, created_at: { lt: new Date(Date.now() - graceSeconds * 1000) } };
-}
-
-/** Tells the owner's chat_changed subscribers. Anonymous chats have no one to tell. */
-function publishChatChange(ctx: Context, userId: number | null | undefined, chatId: number, kind: ChatChangeKind) {
-  if (userId != null) ctx.pubsub.publish('chat_changed', userId, { chat_id: chatId, kind });
 }
 
 builder.mutationFields((t) => ({
@@ -75,7 +69,10 @@ builder.mutationFields((t) => ({
         throw forbidden('Only an admin can move a chat to another user');
       }
       if (user_id != null) await assertUserExists(ctx, user_id);
-      const before = await ctx.db.chat.findFirst({ where, select: { user_id: true, folder_id: true } });
+      const before = await ctx.db.chat.findFirst({
+        where,
+        select: { user_id: true, folder_id: true, pinned: true, archived: true, tags: { select: { tag: true } } },
+      });
       if (!before) throw chatNotFound(chat_id);
       const owner = user_id ?? before.user_id;
       if (folder_id != null) await assertFolderFor(ctx, folder_id, owner);
@@ -92,6 +89,8 @@ builder.mutationFields((t) => ({
         ...(pinned == null ? {} : { pinned }),
         ...(archived == null ? {} : { archived }),
       };
+      // A change is activity: the retention policy counts from it (modules/retention).
+      if (Object.keys(data).length > 0) data.updated_at = new Date();
       const chat =
         Object.keys(data).length === 0
           ? await ctx.db.chat.findFirst({ ...query, where })
@@ -107,9 +106,21 @@ builder.mutationFields((t) => ({
                 return unknownUser(user_id)(error);
               });
       if (!chat) throw chatNotFound(chat_id);
-      if (Object.keys(data).length > 0) {
-        if (owner !== before.user_id) publishChatChange(ctx, before.user_id, chat_id, 'DELETED');
-        publishChatChange(ctx, owner, chat_id, owner !== before.user_id ? 'CREATED' : 'UPDATED');
+      if (owner !== before.user_id) {
+        publishChatChange(ctx, before.user_id, chat_id, 'DELETED');
+        publishChatChange(ctx, owner, chat_id, 'CREATED');
+      } else {
+        const changes = organisationChanges(
+          title != null,
+          { ...before, tags: before.tags.map((t) => t.tag) },
+          {
+            ...(folder_id === undefined ? {} : { folder_id }),
+            ...(normalizedTags === null ? {} : { tags: normalizedTags }),
+            ...(pinned == null ? {} : { pinned }),
+            ...(archived == null ? {} : { archived }),
+          },
+        );
+        for (const kind of changes) publishChatChange(ctx, owner, chat_id, kind);
       }
       return chat;
     },

@@ -43,21 +43,34 @@ export type ChatFilters = {
   archived?: boolean | null;
 };
 
+/** The chat list's filters, checked and normalised: what both the list and the search apply. */
+export type CheckedFilters = { folder_id: number | null; tags: string[]; pinned: boolean | null; archived: boolean };
+
 /**
- * The chat list's filters as a Prisma condition. Archived chats are left out unless asked for
- * (`archived: true` lists only them), so clients that never archive see the list they always saw.
+ * Checks the filters: tags follow the stored tags' text rules (a NUL, say, is bad input here too,
+ * not a database error). Archived chats are left out unless asked for (`archived: true` lists
+ * only them), so clients that never archive see the list they always saw.
  */
-export function chatFilters({ folder_id, tag, pinned, archived }: ChatFilters): Prisma.ChatWhereInput {
+export function checkFilters({ folder_id, tag, pinned, archived }: ChatFilters): CheckedFilters {
   if (tag && tag.length > MAX_TAGS) throw badInput(`tag: at most ${MAX_TAGS}`);
-  // The same text rules as stored tags: a NUL, say, is bad input here too, not a database error.
   for (const t of tag ?? []) {
     assertTag('tag', t);
   }
-  const tags = tag?.map((t) => t.trim().toLowerCase()) ?? [];
   return {
+    folder_id: folder_id ?? null,
+    tags: [...new Set(tag?.map((t) => t.trim().toLowerCase()) ?? [])],
+    pinned: pinned ?? null,
     archived: archived ?? false,
-    ...(pinned == null ? {} : { pinned }),
-    ...(folder_id == null ? {} : { folder_id }),
+  };
+}
+
+/** The chat list's filters as a Prisma condition. */
+export function chatFilters(filters: ChatFilters): Prisma.ChatWhereInput {
+  const { folder_id, tags, pinned, archived } = checkFilters(filters);
+  return {
+    archived,
+    ...(pinned === null ? {} : { pinned }),
+    ...(folder_id === null ? {} : { folder_id }),
     ...(tags.length === 0 ? {} : { AND: tags.map((t) => ({ tags: { some: { tag: t } } })) }),
   };
 }

@@ -1,10 +1,21 @@
+import type { ArgBuilder } from '@pothos/core';
 import { actingAs, chatFor, ownerOf } from '../../auth/access';
 import { DEFAULT_LIMIT, pageArgs, pageComplexity, textSchema } from '../../graphql/args';
-import { builder } from '../../graphql/builder';
+import { type BuilderTypes, builder } from '../../graphql/builder';
 import { chatNotFound } from '../../graphql/errors';
 import { chatFilters } from './organise';
 import { searchChats } from './search';
 import { ChatSearchResult, newestFirst } from './types';
+
+/** The chat list's filters, on `chats` and `search_chats` alike. */
+function filterArgs(arg: ArgBuilder<PothosSchemaTypes.ExtendDefaultTypes<BuilderTypes>>) {
+  return {
+    folder_id: arg.int({ description: 'Only the chats in this folder (not in its sub-folders).' }),
+    tag: arg.stringList({ description: 'Only the chats having every one of these tags.' }),
+    pinned: arg.boolean({ description: 'true: only pinned chats; false: only the others.' }),
+    archived: arg.boolean({ description: 'Archived chats are left out; true lists only them.' }),
+  };
+}
 
 builder.queryFields((t) => ({
   chat: t.prismaField({
@@ -30,10 +41,7 @@ builder.queryFields((t) => ({
     complexity: pageComplexity,
     args: {
       user_id: t.arg.int({ description: 'Only this user’s chats.' }),
-      folder_id: t.arg.int({ description: 'Only the chats in this folder (not in its sub-folders).' }),
-      tag: t.arg.stringList({ description: 'Only the chats having every one of these tags.' }),
-      pinned: t.arg.boolean({ description: 'true: only pinned chats; false: only the others.' }),
-      archived: t.arg.boolean({ description: 'Archived chats are left out; true lists only them.' }),
+      ...filterArgs(t.arg),
       ...pageArgs(t.arg, 'chats'),
     },
     resolve: async (query, _root, { user_id, limit, offset, ...filters }, ctx) => {
@@ -60,12 +68,13 @@ builder.queryField('search_chats', (t) =>
     args: {
       query: t.arg.string({ required: true, description: 'Words to find.', validate: textSchema(500) }),
       user_id: t.arg.int({ description: 'Only this user’s chats.' }),
+      ...filterArgs(t.arg),
       ...pageArgs(t.arg, 'chats'),
     },
-    resolve: async (_root, { query, user_id, limit, offset }, ctx) => {
+    resolve: async (_root, { query, user_id, limit, offset, ...filters }, ctx) => {
       const who = actingAs(ctx, user_id);
       if (!who.allowed) return [];
-      const hits = await searchChats(ctx, query, who.userId, limit ?? DEFAULT_LIMIT, offset ?? 0);
+      const hits = await searchChats(ctx, query, who.userId, limit ?? DEFAULT_LIMIT, offset ?? 0, filters);
       const chats = await ctx.db.chat.findMany({
         where: { chat_id: { in: hits.map((h) => h.chat_id) } },
         select: { chat_id: true, user_id: true, title: true, created_at: true },

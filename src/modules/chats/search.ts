@@ -1,6 +1,7 @@
 import { Prisma } from '../../generated/prisma/client';
 import type { Context } from '../../graphql/context';
 import { badInput } from '../../graphql/errors';
+import { type ChatFilters, type CheckedFilters, checkFilters } from './organise';
 
 type SearchHit = { chat_id: number; snippets: { message_id: number; snippet: string; timestamp: Date }[] };
 
@@ -19,6 +20,21 @@ const owner = (userId: number | null | undefined) =>
   userId == null ? Prisma.empty : Prisma.sql`AND c."user_id" = ${userId}`;
 
 /**
+ * The chat list's filters (organise.ts) as SQL on the chat `c`. Booleans are 0/1 on SQLite (which
+ * has no boolean type; Prisma stores them so) and booleans on PostgreSQL.
+ */
+function organised(filters: CheckedFilters, sqlite: boolean): Prisma.Sql {
+  const bool = (value: boolean) => (sqlite ? (value ? 1 : 0) : value);
+  const parts = [Prisma.sql`AND c."archived" = ${bool(filters.archived)}`];
+  if (filters.pinned !== null) parts.push(Prisma.sql`AND c."pinned" = ${bool(filters.pinned)}`);
+  if (filters.folder_id !== null) parts.push(Prisma.sql`AND c."folder_id" = ${filters.folder_id}`);
+  for (const tag of filters.tags) {
+    parts.push(Prisma.sql`AND EXISTS (SELECT 1 FROM "ChatTag" t WHERE t."chat_id" = c."chat_id" AND t."tag" = ${tag})`);
+  }
+  return Prisma.join(parts, ' ');
+}
+
+/**
  * Full-text search over chat titles and message content, newest chats first, with up to three
  * matching messages per chat. SQLite uses FTS5 tables kept by triggers; PostgreSQL, GIN indexes
  * on to_tsvector('simple', ...). Both match every word of the query (prefixes on SQLite, whole
@@ -30,9 +46,11 @@ export async function searchChats(
   userId: number | null | undefined,
   limit: number,
   offset = 0,
+  filters: ChatFilters = {},
 ) {
   const terms = words(query);
   const sqlite = ctx.config.database.provider === 'sqlite';
+  const where = Prisma.sql`${owner(userId)} ${organised(checkFilters(filters), sqlite)}`;
   let chats: { chat_id: number }[];
   let snippets: { chat_id: number; message_id: number; snippet: string; timestamp: Date | string }[];
   if (sqlite) {
@@ -42,7 +60,7 @@ export async function searchChats(
         SELECT rowid FROM "ChatSearch" WHERE "ChatSearch" MATCH ${match}
         UNION SELECT m."chat_id" FROM "MessageSearch" s JOIN "Message" m ON m."message_id" = s.rowid
           WHERE "MessageSearch" MATCH ${match}
-      ) ${owner(userId)}
+      ) ${where}
       ORDER BY c."created_at" DESC, c."chat_id" DESC LIMIT ${limit} OFFSET ${offset}`;
     const ids = chats.map((c) => Number(c.chat_id));
     snippets =
@@ -61,7 +79,7 @@ export async function searchChats(
         SELECT "chat_id" FROM "Chat" WHERE to_tsvector('simple', "title") @@ plainto_tsquery('simple', ${tsquery})
         UNION SELECT "chat_id" FROM "Message"
           WHERE to_tsvector('simple', "content") @@ plainto_tsquery('simple', ${tsquery})
-      ) ${owner(userId)}
+      ) ${where}
       ORDER BY c."created_at" DESC, c."chat_id" DESC LIMIT ${limit} OFFSET ${offset}`;
     const ids = chats.map((c) => Number(c.chat_id));
     snippets =

@@ -156,7 +156,13 @@ export const ChatChangeKindEnum = builder.enumType('ChatChangeKind', {
   values: {
     CREATED: { description: 'Created, or moved to this user.' },
     UPDATED: { description: 'Renamed.' },
-    DELETED: { description: 'Deleted, or moved to another user.' },
+    DELETED: { description: 'Deleted (by its owner, or by the retention sweep), or moved to another user.' },
+    MOVED: { description: 'Put in a folder, or taken out of one (also when its folder was deleted).' },
+    TAGGED: { description: 'Its tags changed.' },
+    PINNED: { description: 'Pinned.' },
+    UNPINNED: { description: 'Unpinned.' },
+    ARCHIVED: { description: 'Archived.' },
+    UNARCHIVED: { description: 'Brought back from the archive.' },
   } as const,
 });
 

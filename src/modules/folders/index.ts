@@ -6,6 +6,7 @@ import { builder } from '../../graphql/builder';
 import { fixedList } from '../../graphql/complexity';
 import type { Context } from '../../graphql/context';
 import { badInput, forbidden, notFound } from '../../graphql/errors';
+import { publishChatChange } from '../chats/events';
 import { assertUserExists } from '../users';
 import { checkPlacement, MAX_FOLDER_DEPTH } from './tree';
 
@@ -155,13 +156,20 @@ builder.mutationFields((t) => ({
     },
     resolve: async (_root, { folder_id, user_id }, ctx) => {
       const folder = await reachableFolder(ctx, folder_id, user_id);
-      return withFolderTree(ctx, folder.user_id, async (tx) => {
-        const moved = await tx.chat.updateMany({ where: { folder_id }, data: { folder_id: null } });
+      const result = await withFolderTree(ctx, folder.user_id, async (tx) => {
+        // The chats it moved, from the UPDATE itself (RETURNING): each one's subscribers hear MOVED.
+        const chats = await tx.chat.updateManyAndReturn({
+          where: { folder_id },
+          data: { folder_id: null },
+          select: { chat_id: true },
+        });
         await tx.folder.updateMany({ where: { parent_id: folder_id }, data: { parent_id: folder.parent_id } });
         const deleted = await tx.folder.deleteMany({ where: { folder_id } });
         if (deleted.count === 0) throw notFound(`Folder with ID ${folder_id} not found or access denied`);
-        return { message: `Folder ${folder_id} deleted`, moved_chats: moved.count };
+        return { message: `Folder ${folder_id} deleted`, moved_chats: chats.length, chats };
       });
+      for (const chat of result.chats) publishChatChange(ctx, folder.user_id, chat.chat_id, 'MOVED');
+      return { message: result.message, moved_chats: result.moved_chats };
     },
   }),
 }));

@@ -1,4 +1,4 @@
-import { call, gql, keysOf, newChat, newUser } from '../../support/http';
+import { addMessage, call, gql, keysOf, newChat, newUser, unique } from '../../support/http';
 
 async function folder(user_id: number, name: string): Promise<number> {
   const r = await call('POST', '/folders', { user_id, name });
@@ -116,5 +116,44 @@ describe('GET /chats/ filters', () => {
       t: ['q1'],
     });
     expect(g.json.data.chats).toEqual([{ chat_id: a?.chat_id, tags: ['q1', 'sales'] }]);
+  });
+});
+
+describe('GET /chats/search/ filters', () => {
+  it('takes the list’s filters: archived left out unless asked, folder, tags and pin', async () => {
+    const word = unique('nebula').replace(/\W/g, '');
+    const u = await newUser();
+    const [a, b, c] = [await newChat(u.user_id), await newChat(u.user_id), await newChat(u.user_id)];
+    for (const chat of [a, b, c]) await addMessage(chat.chat_id, `notes on ${word}`);
+    const f = await folder(u.user_id, 'Research');
+    await call('PUT', `/chats/${a.chat_id}`, { folder_id: f, tags: ['Space'] });
+    await call('PUT', `/chats/${b.chat_id}`, { pinned: true, tags: ['space', 'draft'] });
+    await call('PUT', `/chats/${c.chat_id}`, { archived: true, tags: ['space'] });
+    const found = async (extra: string) => {
+      const r = await call('GET', `/chats/search/?query=${word}&user_id=${u.user_id}${extra}`);
+      expect(r.status).toBe(200);
+      return (r.json as { chat_id: number }[]).map((h) => h.chat_id);
+    };
+    expect(await found('')).toEqual([b.chat_id, a.chat_id]);
+    expect(await found('&archived=true')).toEqual([c.chat_id]);
+    expect(await found(`&folder_id=${f}`)).toEqual([a.chat_id]);
+    expect(await found('&tag=space')).toEqual([b.chat_id, a.chat_id]);
+    expect(await found('&tag=SPACE&tag=draft')).toEqual([b.chat_id]);
+    expect(await found('&tag=space,draft')).toEqual([b.chat_id]);
+    expect(await found('&pinned=true')).toEqual([b.chat_id]);
+    expect(await found('&pinned=false')).toEqual([a.chat_id]);
+    expect(await found('&tag=nothing')).toEqual([]);
+    for (const bad of ['&tag=%00', `&tag=${'x'.repeat(33)}`, '&archived=perhaps', '&folder_id=x']) {
+      const r = await call('GET', `/chats/search/?query=${word}${bad}`);
+      expect([bad, r.status]).toEqual([bad, 422]);
+    }
+    const g = await gql(
+      'query($q: String!, $u: Int) { search_chats(query: $q, user_id: $u, archived: true) { chat_id } }',
+      {
+        q: word,
+        u: u.user_id,
+      },
+    );
+    expect(g.json.data.search_chats).toEqual([{ chat_id: c.chat_id }]);
   });
 });

@@ -142,6 +142,45 @@ describe('chat_changed', () => {
   });
 });
 
+describe('chat_changed reports organisation', () => {
+  it('moved, tagged, pinned and archived, once per change and only for a real change', async () => {
+    const u = await newUser();
+    const c = await newChat(u.user_id);
+    const folder = (await call('POST', '/folders', { user_id: u.user_id, name: 'Work' })).json.folder_id;
+    const sub = await subscribe(
+      base,
+      'subscription($u: Int!) { chat_changed(user_id: $u) { kind chat_id chat { folder_id pinned archived tags } } }',
+      { u: u.user_id },
+    );
+    const next = async () => (await sub.next()).data.chat_changed as { kind: string; chat_id: number };
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // One update that changes four things: four events, in a fixed order.
+      await call('PUT', `/chats/${c.chat_id}`, { folder_id: folder, tags: ['a'], pinned: true, archived: true });
+      const kinds = [await next(), await next(), await next(), await next()];
+      expect(kinds.map((k) => k.kind)).toEqual(['MOVED', 'TAGGED', 'PINNED', 'ARCHIVED']);
+      expect(kinds[3]).toEqual({
+        kind: 'ARCHIVED',
+        chat_id: c.chat_id,
+        chat: { folder_id: folder, pinned: true, archived: true, tags: ['a'] },
+      });
+      // Pinning a pinned chat and giving the same tags change nothing: no event, so the next is the unpin.
+      await call('PUT', `/chats/${c.chat_id}`, { pinned: true, tags: ['A'] });
+      await call('PUT', `/chats/${c.chat_id}`, { pinned: false, archived: false });
+      expect([(await next()).kind, (await next()).kind]).toEqual(['UNPINNED', 'UNARCHIVED']);
+      // Deleting the folder moves its chats out.
+      await call('DELETE', `/folders/${folder}`);
+      expect(await next()).toEqual({
+        kind: 'MOVED',
+        chat_id: c.chat_id,
+        chat: { folder_id: null, pinned: false, archived: false, tags: ['a'] },
+      });
+    } finally {
+      sub.close();
+    }
+  });
+});
+
 describe('long chats', () => {
   it('pages messages by cursor over REST: newest page first, then older and newer pages', async () => {
     const c = await newChat();
