@@ -24,7 +24,7 @@ builder.subscriptionField('chat_changed', (t) =>
   t.field({
     type: ChatChange,
     description:
-      'Each chat of a user created, renamed or deleted (or moved in or out), so every open tab keeps its chat list. With authentication on, only your own.',
+      'Each chat of a user created, renamed, organised (moved to a folder, tagged, pinned, archived) or deleted (by its owner or the retention sweep), or given to or taken from the user, so every open tab keeps its chat list. With authentication on, only your own.',
     authScopes: { member: true },
     args: { user_id: t.arg.int({ required: true, description: 'Whose chats to follow.' }) },
     subscribe: (_root, { user_id }, ctx) => {

@@ -108,6 +108,12 @@ builder.prismaObject('Chat', {
       nullable: true,
       description: 'When the latest message was added; null while the chat is empty.',
     }),
+    updated_at: t.expose('updated_at', {
+      type: 'DateTime',
+      nullable: true,
+      description:
+        'When the chat itself was last changed (renamed, given, filed, tagged, pinned, archived); null: never. Retention counts inactivity from the latest of this, `last_message_at` and `created_at`.',
+    }),
   }),
 });
 

@@ -69,6 +69,21 @@ describe('organising a chat through PUT /chats/{chat_id}', () => {
     });
   });
 
+  it('records when the chat itself last changed (updated_at), which retention counts from', async () => {
+    const chat = await newChat();
+    const changed = async () =>
+      (await gql('query($c: Int!) { chat(chat_id: $c) { updated_at } }', { c: chat.chat_id })).json.data.chat.updated_at;
+    expect(await changed()).toBeNull();
+    const before = Date.now();
+    await call('PUT', `/chats/${chat.chat_id}`, { pinned: true });
+    const at = Date.parse(await changed());
+    expect(at).toBeGreaterThanOrEqual(before - 5);
+    // A request that changes nothing is not a change.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await call('PUT', `/chats/${chat.chat_id}`, {});
+    expect(Date.parse(await changed())).toBe(at);
+  });
+
   it('a chat given to another user leaves its folder', async () => {
     const u = await newUser();
     const other = await newUser();
