@@ -72,7 +72,8 @@ describe('organising a chat through PUT /chats/{chat_id}', () => {
   it('records when the chat itself last changed (updated_at), which retention counts from', async () => {
     const chat = await newChat();
     const changed = async () =>
-      (await gql('query($c: Int!) { chat(chat_id: $c) { updated_at } }', { c: chat.chat_id })).json.data.chat.updated_at;
+      (await gql('query($c: Int!) { chat(chat_id: $c) { updated_at } }', { c: chat.chat_id })).json.data.chat
+        .updated_at;
     expect(await changed()).toBeNull();
     const before = Date.now();
     await call('PUT', `/chats/${chat.chat_id}`, { pinned: true });
