@@ -4,9 +4,12 @@
 //
 //   FLOOR_DB=/abs/file.db PORT=4100 HOST=127.0.0.1 [BETTER_SQLITE3=/path/to/better-sqlite3] node bench/floor.mjs
 //
-// Routes: GET /chats/{id}?user_id=, GET /chats/?user_id=&limit=&offset=, POST /chats/{id}/messages?user_id=
-// (plus GET /health for the harness). Same access rule as the gateway: with user_id, only that
-// user's chats and anonymous chats; otherwise 404 with the gateway's message.
+// Routes: GET /chats/{id}?user_id=, GET /chats/?user_id=&limit=&offset=&folder_id=&tag=&pinned=&archived=,
+// POST /chats/{id}/messages?user_id= (plus GET /health for the harness). Same access rule as the
+// gateway: with user_id, only that user's chats and anonymous chats; otherwise 404 with the
+// gateway's message. The list's filters are the gateway's: a folder, tags (repeated or
+// comma-separated, trimmed and lower-cased: chats having all of them), pinned, and archived
+// (default false: archived chats left out), where the schema has them.
 
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -31,21 +34,42 @@ const chatByIdFor = db.prepare(
 const messagesOf = db.prepare(
   'SELECT message_id, chat_id, content, sender, timestamp FROM "Message" WHERE chat_id = ? ORDER BY timestamp ASC, message_id ASC',
 );
-const listAll = db.prepare(
-  'SELECT chat_id, user_id, title, created_at FROM "Chat" ORDER BY created_at DESC, chat_id DESC LIMIT ? OFFSET ?',
-);
-const listFor = db.prepare(
-  'SELECT chat_id, user_id, title, created_at FROM "Chat" WHERE user_id = ? ORDER BY created_at DESC, chat_id DESC LIMIT ? OFFSET ?',
-);
+const chatColumns = db.prepare(`SELECT name FROM pragma_table_info('Chat')`).pluck().all();
+// Since the organise-chats migrations the list filters by folder, tags, pin and archive.
+const organised = ['folder_id', 'pinned', 'archived'].every((c) => chatColumns.includes(c));
+
+/**
+ * The list's statement for one shape of filter (which filters are given, how many tags), prepared
+ * once: each tag an EXISTS on ChatTag's primary key (chat_id, tag).
+ */
+const listStatements = new Map();
+function listStatement(user, folder, pinned, archived, tags) {
+  const key = `${user}${folder}${pinned}${archived}${tags}`;
+  let stmt = listStatements.get(key);
+  if (!stmt) {
+    const where = [
+      ...(user ? ['user_id = ?'] : []),
+      ...(archived ? ['archived = ?'] : []),
+      ...(folder ? ['folder_id = ?'] : []),
+      ...(pinned ? ['pinned = ?'] : []),
+      ...Array.from(
+        { length: tags },
+        () => 'EXISTS (SELECT 1 FROM "ChatTag" t WHERE t.chat_id = c.chat_id AND t.tag = ?)',
+      ),
+    ];
+    stmt = db.prepare(
+      `SELECT chat_id, user_id, title, created_at FROM "Chat" c ${where.length ? `WHERE ${where.join(' AND ')} ` : ''}` +
+        'ORDER BY created_at DESC, chat_id DESC LIMIT ? OFFSET ?',
+    );
+    listStatements.set(key, stmt);
+  }
+  return stmt;
+}
 const chatExists = db.prepare('SELECT 1 FROM "Chat" WHERE chat_id = ?').pluck();
 const chatExistsFor = db.prepare('SELECT 1 FROM "Chat" WHERE chat_id = ? AND (user_id IS NULL OR user_id = ?)').pluck();
 // Since the live-updates migration the gateway also stamps the chat with its last message time;
 // the floor does the same write (in one transaction with the insert) where the column exists.
-const hasLastMessageAt = db
-  .prepare(`SELECT name FROM pragma_table_info('Chat')`)
-  .pluck()
-  .all()
-  .includes('last_message_at');
+const hasLastMessageAt = chatColumns.includes('last_message_at');
 const touchChat = hasLastMessageAt ? db.prepare('UPDATE "Chat" SET last_message_at = ? WHERE chat_id = ?') : null;
 const insertMessage = db.prepare(
   'INSERT INTO "Message" (chat_id, content, sender, timestamp) VALUES (?, ?, ?, ?) RETURNING message_id, chat_id, content, sender, timestamp',
@@ -97,6 +121,12 @@ function getChat(res, id, params) {
   });
 }
 
+/** A Boolean from the query string: absent -> null, invalid -> undefined. */
+function boolOf(params, name) {
+  const raw = params.get(name);
+  return raw === null ? null : raw === 'true' ? true : raw === 'false' ? false : undefined;
+}
+
 function listChats(res, params) {
   const userId = userIdOf(params);
   const limit = params.has('limit') ? int32(params.get('limit')) : 10;
@@ -104,7 +134,28 @@ function listChats(res, params) {
   if (userId === undefined) return bad(res, 'user_id must be an integer');
   if (limit === undefined || limit < 1 || limit > 100) return bad(res, 'limit must be from 1 to 100');
   if (offset === undefined || offset < 0) return bad(res, 'offset must not be negative');
-  const rows = userId === null ? listAll.all(limit, offset) : listFor.all(userId, limit, offset);
+  const args = userId === null ? [] : [userId];
+  let folder = false;
+  let pinned = null;
+  let tags = [];
+  if (organised) {
+    folder = params.has('folder_id');
+    const folderId = folder ? int32(params.get('folder_id')) : null;
+    pinned = boolOf(params, 'pinned');
+    const archived = boolOf(params, 'archived') ?? false;
+    if (folderId === undefined) return bad(res, 'folder_id must be an integer');
+    if (pinned === undefined || archived === undefined) return bad(res, 'pinned and archived must be true or false');
+    const given = params.getAll('tag').join(',').split(',').filter(Boolean);
+    if (given.length > 20) return bad(res, 'tag: at most 20');
+    tags = [...new Set(given.map((t) => t.trim().toLowerCase()))];
+    if (tags.some((t) => t === '' || t.length > 32 || t.includes('\0'))) return bad(res, 'tag: invalid');
+    args.push(archived ? 1 : 0);
+    if (folder) args.push(folderId);
+    if (pinned !== null) args.push(pinned ? 1 : 0);
+    args.push(...tags);
+  }
+  const stmt = listStatement(userId !== null, folder, pinned !== null, organised, tags.length);
+  const rows = stmt.all(...args, limit, offset);
   for (const r of rows) r.created_at = iso(r.created_at);
   send(res, 200, rows);
 }

@@ -17,7 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { messagePool, STORED_TS, seedBulk, seedThroughApi } from './seed.mjs';
+import { FOLDERS, messagePool, organisationOf, STORED_TS, seedBulk, seedThroughApi } from './seed.mjs';
 
 const wallStart = performance.now();
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -52,6 +52,16 @@ const SMALL_WRITE = Array.from({ length: 100 }, (_, i) => i + 101);
 // Large database: 100 chats spread over the id range hold exactly 20 messages (the same read as
 // workload 1); the other chats share the rest of the million.
 const LARGE_READ = Array.from({ length: 100 }, (_, i) => Math.round(((i + 1) * settings.large.chats) / 100));
+// Large database, workload 6: today's list of the user with all the chats (archived ones left out).
+const LARGE_LIST = `/chats/?user_id=${USER}&limit=10`;
+// Workload 7: the same list filtered as a client filters it, by a team tag and a quarter tag
+// together (every 30th chat) and by a folder (every 20th chat, the four folders in turn),
+// alternately, through the 6 tag pairs and the 4 folders, so no one answer repeats back to back.
+const TAG_PAIRS = ['sales', 'support'].flatMap((team) => ['q1', 'q2', 'q3'].map((q) => [team, q]));
+const LARGE_FILTERED = Array.from({ length: 12 }, (_, i) => [
+  `/chats/?user_id=${USER}&limit=10&tag=${TAG_PAIRS[i % TAG_PAIRS.length].join('&tag=')}`,
+  `/chats/?user_id=${USER}&limit=10&folder_id=${FOLDERS[i % FOLDERS.length][0]}`,
+]).flat();
 
 const log = (...args) => console.log(`[${((performance.now() - wallStart) / 1000).toFixed(1).padStart(5)}s]`, ...args);
 
@@ -303,7 +313,43 @@ async function compareSmall(gw, floor) {
   return r1[0].text;
 }
 
-async function compareLarge(gw, floor) {
+/**
+ * The chat IDs a list of the large database answers, from the seeding rule (`organisationOf`):
+ * chats are created in ID order, so newest first is the highest ID first.
+ */
+function expectedList(pathname, organised) {
+  const params = new URL(pathname, 'http://x').searchParams;
+  const limit = Number(params.get('limit') ?? 10);
+  const offset = Number(params.get('offset') ?? 0);
+  const tags = params
+    .getAll('tag')
+    .join(',')
+    .split(',')
+    .filter(Boolean)
+    .map((t) => t.trim().toLowerCase());
+  const folder = params.has('folder_id') ? Number(params.get('folder_id')) : null;
+  const pinned = params.has('pinned') ? params.get('pinned') === 'true' : null;
+  const archived = params.get('archived') === 'true';
+  const ids = [];
+  for (let c = settings.large.chats; c >= 1 && ids.length < offset + limit; c--) {
+    const o = organisationOf(c);
+    const keep =
+      !organised ||
+      (o.archived === archived &&
+        (folder === null || o.folder_id === folder) &&
+        (pinned === null || o.pinned === pinned) &&
+        tags.every((t) => o.tags.includes(t)));
+    if (keep) ids.push(c);
+  }
+  return ids.slice(offset);
+}
+
+/**
+ * Route 1 on two chats of workload 5, and every list of workloads 6 and 7 (plus a few more shapes
+ * of the filters: comma-separated and upper-case tags, pinned, archived, a later page) answer the
+ * same bytes on both servers, with the chats the seeding rule puts there.
+ */
+async function compareLarge(gw, floor, organised) {
   for (const id of [LARGE_READ[0], LARGE_READ.at(-1)]) {
     const p = `/chats/${id}?user_id=${USER}`;
     const r = [await fetchText(gw.base, 'GET', p), await fetchText(floor.base, 'GET', p)];
@@ -311,25 +357,54 @@ async function compareLarge(gw, floor) {
       throw new Error(`unexpected GET ${p}: ${r[0].text.slice(0, 300)}`);
     assertSame(`GET ${p} (large database)`, ...r);
   }
+  const lists = [
+    LARGE_LIST,
+    ...(organised
+      ? [
+          ...LARGE_FILTERED,
+          `/chats/?user_id=${USER}&limit=10&tag=Sales,Q1`,
+          `/chats/?user_id=${USER}&limit=10&tag=sales&tag=q1&offset=20`,
+          `/chats/?user_id=${USER}&limit=10&folder_id=2&offset=40`,
+          `/chats/?user_id=${USER}&limit=10&pinned=true`,
+          `/chats/?user_id=${USER}&limit=10&archived=true&tag=sales`,
+          `/chats/?user_id=${USER}&limit=10&folder_id=1&tag=q2&pinned=false`,
+          `/chats/?limit=10&tag=support&tag=q3`,
+        ]
+      : []),
+  ];
+  for (const p of lists) {
+    const r = [await fetchText(gw.base, 'GET', p), await fetchText(floor.base, 'GET', p)];
+    const want = expectedList(p, organised);
+    const got = r[0].status === 200 ? JSON.parse(r[0].text).map((c) => c.chat_id) : null;
+    // The measured lists must have chats to answer (the extra probes may be empty on a small database).
+    const measured = p === LARGE_LIST || LARGE_FILTERED.includes(p);
+    if ((measured && want.length === 0) || got?.join() !== want.join())
+      throw new Error(`unexpected GET ${p}: ${r[0].status} ${r[0].text.slice(0, 300)}\n  expected chats ${want}`);
+    assertSame(`GET ${p} (large database)`, ...r);
+  }
+  return lists.length;
 }
 
 /**
- * The storage class of every column of the newest row of each table, with timestamps told apart by
- * their format, so rows written in bulk can be checked against rows the service wrote.
+ * The storage class of every column of each table, with timestamps told apart by their format, so
+ * rows written in bulk can be checked against rows the service wrote.
  */
 function rowShapes(file) {
   const db = new Database(file, { readonly: true });
   try {
     const shapes = {};
-    for (const t of ['User', 'Chat', 'Message']) {
+    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all();
+    for (const t of ['User', 'Chat', 'Message', 'Folder', 'ChatTag'].filter((name) => tables.includes(name))) {
+      // Per column, its newest value that is not null ("null" when it has none), so a nullable
+      // column the bulk load fills (a chat's folder) is compared with a value the service wrote.
       const cols = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(t);
-      const row = db
-        .prepare(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${t}" ORDER BY rowid DESC LIMIT 1`)
-        .get();
       shapes[t] = Object.fromEntries(
         cols.map((c) => {
-          const v = row[c];
-          const kind = v === null ? 'null' : typeof v;
+          const v = db
+            .prepare(`SELECT "${c}" FROM "${t}" WHERE "${c}" IS NOT NULL ORDER BY rowid DESC LIMIT 1`)
+            .pluck()
+            .get();
+          const kind = v === undefined ? 'null' : typeof v;
           return [c, kind === 'string' && STORED_TS.test(v) ? 'timestamp' : kind];
         }),
       );
@@ -357,8 +432,24 @@ const WORKLOADS = [
     kind: 'chat',
     ids: LARGE_READ,
   },
+  {
+    id: 6,
+    label: `GET /chats/?limit=10, ${settings.large.chats / 1e3}k chats`,
+    db: 'large',
+    kind: 'paths',
+    ids: [LARGE_LIST],
+  },
+  {
+    id: 7,
+    label: '(6) by 2 tags or a folder',
+    db: 'large',
+    kind: 'paths',
+    ids: LARGE_FILTERED,
+    needs: 'organisation',
+  },
 ];
 
+/** `ids`: chat IDs, or for `paths` the paths to request in turn. */
 function requestsFor(kind, ids) {
   let n = 0;
   switch (kind) {
@@ -374,6 +465,16 @@ function requestsFor(kind, ids) {
       ];
     case 'list':
       return [{ method: 'GET', path: `/chats/?user_id=${USER}&limit=10` }];
+    case 'paths':
+      return [
+        {
+          method: 'GET',
+          setupRequest: (r) => {
+            r.path = ids[n++ % ids.length];
+            return r;
+          },
+        },
+      ];
     case 'post':
       return [
         {
@@ -592,10 +693,21 @@ async function main() {
   const smallFloor = path.join(work, 'small-floor.db');
   let t = performance.now();
   migrate(smallGw);
+  // Chat organisation (folders, tags, pins, archive) is in the gateway's schema since its migrations.
+  const organised = (() => {
+    const db = new Database(smallGw, { readonly: true });
+    try {
+      const cols = db.prepare(`SELECT name FROM pragma_table_info('Chat')`).pluck().all();
+      return ['folder_id', 'pinned', 'archived', 'updated_at'].every((c) => cols.includes(c));
+    } finally {
+      db.close();
+    }
+  })();
   const seeder = await startServer('seed-gateway', 'gateway', smallGw);
   await seedThroughApi(seeder.base, {
     chats: settings.small.chats,
     perChat: settings.small.messagesPerChat,
+    organise: organised,
   }).catch((error) => {
     assertAlive(seeder, 'while seeding');
     throw error;
@@ -626,12 +738,22 @@ async function main() {
   fs.copyFileSync(smallGw, smallFloor);
 
   // Large database: migrated by the service's migrations, then filled in bulk.
-  const runLarge = !only || only.has(5);
+  const largeWorkloads = WORKLOADS.filter((w) => w.db === 'large' && (!only || only.has(w.id))).filter((w) => {
+    if (w.needs !== 'organisation' || organised) return true;
+    log(`workload ${w.id} skipped: this gateway's schema has no chat organisation (folders, tags, archive)`);
+    return false;
+  });
+  const runLarge = largeWorkloads.length > 0;
   const large = path.join(work, 'large.db');
   if (runLarge) {
     migrate(large);
     t = performance.now();
-    seedBulk(Database, large, { chats: settings.large.chats, messages: settings.large.messages, readSet: LARGE_READ });
+    const seeded = seedBulk(Database, large, {
+      chats: settings.large.chats,
+      messages: settings.large.messages,
+      readSet: LARGE_READ,
+    });
+    if (seeded.organised !== organised) throw new Error('the large and small databases differ in chat organisation');
     timings.seed_large_s = (performance.now() - t) / 1000;
     const service = JSON.stringify(rowShapes(smallGw));
     const bulk = JSON.stringify(rowShapes(large));
@@ -642,7 +764,7 @@ async function main() {
     }
     log(
       `large database seeded in bulk (better-sqlite3, 50,000 rows per transaction) in ${timings.seed_large_s.toFixed(1)} s: ` +
-        `${settings.large.chats} chats, ${settings.large.messages} messages, ${(fs.statSync(large).size / 2 ** 20).toFixed(0)} MiB; ` +
+        `${settings.large.chats} chats${organised ? ` (organised: ${FOLDERS.length} folders, tags, pins, archive)` : ''}, ${settings.large.messages} messages, ${(fs.statSync(large).size / 2 ** 20).toFixed(0)} MiB; ` +
         'its rows have the same column types and timestamp format as rows the service wrote',
     );
   }
@@ -663,12 +785,14 @@ async function main() {
     ceiling = await measureCeiling(smallGw, route1, smallWorkloads, results);
   }
   if (runLarge) {
-    // Read-only workload: both servers open the same file.
+    // Read-only workloads: both servers open the same file.
     const gw = await startServer('gateway-large', 'gateway', large);
     const floor = await startServer('floor-large', 'floor', large);
-    await compareLarge(gw, floor);
-    log('route 1 answers byte-identical JSON on the large database');
-    results.push(await workload(WORKLOADS[4], gw, floor));
+    const lists = await compareLarge(gw, floor, organised);
+    log(
+      `routes 1 and 2 answer byte-identical JSON on the large database (route 2: ${lists} lists${organised ? ', filtered ones included' : ''}, each with the chats the seeding rule puts there)`,
+    );
+    for (const w of largeWorkloads) results.push(await workload(w, gw, floor));
     await stopServer(gw);
     await stopServer(floor);
   }

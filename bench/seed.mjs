@@ -48,9 +48,12 @@ async function call(base, method, path, body) {
 /**
  * 1 user, `chats` chats, `perChat` messages each, through POST /chats/users, POST /chats/ and
  * POST /chats/{id}/messages. Chats are created one by one (so their order is the id order);
- * messages go `concurrency` chats at a time, each chat's messages in order.
+ * messages go `concurrency` chats at a time, each chat's messages in order. With `organise`, the
+ * service also writes one row of each organisation table (POST /folders twice, one nested, and
+ * PUT /chats/{last} into it with tags and a pin; not archived, so every list answer stays the same),
+ * for the check that rows written in bulk look like the service's.
  */
-export async function seedThroughApi(base, { chats = 200, perChat = 20, concurrency = 8 } = {}) {
+export async function seedThroughApi(base, { chats = 200, perChat = 20, concurrency = 8, organise = false } = {}) {
   const pool = messagePool();
   const user = await call(base, 'POST', '/chats/users', { username: 'bench', email: 'bench@example.com' });
   const ids = [];
@@ -70,6 +73,19 @@ export async function seedThroughApi(base, { chats = 200, perChat = 20, concurre
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  if (organise) {
+    const top = await call(base, 'POST', '/folders', { user_id: user.user_id, name: 'Bench' });
+    const sub = await call(base, 'POST', '/folders', {
+      user_id: user.user_id,
+      name: 'Bench Q1',
+      parent_id: top.folder_id,
+    });
+    await call(base, 'PUT', `/chats/${ids.at(-1)}`, {
+      folder_id: sub.folder_id,
+      tags: ['Sales', 'q1'],
+      pinned: true,
+    });
+  }
   return { userId: user.user_id, chatIds: ids };
 }
 
@@ -77,13 +93,43 @@ export async function seedThroughApi(base, { chats = 200, perChat = 20, concurre
 export const STORED_TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/;
 export const storedTs = (ms) => new Date(ms).toISOString().replace('Z', '+00:00');
 
+/** User 1's folders in the large database (folder_id, name, parent_id); "Q1 review" sits in "Sales". */
+export const FOLDERS = [
+  [1, 'Sales', null],
+  [2, 'Reports', null],
+  [3, 'Research', null],
+  [4, 'Q1 review', 1],
+];
+
+/**
+ * A large-database chat's organisation, from its ID alone (the harness computes the expected
+ * lists from it): every 20th chat in a folder (the four in turn, so about 125 chats each), tag
+ * "sales" on every 10th and "support" on every 10th from 5, one of "q1", "q2", "q3" on every chat
+ * (q1 on every 3rd), every 100th pinned, every 7th archived. A team tag and a quarter tag together
+ * match every 30th chat (about 333, of which 6 in 7 are not archived).
+ */
+export function organisationOf(c) {
+  const tags = [];
+  if (c % 10 === 0) tags.push('sales');
+  if (c % 10 === 5) tags.push('support');
+  tags.push(`q${(c % 3) + 1}`);
+  return {
+    folder_id: c % 20 === 0 ? ((c / 20) % FOLDERS.length) + 1 : null,
+    tags,
+    pinned: c % 100 === 0,
+    archived: c % 7 === 0,
+  };
+}
+
 /**
  * The large database, straight into the migrated (empty) schema: 1 user, `chats` chats,
  * `messages` messages in total. The chats in `readSet` get exactly `readPerChat` messages (the
  * same shape as the small database, so workload 5 is workload 1 on a bigger table); the others
  * share the rest. Messages are inserted round-robin across chats with a rising clock, as live
  * chats interleave, so one chat's rows are spread over the table. The Message indexes are dropped
- * during the load and re-created from their own SQL (sqlite_master) afterwards.
+ * during the load and re-created from their own SQL (sqlite_master) afterwards. Where the schema has
+ * the organisation columns (folders, tags, pins, archive), the chats are organised by
+ * `organisationOf`, with `updated_at` a day after their creation.
  */
 export function seedBulk(
   Database,
@@ -113,6 +159,13 @@ export function seedBulk(
       if (required.length) throw new Error(`seedBulk: "${t}" has required columns it does not fill: ${required}`);
     }
     const chatColumns = db.prepare(`SELECT name FROM pragma_table_info('Chat')`).pluck().all();
+    const organise = ['folder_id', 'pinned', 'archived', 'updated_at'].every((c) => chatColumns.includes(c));
+    if (organise) {
+      for (const t of ['Folder', 'ChatTag']) {
+        const { n } = db.prepare(`SELECT count(*) AS n FROM "${t}"`).get();
+        if (n !== 0) throw new Error(`seedBulk: table "${t}" is not empty`);
+      }
+    }
     const read = new Set(readSet);
     const others = chats - read.size;
     const rest = messages - read.size * readPerChat;
@@ -135,11 +188,37 @@ export function seedBulk(
     db.prepare(
       `INSERT INTO "User" (user_id, username, email, created_at) VALUES (1, 'bench', 'bench@example.com', ?)`,
     ).run(storedTs(clock++));
-    const insChat = db.prepare(`INSERT INTO "Chat" (chat_id, user_id, title, created_at) VALUES (?, 1, 'New Chat', ?)`);
+    if (organise) {
+      const insFolder = db.prepare(
+        `INSERT INTO "Folder" (folder_id, user_id, name, parent_id, created_at) VALUES (?, 1, ?, ?, ?)`,
+      );
+      db.transaction(() => {
+        for (const [id, name, parent] of FOLDERS) insFolder.run(id, name, parent, storedTs(clock++));
+      })();
+    }
+    const insChat = organise
+      ? db.prepare(
+          `INSERT INTO "Chat" (chat_id, user_id, title, created_at, folder_id, pinned, archived, updated_at) VALUES (?, 1, 'New Chat', ?, ?, ?, ?, ?)`,
+        )
+      : db.prepare(`INSERT INTO "Chat" (chat_id, user_id, title, created_at) VALUES (?, 1, 'New Chat', ?)`);
+    const insTag = organise ? db.prepare(`INSERT INTO "ChatTag" (chat_id, tag) VALUES (?, ?)`) : null;
     db.transaction(() => {
       for (let c = 1; c <= chats; c++) {
         clock += 10;
-        insChat.run(c, storedTs(clock));
+        if (!organise) {
+          insChat.run(c, storedTs(clock));
+          continue;
+        }
+        const o = organisationOf(c);
+        insChat.run(
+          c,
+          storedTs(clock),
+          o.folder_id,
+          o.pinned ? 1 : 0,
+          o.archived ? 1 : 0,
+          storedTs(clock + 86_400_000),
+        );
+        for (const tag of o.tags) insTag.run(c, tag);
       }
     })();
 
@@ -171,7 +250,7 @@ export function seedBulk(
       );
     }
     db.pragma('journal_mode = WAL');
-    return { messages: n };
+    return { messages: n, organised: organise };
   } finally {
     db.close();
   }

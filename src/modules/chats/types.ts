@@ -112,7 +112,7 @@ builder.prismaObject('Chat', {
       type: 'DateTime',
       nullable: true,
       description:
-        'When the chat itself was last changed (renamed, given, filed, tagged, pinned, archived); null: never. Retention counts inactivity from the latest of this, `last_message_at` and `created_at`.',
+        'When the chat itself was last changed through `update_chat` (renamed, given, filed, tagged, pinned, archived); null: never. Retention counts inactivity from the latest of this, `last_message_at` and `created_at`.',
     }),
   }),
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client';
-import { renewLease, takeLease } from '../../db/lease';
+import { releaseLease, renewLease, takeLease } from '../../db/lease';
 import type { Prisma } from '../../generated/prisma/client';
 import type { Services } from '../../graphql/context';
 import { publishChatChange } from '../chats/events';
@@ -40,7 +40,11 @@ async function policies(db: Db, globalDays: number | null): Promise<Policy[]> {
   return list;
 }
 
-/** Not pinned, and nothing happened to it since `cutoff`. */
+/**
+ * Not pinned, and nothing happened to it since `cutoff`. The messages themselves are asked too:
+ * on SQLite a message is inserted a statement before its chat's `last_message_at` moves, and a
+ * sweep's DELETE between the two must still see the chat as active.
+ */
 function inactiveSince(cutoff: Date): Prisma.ChatWhereInput {
   return {
     pinned: false,
@@ -49,12 +53,16 @@ function inactiveSince(cutoff: Date): Prisma.ChatWhereInput {
       { OR: [{ last_message_at: null }, { last_message_at: { lt: cutoff } }] },
       { OR: [{ updated_at: null }, { updated_at: { lt: cutoff } }] },
     ],
+    messages: { none: { timestamp: { gte: cutoff } } },
   };
 }
 
 const expired = (policy: Policy, now: number): Prisma.ChatWhereInput => ({
   AND: [policy.scope, inactiveSince(new Date(now - policy.days * DAY_MS))],
 });
+
+/** A sweep that found its lease taken by another instance: it stops rather than sweep alongside. */
+class LeaseLost extends Error {}
 
 const lastActivity = (c: { created_at: Date; last_message_at: Date | null; updated_at: Date | null }) =>
   new Date(Math.max(c.created_at.getTime(), c.last_message_at?.getTime() ?? 0, c.updated_at?.getTime() ?? 0));
@@ -69,7 +77,7 @@ export type RetentionCandidate = {
 
 export type RetentionPreview = { global_days: number | null; total: number; chats: RetentionCandidate[] };
 
-/** What a sweep started now would delete: how many, and the first `limit` of them (oldest chats first, policy by policy). */
+/** What a sweep started now would delete: how many, and the first `limit` of them (policy by policy, shortest first; oldest chats first within each). */
 export async function previewRetention(db: Db, globalDays: number | null, limit: number): Promise<RetentionPreview> {
   const now = Date.now();
   let total = 0;
@@ -113,9 +121,15 @@ export function createRetentionSweeper(services: SweepServices) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<SweepResult> | undefined;
 
+  /** Keeps the lease ours before each step; a sweep that lost it (it ran past its lease) stops whole. */
+  async function stillOurs(): Promise<void> {
+    if (!(await renewLease(db, LEASE, holder, leaseMs))) throw new LeaseLost();
+  }
+
   async function sweepPolicy(policy: Policy, now: number): Promise<number> {
     let deleted = 0;
     while (!stopping) {
+      await stillOurs();
       const where = expired(policy, now);
       const batch = await db.chat.findMany({
         where,
@@ -137,19 +151,17 @@ export function createRetentionSweeper(services: SweepServices) {
               ),
             );
       const gone = batch.filter((c) => !kept.has(c.chat_id));
-      for (const c of gone) publishChatChange(services, c.user_id, c.chat_id, 'DELETED');
-      metrics.add('retention_chats_deleted_total', gone.length);
-      logger.info(
-        { retention_days: policy.days, deleted: gone.length, chat_ids: gone.map((c) => c.chat_id) },
-        'retention sweep: deleted inactive chats',
-      );
-      deleted += gone.length;
-      // Fewer than a batch: that was the last. Then keep the lease, or stop if it went elsewhere.
-      if (batch.length < BATCH) break;
-      if (!(await renewLease(db, LEASE, holder, leaseMs))) {
-        logger.warn('retention sweep: lost its lease to another instance; stopping');
-        break;
+      if (gone.length > 0) {
+        for (const c of gone) publishChatChange(services, c.user_id, c.chat_id, 'DELETED');
+        metrics.add('retention_chats_deleted_total', gone.length);
+        logger.info(
+          { retention_days: policy.days, deleted: gone.length, chat_ids: gone.map((c) => c.chat_id) },
+          'retention sweep: deleted inactive chats',
+        );
       }
+      deleted += gone.length;
+      // Fewer than a batch: that was the last of this policy.
+      if (batch.length < BATCH) break;
     }
     return deleted;
   }
@@ -158,10 +170,18 @@ export function createRetentionSweeper(services: SweepServices) {
     const list = await policies(db, config.retentionDays);
     // No policy: nothing to do, and no lease row written.
     if (list.length === 0) return { ran: false, deleted: 0 };
-    if (!(await takeLease(db, LEASE, holder, leaseMs))) return { ran: false, deleted: 0 };
+    if (!(await takeLease(db, LEASE, holder, leaseMs, config.database.provider === 'postgresql'))) {
+      return { ran: false, deleted: 0 };
+    }
     const now = Date.now();
     let deleted = 0;
-    for (const policy of list) deleted += await sweepPolicy(policy, now);
+    try {
+      for (const policy of list) deleted += await sweepPolicy(policy, now);
+    } catch (error) {
+      if (!(error instanceof LeaseLost)) throw error;
+      logger.warn({ deleted }, 'retention sweep: its lease passed to another instance; stopping here');
+      return { ran: true, deleted };
+    }
     logger.info({ deleted, policies: list.map((p) => p.days) }, 'retention sweep finished');
     return { ran: true, deleted };
   }
@@ -196,11 +216,15 @@ export function createRetentionSweeper(services: SweepServices) {
       // The first sweep soon after start, spread so that instances started together do not all try at once.
       schedule(Math.min(intervalMs, 60_000) * (0.5 + Math.random() / 2));
     },
-    /** Stops the schedule and waits for a sweep in progress to end its batch. */
+    /**
+     * Stops the schedule, waits for a sweep in progress to end its batch, and gives the lease back,
+     * so that during a rolling restart another instance sweeps at its next interval.
+     */
     async stop() {
       stopping = true;
       clearTimeout(timer);
       await running?.catch(() => undefined);
+      await releaseLease(db, LEASE, holder).catch(() => undefined);
     },
   };
 }
