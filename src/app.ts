@@ -25,6 +25,7 @@ import { createRateLimit } from './http/rate-limit';
 import { useAcceptCheck, useNoIntrospection } from './http/security';
 import { createTracing } from './http/tracing';
 import { packageVersion } from './lib/version';
+import { type AlertOutbox, createAlertOutbox } from './modules/budgets/outbox';
 import { createRetentionSweeper, type RetentionSweeper } from './modules/retention/sweep';
 import { readPriceTable } from './modules/usage/pricing';
 import { compileRoutes } from './rest/compile';
@@ -58,6 +59,8 @@ export type Gateway = Readonly<{
   close(): Promise<void>;
   /** The retention sweep: `retention.sweep()` runs one now (if this instance gets the lease). */
   retention: Pick<RetentionSweeper, 'sweep'>;
+  /** Budget alerts' delivery: `alerts.deliverDue()` sends what is due now. */
+  alerts: Pick<AlertOutbox, 'deliverDue'>;
   /** How full the parsed-document cache is. */
   documentCacheStats(): { chars: number; maxChars: number; maxDocument: number; hits: number };
 }>;
@@ -120,7 +123,10 @@ export async function createGateway(config: Config): Promise<Gateway> {
     );
     // Open subscriptions end before the event bus and the database close.
     closers.push(() => streams.endAll('closing'));
-    const services: Services = Object.freeze({ config, db, pubsub, auth, prices, streams, logger, metrics });
+    // Budget alerts go out from the database (an outbox), stopped before the database closes.
+    const alerts = createAlertOutbox({ db, logger, config });
+    closers.push(() => alerts.stop());
+    const services: Services = Object.freeze({ config, db, pubsub, auth, prices, streams, logger, metrics, alerts });
     // Every RETENTION_SWEEP_INTERVAL_SECONDS, on one instance at a time; stopped before the database closes.
     const retention = createRetentionSweeper(services);
     closers.push(() => retention.stop());
@@ -145,6 +151,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
     const documentCache = createDocumentCache();
     await prepareDb(db, config);
     retention.start();
+    alerts.start();
 
     const onRestErrors = restErrorHandler({ bearer: config.auth.mode === 'jwt', logger });
     let getEnveloped: GetEnveloped | undefined;
@@ -239,6 +246,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
       },
       documentCacheStats: documentCache.stats,
       retention: { sweep: retention.sweep },
+      alerts: { deliverDue: alerts.deliverDue },
     });
   } catch (error) {
     await closeAll();

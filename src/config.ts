@@ -23,6 +23,8 @@ export type Config = Readonly<{
   retentionDays: number | null;
   /** How often this instance offers to run the retention sweep (one instance runs it); 0: never here. */
   retentionSweepSeconds: number;
+  /** Where budget alerts are POSTed, signed; null: alerts are only stored and published. */
+  alertWebhook: AlertWebhookConfig | null;
   /** How long a SIGTERM waits for in-flight requests before closing their connections. */
   shutdownTimeoutMs: number;
   /** How long a client may take to send a whole request (headers and body); responses are not limited. */
@@ -71,6 +73,14 @@ export type Config = Readonly<{
 
 /** The longest retention policy, globally or per user: 100 years. */
 export const MAX_RETENTION_DAYS = 36_500;
+
+export type AlertWebhookConfig = Readonly<{
+  url: string;
+  /** The HMAC-SHA256 key of the signature (`whsec_` + base64, as Standard Webhooks, or any text). */
+  secret: string;
+  /** The first retry's delay; each next one doubles, up to an hour. */
+  retryMs: number;
+}>;
 
 export const OTEL_SAMPLERS = [
   'always_on',
@@ -297,6 +307,24 @@ function redis(env: Env): string | null {
   return url;
 }
 
+function alertWebhook(env: Env): AlertWebhookConfig | null {
+  const url = read(env, 'ALERT_WEBHOOK_URL');
+  const key = secret(env, 'ALERT_WEBHOOK_SECRET', 24);
+  if (url === undefined) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('ALERT_WEBHOOK_URL must be an http:// or https:// URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError('ALERT_WEBHOOK_URL must be an http:// or https:// URL');
+  }
+  if (key === null)
+    throw new ConfigError('ALERT_WEBHOOK_URL needs ALERT_WEBHOOK_SECRET (24+ characters) to sign alerts');
+  return Object.freeze({ url, secret: key, retryMs: integer(env, 'ALERT_WEBHOOK_RETRY_MS', 5000, 100, 3_600_000) });
+}
+
 function pricesFile(env: Env, root: string): string | null {
   const given = read(env, 'PRICES_FILE');
   if (given === undefined) return null;
@@ -352,6 +380,7 @@ export function loadConfig(env: Env): Config {
     emptyChatGraceSeconds: integer(env, 'EMPTY_CHAT_GRACE_SECONDS', 0, 0, 86_400),
     retentionDays: integer(env, 'RETENTION_DAYS', 0, 0, MAX_RETENTION_DAYS) || null,
     retentionSweepSeconds: integer(env, 'RETENTION_SWEEP_INTERVAL_SECONDS', 3600, 0, 7 * 86_400),
+    alertWebhook: alertWebhook(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
     heapGrowthPercent: integer(env, 'HEAP_GROWTH_PERCENT', 20, 5, 300),

@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/client';
 import type { Logger } from '../http/logging';
 import type { Metrics } from '../http/metrics';
+import type { AlertOutbox } from '../modules/budgets/outbox';
 import type { PriceTable } from '../modules/usage/pricing';
 import type { EventBus } from './pubsub';
 
@@ -21,6 +22,8 @@ export type Services = Readonly<{
   streams: StreamSlots;
   logger: Logger;
   metrics: Metrics;
+  /** Budget alerts' delivery: `nudge()` after a write that raised some. */
+  alerts: Pick<AlertOutbox, 'nudge'>;
 }>;
 
 /** Who is calling, and the gateway's services. Built once per request, for GraphQL and REST alike. */

@@ -16,6 +16,8 @@ export const HTTP_STATUS_BY_CODE = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
+  /** A budget on the usage ledger is spent (src/modules/budgets); `retry_after` says until when. */
+  BUDGET_EXCEEDED: 429,
   /** A subscriber fell too far behind its events; only ever sent as a stream's last event. */
   SUBSCRIBER_TOO_SLOW: 429,
   INTERNAL_SERVER_ERROR: 500,
@@ -34,9 +36,14 @@ export class AppError extends GraphQLError {
    * `http` makes the status (and headers) of the code apply on /graphql too, for the few
    * refusals that happen before any result exists (a subscription over the stream caps).
    */
-  constructor(code: ErrorCode, message: string, options: { http?: { headers?: Record<string, string> } } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { http?: { headers?: Record<string, string> }; extensions?: Record<string, unknown> } = {},
+  ) {
     const http = options.http ? { http: { status: HTTP_STATUS_BY_CODE[code], headers: options.http.headers } } : {};
-    super(message, { extensions: { code, ...http } });
+    // `retry_after` (seconds), when given, is sent on REST as the Retry-After header too.
+    super(message, { extensions: { ...options.extensions, code, ...http } });
     this.code = code;
   }
 }

@@ -21,6 +21,8 @@ export type Events = {
   message_added: { message_id: number };
   message_updated: { message_id: number; delta: string; complete: boolean };
   chat_changed: { chat_id: number; kind: ChatChangeKind };
+  /** A budget alert was raised (one topic, id 0: admins hear every alert). */
+  budget_alert: { alert_id: number };
 };
 export type Topic = keyof Events;
 

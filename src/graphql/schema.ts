@@ -8,6 +8,7 @@ import '../modules/usage';
 import '../modules/api-keys';
 import '../modules/folders';
 import '../modules/retention';
+import '../modules/budgets';
 
 /**
  * The one schema every gateway serves: types and resolvers only. What differs between gateways

@@ -40,6 +40,11 @@ function coerce(arg: GraphQLArgument, value: unknown, fromUrl: boolean): unknown
       if (n < -INT32 || n >= INT32) throw fail('is out of range');
       return n;
     }
+    case 'Float': {
+      const n = fromUrl && typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isFinite(n)) throw fail('must be a number');
+      return n;
+    }
     case 'Boolean': {
       if (fromUrl && (value === 'true' || value === 'false')) return value === 'true';
       if (typeof value !== 'boolean') throw fail('must be true or false');

@@ -23,6 +23,7 @@ export function restErrorHandler(options: { bearer: boolean; logger: Pick<Logger
       code?: unknown;
       http?: { status?: number };
       unexpected?: boolean;
+      retry_after?: unknown;
     };
     if (extensions.code === undefined && extensions.http?.status === 400) {
       return detailResponse(HTTP_STATUS_BY_CODE.BAD_USER_INPUT, String(error?.message));
@@ -39,6 +40,9 @@ export function restErrorHandler(options: { bearer: boolean; logger: Pick<Logger
       // Yoga already logged what it masked; anything else failed outside execution.
       if (!extensions.unexpected) options.logger.error(error, 'REST request failed');
       return detailResponse(status, 'Internal Server Error');
+    }
+    if (typeof extensions.retry_after === 'number') {
+      return detailResponse(status, String(error?.message), { 'retry-after': String(extensions.retry_after) });
     }
     return detailResponse(status, String(error?.message));
   };

@@ -255,6 +255,12 @@ function errorResponses(options: OpenApiOptions): Record<string, JsonSchema> {
     UnsupportedMediaType: error('A request body that is not `application/json`'),
     UnprocessableEntity: error('Invalid input: a value, a missing field, an unknown field, or a body that is not JSON'),
     TooManyRequests: error('Over RATE_LIMIT_PER_MINUTE for this caller', RETRY_AFTER),
+    TooManyRequestsOrBudget: error(
+      options.rateLimit
+        ? 'Over RATE_LIMIT_PER_MINUTE for this caller, or a budget is spent (the detail names it and when it resets; Retry-After until then)'
+        : 'A budget is spent (the detail names it and when it resets; Retry-After until then)',
+      RETRY_AFTER,
+    ),
     InternalServerError: error('An unexpected error (logged with the request’s id)'),
     ServiceUnavailable: error(
       `The database cannot be reached, or the server is shutting down; try again after Retry-After seconds (${RETRY_AFTER_SECONDS})`,
@@ -278,7 +284,8 @@ function errorsOf(route: CompiledRoute, options: OpenApiOptions): [number, strin
   if (route.errors?.includes(404) || route.pathParams.length > 0) errors.push([404, 'NotFound']);
   if (canHaveBody) errors.push([413, 'PayloadTooLarge'], [415, 'UnsupportedMediaType']);
   errors.push([422, 'UnprocessableEntity']);
-  if (options.rateLimit) errors.push([429, 'TooManyRequests']);
+  if (route.errors?.includes(429)) errors.push([429, 'TooManyRequestsOrBudget']);
+  else if (options.rateLimit) errors.push([429, 'TooManyRequests']);
   errors.push([500, 'InternalServerError']);
   // A read can run past REQUEST_DEADLINE_MS (src/graphql/deadline.ts); writes are never cut.
   const deadline = route.field.startsWith('Query.') && options.deadline;
@@ -364,6 +371,7 @@ const TAGS: Record<CompiledRoute['tag'], string> = {
   Users: 'Users, created or found by email, and their retention policy.',
   Usage: 'The ledger of model calls: tokens and cost, recorded and summarised.',
   Admin: 'Operators’ routes (the admin key): what the retention sweep would delete.',
+  Budgets: 'Spending limits on the usage ledger, and the alerts they raise (admins).',
   Debugging: 'Routes for trying the service out; off in production (ENABLE_DEBUG_ROUTES).',
 };
 

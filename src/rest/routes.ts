@@ -24,7 +24,7 @@ export type RestRoute = Readonly<{
   selection: string | ((settings: RouteSettings) => string);
   summary: string;
   /** The section of the API docs. */
-  tag: 'Chats' | 'Folders' | 'Messages' | 'Users' | 'Usage' | 'Admin' | 'Debugging';
+  tag: 'Chats' | 'Folders' | 'Messages' | 'Users' | 'Usage' | 'Budgets' | 'Admin' | 'Debugging';
   /** On POST/PUT, the arguments documented in the query string rather than the body. */
   query?: readonly string[];
   /** The error statuses the route documents (all routes also answer 422 for bad input). */
@@ -46,6 +46,9 @@ const CHAT = 'chat_id user_id title created_at';
 const MESSAGE = 'message_id chat_id content sender timestamp';
 const FOLDER = 'folder_id user_id name parent_id created_at';
 const RETENTION = 'user_id days effective_days';
+const ALLOWANCE = 'allowed spent_usd limit_usd remaining_usd resets_at budget_id';
+const BUDGET = `budget_id scope user_id api_key_id period limit_usd alert_percents time_zone created_at updated_at
+  spent_usd resets_at`;
 const SUMS = 'requests prompt_tokens completion_tokens cached_prompt_tokens reasoning_tokens total_tokens cost';
 
 /**
@@ -174,7 +177,8 @@ export const routes: readonly RestRoute[] = [
     summary: 'Add a message to a chat',
     tag: 'Messages',
     query: ['user_id'],
-    errors: [404],
+    // 429: a streamed AI answer while a budget is spent.
+    errors: [404, 429],
   },
   {
     method: 'POST',
@@ -218,7 +222,7 @@ export const routes: readonly RestRoute[] = [
     field: 'Mutation.record_model_usage',
     selection: `usage_id user_id chat_id model_name provider prompt_tokens completion_tokens cached_prompt_tokens
       reasoning_tokens total_tokens cost price_known input_price cached_input_price output_price is_streaming
-      request_time_ms timestamp`,
+      request_time_ms timestamp allowance { ${ALLOWANCE} }`,
     summary: 'Record a model call and its cost',
     tag: 'Usage',
   },
@@ -232,6 +236,51 @@ export const routes: readonly RestRoute[] = [
     summary: 'Usage and cost, grouped',
     tag: 'Usage',
     errors: [403],
+  },
+  {
+    method: 'GET',
+    path: '/usage/allowance',
+    field: 'Query.usage_allowance',
+    selection: ALLOWANCE,
+    summary: 'What a user may still spend',
+    tag: 'Usage',
+    errors: [404],
+  },
+  {
+    method: 'PUT',
+    path: '/budgets',
+    field: 'Mutation.set_budget',
+    selection: BUDGET,
+    summary: 'Create or replace a budget',
+    tag: 'Budgets',
+    errors: [403],
+  },
+  {
+    method: 'GET',
+    path: '/budgets',
+    field: 'Query.budgets',
+    selection: BUDGET,
+    summary: 'List budgets',
+    tag: 'Budgets',
+    errors: [403],
+  },
+  {
+    method: 'DELETE',
+    path: '/budgets/:budget_id',
+    field: 'Mutation.delete_budget',
+    selection: 'message',
+    summary: 'Delete a budget',
+    tag: 'Budgets',
+    errors: [403, 404],
+  },
+  {
+    method: 'GET',
+    path: '/budgets/:budget_id/alerts',
+    field: 'Query.budget_alerts',
+    selection: 'alert_id budget_id threshold period_start spent_usd limit_usd created_at delivered_at attempts last_error',
+    summary: 'A budget’s alerts and their delivery',
+    tag: 'Budgets',
+    errors: [403, 404],
   },
   {
     method: 'POST',

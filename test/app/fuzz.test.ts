@@ -176,6 +176,24 @@ async function disposableFolder(): Promise<number> {
   return (await db().folder.create({ data: { user_id: owner.user_id, name: 'fuzz folder' } })).folder_id;
 }
 
+/** A budget (of a user of its own) that a case may delete or read the alerts of. */
+async function disposableBudget(): Promise<number> {
+  const user = await db().user.create({
+    data: { username: 'fuzz budget', email: `budget-${process.pid}-${++fresh}@x.io` },
+  });
+  const budget = await db().budget.create({
+    data: {
+      scope: 'user',
+      user_id: user.user_id,
+      subject: `user:${user.user_id}`,
+      period: 'day',
+      limit_micros: 5_000_000n,
+      alert_percents: '[50,80,100]',
+    },
+  });
+  return budget.budget_id;
+}
+
 // ---------------------------------------------------------------------------------------------
 // REST: a request as parts, so one part at a time can be made hostile
 
@@ -233,6 +251,18 @@ async function validArgs(route: CompiledRoute): Promise<Record<string, unknown>>
     'GET /users/:user_id/retention': { user_id: owner.user_id },
     'PUT /users/:user_id/retention': { user_id: owner.user_id, days: 3650 },
     'POST /admin/retention/preview': { limit: 5 },
+    'GET /usage/allowance': { user_id: owner.user_id, model_name: 'gpt-4o' },
+    'PUT /budgets': {
+      scope: 'user',
+      user_id: other.user_id,
+      period: 'week',
+      limit_usd: 1000,
+      alert_percents: [50, 90],
+      time_zone: 'Europe/Paris',
+    },
+    'GET /budgets': { limit: 5 },
+    'DELETE /budgets/:budget_id': { budget_id: 0 },
+    'GET /budgets/:budget_id/alerts': { budget_id: 0, limit: 5 },
     'GET /usage/summary': {
       user_id: owner.user_id,
       from: new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10),
@@ -245,6 +275,7 @@ async function validArgs(route: CompiledRoute): Promise<Record<string, unknown>>
   if (!values) throw new Error(`no valid baseline for ${routeName(route)}: add one to test/fuzz.test.ts`);
   if (values.chat_id === 0) values.chat_id = await disposableChat();
   if (values.folder_id === 0) values.folder_id = await disposableFolder();
+  if (values.budget_id === 0) values.budget_id = await disposableBudget();
   const args = route.graphqlField.args.map((a) => a.name);
   const unknown = Object.keys(values).filter((k) => !args.includes(k));
   if (unknown.length > 0) throw new Error(`${routeName(route)} has no argument ${unknown.join(', ')}`);
@@ -262,7 +293,7 @@ async function baseline(route: CompiledRoute): Promise<RestRequest> {
     headers: {
       ...(route.hasBody ? { 'content-type': 'application/json' } : {}),
       // The operators' routes answer only the admin key.
-      ...(route.path.startsWith('/admin/') ? ADMIN : {}),
+      ...(route.path.startsWith('/admin/') || route.path.startsWith('/budgets') ? ADMIN : {}),
     },
   };
   for (const arg of route.graphqlField.args) {
@@ -828,6 +859,24 @@ const mutations: GqlCase[] = [
     name: 'set_user_retention',
     selection: 'user_id days effective_days',
     valid: async () => ({ user_id: other.user_id, days: 3650 }),
+  },
+  {
+    name: 'set_budget',
+    selection: 'budget_id scope limit_usd alert_percents',
+    headers: ADMIN,
+    valid: async () => ({
+      scope: 'user',
+      user_id: other.user_id,
+      period: 'month',
+      limit_usd: 500,
+      alert_percents: [80],
+    }),
+  },
+  {
+    name: 'delete_budget',
+    selection: 'message',
+    headers: ADMIN,
+    valid: async () => ({ budget_id: await disposableBudget() }),
   },
   {
     name: 'create_or_get_user',

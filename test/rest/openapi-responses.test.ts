@@ -21,6 +21,7 @@ const ADMIN = { 'x-admin-api-key': 'test-admin-key' };
 let chat = 0;
 let user = 0;
 let folder = 0;
+let budget = 0;
 let cases: Record<string, Case>;
 
 beforeAll(async () => {
@@ -29,6 +30,9 @@ beforeAll(async () => {
   await addMessage(chat, 'What were the sales in March?');
   await addMessage(chat, 'About 1.2 million', 'ai');
   folder = (await call('POST', '/folders', { user_id: user, name: 'Finance' })).json.folder_id;
+  budget = (
+    await call('PUT', '/budgets', { scope: 'global', period: 'month', limit_usd: 100000, alert_percents: [1] }, ADMIN)
+  ).json.budget_id;
   cases = {
     'POST /chats/': {
       ok: [{ path: '/chats/', body: { user_id: user } }],
@@ -127,6 +131,35 @@ beforeAll(async () => {
         { path: '/admin/retention/preview', body: { limit: 5000 }, headers: ADMIN },
       ],
     },
+    'GET /usage/allowance': {
+      ok: [{ path: `/usage/allowance?user_id=${user}&model_name=gpt-4o` }],
+      failing: [{ path: '/usage/allowance?user_id=x' }],
+    },
+    'PUT /budgets': {
+      ok: [
+        {
+          path: '/budgets',
+          body: { scope: 'user', user_id: user, period: 'day', limit_usd: 0.000001 },
+          headers: ADMIN,
+        },
+      ],
+      failing: [
+        { path: '/budgets', body: { scope: 'global', period: 'day', limit_usd: 5 } },
+        { path: '/budgets', body: { scope: 'global', period: 'year', limit_usd: 5 }, headers: ADMIN },
+      ],
+    },
+    'GET /budgets': {
+      ok: [{ path: '/budgets', headers: ADMIN }],
+      failing: [{ path: '/budgets' }, { path: '/budgets?limit=0', headers: ADMIN }],
+    },
+    'GET /budgets/:budget_id/alerts': {
+      ok: [{ path: `/budgets/${budget}/alerts`, headers: ADMIN }],
+      failing: [{ path: `/budgets/${budget}/alerts` }, { path: '/budgets/999999999/alerts', headers: ADMIN }],
+    },
+    'DELETE /budgets/:budget_id': {
+      ok: [],
+      failing: [{ path: `/budgets/${budget}` }, { path: '/budgets/999999999', headers: ADMIN }],
+    },
     'POST /chats/debug/test-model-usage': {
       ok: [{ path: `/chats/debug/test-model-usage?user_id=${user}&chat_id=${chat}` }],
       failing: [{ path: '/chats/debug/test-model-usage?user_id=999999999' }],
@@ -153,6 +186,16 @@ describe('every route’s answers are what the OpenAPI document declares', () =>
     // DELETE last: what it deletes is gone afterwards.
     if (template === '/chats/:chat_id' && method === 'DELETE') {
       const reply = await call(method, template.replace(':chat_id', String((await newChat(user)).chat_id)));
+      expect(reply.status).toBe(200);
+    }
+    if (template === '/budgets/:budget_id' && method === 'DELETE') {
+      const spare = await call(
+        'PUT',
+        '/budgets',
+        { scope: 'user', user_id: user, period: 'week', limit_usd: 1 },
+        ADMIN,
+      );
+      const reply = await call(method, `/budgets/${spare.json.budget_id}`, undefined, ADMIN);
       expect(reply.status).toBe(200);
     }
     if (template === '/folders/:folder_id' && method === 'DELETE') {

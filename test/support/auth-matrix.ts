@@ -198,6 +198,31 @@ export const cases: Case[] = [
     expect: { anonymous: 401, owner: 403, other: 403, admin: 200 },
   },
   {
+    name: 'ask A’s allowance',
+    rest: (f) => ({ method: 'GET', path: `/usage/allowance?user_id=${f.a}` }),
+    graphql: (f) => ({ query: 'query($a: Int) { usage_allowance(user_id: $a) { allowed } }', variables: { a: f.a } }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+  },
+  {
+    name: 'set a budget on A',
+    rest: (f) => ({
+      method: 'PUT',
+      path: '/budgets',
+      body: { scope: 'user', user_id: f.a, period: 'month', limit_usd: 1000 },
+    }),
+    graphql: (f) => ({
+      query: 'mutation($a: Int) { set_budget(scope: user, user_id: $a, period: month, limit_usd: 1000) { budget_id } }',
+      variables: { a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 403, other: 403, admin: 200 },
+  },
+  {
+    name: 'list budgets',
+    rest: () => ({ method: 'GET', path: '/budgets' }),
+    graphql: () => ({ query: '{ budgets { budget_id } }', variables: {} }),
+    expect: { anonymous: 401, owner: 403, other: 403, admin: 200 },
+  },
+  {
     name: 'read A’s model usage',
     rest: () => ({ method: 'GET', path: '/openapi.json' }), // no REST route: GraphQL only
     graphql: (f) => ({ query: 'query($a: Int) { model_usage(user_id: $a) { usage_id } }', variables: { a: f.a } }),

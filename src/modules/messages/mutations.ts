@@ -1,7 +1,9 @@
+import { chatFor } from '../../auth/access';
 import { codePoints, textSchema } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
 import type { Context } from '../../graphql/context';
 import { AppError, badInput, notFound } from '../../graphql/errors';
+import { assertAllowance } from '../budgets/spend';
 import { accessibleChatId, insertAfterCheck, insertInChatOrder } from './store';
 import { Sender } from './types';
 
@@ -12,6 +14,19 @@ const contentSchema = textSchema(null, { allowEmpty: true });
 function checkLength(ctx: Context, name: 'content' | 'delta', text: string) {
   const max = ctx.config.maxMessageLength;
   if (codePoints(text) > max) throw badInput(`${name}: must be at most ${max} characters`);
+}
+
+/**
+ * A streamed AI answer is a model call about to be made: refused (429, BUDGET_EXCEEDED) when a
+ * budget of the chat's owner (or of the calling API key, or the global one) is spent. A chat the
+ * caller cannot reach is left to the insert, which answers it as not found.
+ */
+async function assertBudgetLeft(ctx: Context, chatId: number, userId: number | null | undefined): Promise<void> {
+  const where = chatFor(ctx, chatId, userId);
+  const chat = where && (await ctx.db.chat.findFirst({ where, select: { user_id: true } }));
+  if (!chat) return;
+  const apiKeyId = ctx.credential && 'apiKeyId' in ctx.credential ? ctx.credential.apiKeyId : null;
+  await assertAllowance(ctx, { userId: chat.user_id, apiKeyId });
 }
 
 builder.mutationField('add_message', (t) =>
@@ -37,6 +52,7 @@ builder.mutationField('add_message', (t) =>
       checkLength(ctx, 'content', content);
       if (streaming && sender !== 'ai') throw badInput('streaming: only an ai message can be streamed');
       if (!streaming && content.trim() === '') throw badInput('content: must not be empty');
+      if (streaming) await assertBudgetLeft(ctx, chat_id, user_id);
       const data = { chat_id, content, sender, is_complete: !streaming };
       const message =
         ctx.config.database.provider === 'postgresql'

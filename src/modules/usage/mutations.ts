@@ -5,6 +5,7 @@ import { textSchema } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
 import type { Context } from '../../graphql/context';
 import { badInput, forbidden, notFound } from '../../graphql/errors';
+import { recordUsage } from '../budgets/record';
 import { assertUserExists, unknownUser } from '../users';
 import { costOf, normalizeModelName, type Price, priceOf, type TokenCounts } from './pricing';
 import { countTokens } from './tokens';
@@ -12,9 +13,12 @@ import { TestModelUsageResult } from './types';
 
 /** The price columns of a usage row: the cost and the prices it was computed from. */
 export function pricing(price: Price | undefined, tokens: TokenCounts) {
-  if (!price) return { cost: 0, price_known: false };
+  if (!price) return { cost: 0, cost_micros: 0n, price_known: false };
+  const cost = costOf(price, tokens);
   return {
-    cost: costOf(price, tokens),
+    cost,
+    // Rounded once, here: budgets add these up exactly.
+    cost_micros: BigInt(Math.round(cost * 1_000_000)),
     price_known: true,
     input_price: price.input,
     cached_input_price: price.cached_input,
@@ -62,9 +66,10 @@ builder.mutationField('test_model_usage', (t) =>
         prompt_tokens: await countTokens(TEST_PROMPT, price.model),
         completion_tokens: await countTokens(TEST_RESPONSE, price.model),
       };
-      const usage = await ctx.db.modelUsage
-        .create({
+      const usage = await recordUsage(ctx, { userId: user_id ?? null, apiKeyId: null }, (tx, timestamp) =>
+        tx.modelUsage.create({
           data: {
+            timestamp,
             user_id,
             chat_id,
             model_name: price.model,
@@ -74,12 +79,12 @@ builder.mutationField('test_model_usage', (t) =>
             ...pricing(price, tokens),
             request_time_ms: Math.round(performance.now() - started),
           },
-        })
-        .catch((error) => {
-          // The user or chat was deleted between the check and the insert.
-          if (isPrismaError(error, 'P2003')) throw badInput('The user or chat no longer exists');
-          throw error;
-        });
+        }),
+      ).catch((error) => {
+        // The user or chat was deleted between the check and the insert.
+        if (isPrismaError(error, 'P2003')) throw badInput('The user or chat no longer exists');
+        throw error;
+      });
       countUsage(ctx, price, tokens, Number(usage.cost));
       return {
         success: true,
@@ -147,6 +152,8 @@ builder.mutationField('record_model_usage', (t) =>
       };
       const data = {
         user_id: who.userId,
+        // The key it was recorded with counts it towards that key's budgets.
+        api_key_id: ctx.credential && 'apiKeyId' in ctx.credential ? ctx.credential.apiKeyId : null,
         chat_id: chat?.chat_id ?? null,
         model_name: price?.model ?? normalizeModelName(args.model_name),
         provider: price?.provider ?? args.provider?.trim().toLowerCase() ?? 'unknown',
@@ -157,12 +164,14 @@ builder.mutationField('record_model_usage', (t) =>
         request_time_ms: args.request_time_ms,
         is_streaming: args.is_streaming ?? false,
       };
-      const usage = await ctx.db.modelUsage.create({ ...query, data }).catch(async (error) => {
+      const write = (row: typeof data) =>
+        recordUsage(ctx, { userId: row.user_id ?? null, apiKeyId: row.api_key_id }, (tx, timestamp) =>
+          tx.modelUsage.create({ ...query, data: { ...row, timestamp } }),
+        );
+      const usage = await write(data).catch(async (error) => {
         // The chat went away between the check and the insert: keep the call, without the chat.
         if (isPrismaError(error, 'P2003') && data.chat_id !== null) {
-          return ctx.db.modelUsage
-            .create({ ...query, data: { ...data, chat_id: null } })
-            .catch(unknownUser(who.userId));
+          return write({ ...data, chat_id: null }).catch(unknownUser(who.userId));
         }
         return unknownUser(who.userId)(error);
       });
