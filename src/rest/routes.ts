@@ -277,7 +277,8 @@ export const routes: readonly RestRoute[] = [
     method: 'GET',
     path: '/budgets/:budget_id/alerts',
     field: 'Query.budget_alerts',
-    selection: 'alert_id budget_id threshold period_start spent_usd limit_usd created_at delivered_at attempts last_error',
+    selection:
+      'alert_id budget_id threshold period_start spent_usd limit_usd created_at delivered_at attempts last_error',
     summary: 'A budget’s alerts and their delivery',
     tag: 'Budgets',
     errors: [403, 404],
