@@ -27,6 +27,7 @@ import { createTracing } from './http/tracing';
 import { packageVersion } from './lib/version';
 import { type AlertOutbox, createAlertOutbox } from './modules/budgets/outbox';
 import { createRetentionSweeper, type RetentionSweeper } from './modules/retention/sweep';
+import { useUsageExport } from './modules/usage/export';
 import { readPriceTable } from './modules/usage/pricing';
 import { compileRoutes } from './rest/compile';
 import { useDocs } from './rest/docs';
@@ -204,6 +205,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
         useAcceptCheck(GRAPHQL_ENDPOINT),
         useGraphQLBody(config.maxBodyBytes),
         useDocs(restRoutes, openApiOptions(config)),
+        useUsageExport({ db, auth, logger, bearer: config.auth.mode === 'jwt' }),
         useRestRoutes(restRoutes, {
           graphqlEndpoint: GRAPHQL_ENDPOINT,
           maxBodyBytes: config.maxBodyBytes,

@@ -90,6 +90,8 @@ export function useCompression(): Plugin {
     async onResponse({ request, response, setResponse }) {
       const type = response.headers.get('content-type');
       if (!response.body || !isCompressible(type) || response.headers.has('content-encoding')) return;
+      // A streamed download (GET /usage/export) asks to go as it is: compressing would buffer it whole.
+      if (/\bno-transform\b/i.test(response.headers.get('cache-control') ?? '')) return;
       if (response.status === 204 || response.status === 206 || response.status === 304) return;
       response.headers.set('vary', varyOnEncoding(response.headers.get('vary')));
       const encoding = chooseEncoding(request.headers.get('accept-encoding'));

@@ -13,6 +13,7 @@ import {
 import type { Config } from '../config';
 import { RETRY_AFTER_SECONDS } from '../graphql/errors';
 import { packageVersion } from '../lib/version';
+import { USAGE_EXPORT_PATH } from '../modules/usage/export';
 import type { CompiledRoute } from './compile';
 
 /*
@@ -375,6 +376,77 @@ const TAGS: Record<CompiledRoute['tag'], string> = {
   Debugging: 'Routes for trying the service out; off in production (ENABLE_DEBUG_ROUTES).',
 };
 
+/** The statuses of GET /usage/export, which is no GraphQL field (it streams): written out here. */
+const EXPORT_ERRORS = (options: OpenApiOptions): [number, string][] => [
+  ...(options.auth !== 'off' ? ([[401, 'Unauthorized']] as [number, string][]) : []),
+  [403, 'Forbidden'],
+  [422, 'UnprocessableEntity'],
+  ...(options.rateLimit ? ([[429, 'TooManyRequests']] as [number, string][]) : []),
+  [500, 'InternalServerError'],
+  [503, 'ServiceUnavailable'],
+];
+
+function usageExportOperation(options: OpenApiOptions) {
+  const parameter = (name: string, description: string, schema: JsonSchema) => ({
+    name,
+    in: 'query',
+    required: false,
+    description,
+    schema,
+  });
+  const admin: Security = options.adminKey ? [{ adminKey: [] }] : [];
+  return {
+    tags: ['Usage'],
+    summary: 'Export the usage ledger (admins)',
+    description:
+      'The ledger’s rows in [from, to) (or, with `group_by`, the grouped summary of `GET /usage/summary`) as a CSV or JSON file, streamed as it is read: a million rows go out in constant memory. CSV has a header line; costs are exact decimals of USD (`cost_usd`). Admins only (the admin key, or an admin token).',
+    operationId: 'export_usage',
+    parameters: [
+      parameter('from', 'Start (inclusive): a date (its start in time_zone) or an ISO 8601 instant with offset.', {
+        type: 'string',
+      }),
+      parameter('to', 'End (exclusive), like from; default now.', { type: 'string' }),
+      parameter(
+        'group_by',
+        'Comma-separated keys (MODEL, PROVIDER, USER, CHAT, DAY): the grouped summary instead of rows.',
+        {
+          type: 'string',
+        },
+      ),
+      parameter('time_zone', 'IANA time zone of dates and days; default UTC.', { type: 'string' }),
+      parameter('user_id', 'Only this user’s calls.', { type: 'integer', format: 'int32' }),
+      parameter('format', 'csv (the default) or json (one array).', {
+        type: 'string',
+        enum: ['csv', 'json'],
+        default: 'csv',
+      }),
+    ],
+    // As for the admin routes of the route map (securityOf): never an empty list under authentication.
+    security:
+      options.auth === 'jwt'
+        ? [{ bearerAuth: [] }, ...admin]
+        : options.auth === 'api-key' && admin.length === 0
+          ? [{ apiKey: [] }]
+          : admin,
+    responses: {
+      200: {
+        description: 'The file, as a download (`Content-Disposition: attachment`)',
+        headers: {
+          'Content-Disposition': {
+            description: '`attachment; filename="usage-rows-<date>.csv"` (or `usage-summary-...`, `.json`)',
+            schema: { type: 'string' },
+          },
+        },
+        content: {
+          'text/csv': { schema: { type: 'string' } },
+          'application/json': { schema: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+        },
+      },
+      ...Object.fromEntries(EXPORT_ERRORS(options).map(([status, name]) => [status, ref('responses', name)])),
+    },
+  };
+}
+
 /** The OpenAPI 3 document of the REST routes a gateway serves, from the route map and the schema. */
 export function buildOpenApi(routes: readonly CompiledRoute[], options: OpenApiOptions) {
   const version = packageVersion();
@@ -391,6 +463,7 @@ export function buildOpenApi(routes: readonly CompiledRoute[], options: OpenApiO
     paths[path] ??= {};
     (paths[path] as Record<string, unknown>)[route.method.toLowerCase()] = operation(route, options, registry);
   }
+  paths[USAGE_EXPORT_PATH] = { get: usageExportOperation(options) };
   const schemes = {
     ...(options.auth === 'jwt' && { bearerAuth: SECURITY_SCHEMES.bearerAuth }),
     ...(options.auth === 'api-key' && { apiKey: SECURITY_SCHEMES.apiKey }),
@@ -398,7 +471,10 @@ export function buildOpenApi(routes: readonly CompiledRoute[], options: OpenApiO
   };
   const used = new Set(routes.map((route) => route.tag));
   const responses = errorResponses(options);
-  const usedResponses = new Set(routes.flatMap((route) => errorsOf(route, options).map(([, name]) => name)));
+  const usedResponses = new Set([
+    ...routes.flatMap((route) => errorsOf(route, options).map(([, name]) => name)),
+    ...EXPORT_ERRORS(options).map(([, name]) => name),
+  ]);
   return {
     openapi: '3.0.3',
     info: {

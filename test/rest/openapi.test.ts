@@ -37,6 +37,9 @@ const DOCUMENTED = [
   'get /budgets/{budget_id}/alerts',
 ];
 
+/** Routes outside the route map (not GraphQL fields), written into the document by hand. */
+const STREAMED = ['get /usage/export'];
+
 async function openapi() {
   const r = await call('GET', '/openapi.json');
   expect(r.status).toBe(200);
@@ -60,7 +63,7 @@ describe('GET /openapi.json', () => {
     const listed = Object.entries(doc.paths).flatMap(([path, ops]) =>
       Object.keys(ops as object).map((m) => `${m} ${path}`),
     );
-    expect(listed.sort()).toEqual([...DOCUMENTED].sort());
+    expect(listed.sort()).toEqual([...DOCUMENTED, ...STREAMED].sort());
   });
 
   it('documents parameters and bodies where the spec puts them', async () => {

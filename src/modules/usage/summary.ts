@@ -59,7 +59,7 @@ const FIRST_YEAR = 1970;
 const LAST_YEAR = 9998;
 
 /** `2026-11-01` is that day's start in the time zone; anything else must be an ISO instant with its offset. */
-function instant(value: string, name: string, timeZone: string): Date {
+export function parseInstant(value: string, name: string, timeZone: string): Date {
   const fail = () =>
     badInput(
       `${name}: must be a date (2026-11-01) or an ISO 8601 instant with its offset, years ${FIRST_YEAR} to ${LAST_YEAR}`,
@@ -101,8 +101,8 @@ export async function usageSummary(db: Db, input: SummaryInput): Promise<Summary
   const timeZone = canonicalTimeZone(input.time_zone ?? 'UTC');
   if (timeZone === null) throw badInput(`time_zone: "${input.time_zone}" is not an IANA time zone`);
   const groupBy = [...new Set(input.group_by ?? [])];
-  const to = input.to ? instant(input.to, 'to', timeZone) : new Date();
-  let from = input.from ? instant(input.from, 'from', timeZone) : null;
+  const to = input.to ? parseInstant(input.to, 'to', timeZone) : new Date();
+  let from = input.from ? parseInstant(input.from, 'from', timeZone) : null;
   if (from && from >= to) throw badInput('from must be before to');
 
   const filters: Prisma.Sql[] = [Prisma.sql`"timestamp" < ${to}`];
