@@ -109,7 +109,8 @@ function refWith(name: string, nullable: boolean, description?: string | null): 
   return {
     allOf: [ref('schemas', name)],
     ...(description && { description }),
-    ...(nullable && { nullable: true }),
+    // OpenAPI 3.0 reads `nullable` only beside a `type` (every named schema here is an object).
+    ...(nullable && { type: 'object', nullable: true }),
   };
 }
 

@@ -11,7 +11,7 @@ import type { Context } from '../../graphql/context';
 import { badInput, notFound } from '../../graphql/errors';
 import { canonicalTimeZone } from '../usage/time-zones';
 import { PERIODS, type Period, periodAt } from './periods';
-import { type Allowance, allowanceFor, type BudgetRow, percentsOf, stateOf, usd } from './spend';
+import { type Allowance, allowanceFor, type BudgetRow, FRESH_ALLOWANCE, percentsOf, stateOf, usd } from './spend';
 
 const SCOPES = ['user', 'api_key', 'global'] as const;
 const DEFAULT_PERCENTS = [50, 80, 100];
@@ -111,13 +111,18 @@ const AllowanceRef = builder.objectRef<Allowance>('Allowance').implement({
   }),
 });
 
-/** The allowance of a usage row's spender, after it was written (the POST /usage answer). */
+/**
+ * The allowance of a usage row's spender right after it was written: on the answer of
+ * record_model_usage (POST /usage) only, where it was computed once. Rows read later have none,
+ * so a list of rows costs no query per row.
+ */
 builder.prismaObjectFields('ModelUsage', (t) => ({
   allowance: t.field({
     type: AllowanceRef,
-    description: 'The allowance of the call’s user (and API key) right after it was recorded.',
-    select: { user_id: true, api_key_id: true },
-    resolve: (usage, _args, ctx) => allowanceFor(ctx.db, { userId: usage.user_id, apiKeyId: usage.api_key_id }),
+    nullable: true,
+    description:
+      'On the answer of `record_model_usage` (`POST /usage`): the allowance of the call’s user (and API key) right after it was recorded. Null on rows read later.',
+    resolve: (usage) => (usage as { [FRESH_ALLOWANCE]?: Allowance })[FRESH_ALLOWANCE] ?? null,
   }),
 }));
 
@@ -189,9 +194,13 @@ builder.queryFields((t) => ({
         validate: textSchema(200).optional().nullable(),
       }),
     },
-    resolve: (_root, { user_id }, ctx) => {
+    resolve: async (_root, { user_id }, ctx) => {
       const who = actingAs(ctx, user_id);
       if (!who.allowed) throw notFound(`User with ID ${user_id} not found`);
+      if (who.userId != null) {
+        const user = await ctx.db.user.findUnique({ where: { user_id: who.userId }, select: { user_id: true } });
+        if (!user) throw notFound(`User with ID ${who.userId} not found`);
+      }
       const apiKeyId = ctx.credential && 'apiKeyId' in ctx.credential ? ctx.credential.apiKeyId : null;
       return allowanceFor(ctx.db, { userId: who.userId ?? null, apiKeyId });
     },

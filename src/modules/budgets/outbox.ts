@@ -85,6 +85,8 @@ export function createAlertOutbox(deps: Deps) {
         },
         body,
         signal: controller.signal,
+        // A redirect is no delivery (fetch would follow a 302 with a GET and call that a success).
+        redirect: 'manual',
       });
       await res.arrayBuffer().catch(() => undefined);
       if (!res.ok) failure = `HTTP ${res.status}`;
@@ -95,6 +97,8 @@ export function createAlertOutbox(deps: Deps) {
       clearTimeout(timeout);
       inflight.delete(controller);
     }
+    // Cut short by shutdown: not the receiver's failure. The claim lapses, and it is sent again.
+    if (stopping && failure !== null) return;
     if (failure === null) {
       await db.budgetAlert.update({
         where: { alert_id: alertId },

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client';
-import type { Prisma } from '../../generated/prisma/client';
+import { isPrismaError } from '../../db/errors';
+import { Prisma } from '../../generated/prisma/client';
 import type { Context } from '../../graphql/context';
 import { AppError } from '../../graphql/errors';
 import { type Period, periodAt } from './periods';
@@ -59,7 +60,10 @@ export type Allowance = {
   budget_id: number | null;
 };
 
-const UNLIMITED: Allowance = {
+/** Where a freshly recorded usage row carries its allowance (ModelUsage.allowance). */
+export const FRESH_ALLOWANCE = Symbol('allowance');
+
+export const UNLIMITED: Allowance = {
   allowed: true,
   spent_usd: null,
   limit_usd: null,
@@ -111,54 +115,103 @@ export async function assertAllowance(ctx: Pick<Context, 'db'>, spender: Spender
   if (!allowance.allowed) throw budgetExceeded(allowance);
 }
 
-export type NewAlert = Prisma.BudgetAlertGetPayload<object>;
+export type NewAlert = { alert_id: number };
+
+/** The thresholds a spend going from `before` to `after` reaches for the first time. */
+const crossed = (budget: BudgetRow, before: bigint, after: bigint) =>
+  percentsOf(budget).filter(
+    (p) => before * 100n < BigInt(p) * budget.limit_micros && after * 100n >= BigInt(p) * budget.limit_micros,
+  );
+
+/** The usage rows a budget counts, as SQL (for the first write of a period's running sum). */
+function subjectSql(budget: BudgetRow): Prisma.Sql {
+  if (budget.scope === 'user') return Prisma.sql`"user_id" = ${budget.user_id}`;
+  if (budget.scope === 'api_key') return Prisma.sql`"api_key_id" = ${budget.api_key_id}`;
+  return Prisma.sql`TRUE`;
+}
 
 /**
- * In the transaction that recorded a model call (at `at`): the alerts of every budget whose
- * spend now reaches one of its percentages for the first time this period. The budgets' rows
- * are locked first, in ID order (PostgreSQL; SQLite's write already holds its database's lock),
- * so concurrent writers take turns here: each sees the others' committed rows and alerts, and
- * the unique key (budget, period, threshold) backs this up. A budget deleted meanwhile is skipped.
+ * PostgreSQL, in the transaction that just inserted a usage row costing `cost` at `at`: adds it
+ * to each budget's running spend for the period (BudgetSpend) and writes the alerts of the
+ * thresholds it takes the spend past. The budgets are read again here, under FOR KEY SHARE (a
+ * budget deleted meanwhile is skipped; a changed one is read as it is now); the running spend's
+ * row lock, held to the commit, makes writers of one budget and period take turns for that one
+ * statement, each seeing the spend its predecessor committed, so each threshold is crossed by
+ * exactly one write. A period's first write starts the sum from the ledger (its own row included).
  */
 export async function alertsAfterWrite(
   tx: Prisma.TransactionClient,
-  budgets: readonly BudgetRow[],
+  budgetIds: readonly number[],
   at: Date,
-  postgres: boolean,
+  cost: bigint,
 ): Promise<NewAlert[]> {
-  let live = budgets;
-  if (postgres) {
-    const ids = budgets.map((b) => b.budget_id);
-    const locked: { budget_id: number }[] = await tx.$queryRawUnsafe(
-      `SELECT "budget_id" FROM "Budget" WHERE "budget_id" = ANY($1::int[]) ORDER BY "budget_id" FOR UPDATE`,
-      ids,
-    );
-    const present = new Set(locked.map((r) => Number(r.budget_id)));
-    live = budgets.filter((b) => present.has(b.budget_id));
-  }
+  const budgets = await tx.$queryRaw<BudgetRow[]>`
+    SELECT * FROM "Budget" WHERE "budget_id" = ANY(${[...budgetIds]}::int[]) ORDER BY "budget_id" FOR KEY SHARE`;
   const created: NewAlert[] = [];
-  for (const budget of live) {
-    const state = await stateOf(tx, budget, at);
+  for (const raw of budgets) {
+    const budget = { ...raw, limit_micros: BigInt(raw.limit_micros) };
+    const { start, end } = periodAt(budget.period as Period, at, budget.time_zone);
+    let rows = await tx.$queryRaw<{ spent_micros: bigint | string }[]>`
+      UPDATE "BudgetSpend" SET "spent_micros" = "spent_micros" + ${cost}
+      WHERE "budget_id" = ${budget.budget_id} AND "period_start" = ${start} RETURNING "spent_micros"`;
+    if (rows.length === 0) {
+      rows = await tx.$queryRaw`
+        INSERT INTO "BudgetSpend" ("budget_id", "period_start", "spent_micros")
+        SELECT ${budget.budget_id}, ${start}, COALESCE(SUM("cost_micros"), 0) FROM "ModelUsage"
+          WHERE ${subjectSql(budget)} AND "timestamp" >= ${start} AND "timestamp" < ${end}
+        ON CONFLICT ("budget_id", "period_start") DO UPDATE SET "spent_micros" = "BudgetSpend"."spent_micros" + ${cost}
+        RETURNING "spent_micros"`;
+    }
+    const after = BigInt(rows[0]?.spent_micros ?? 0);
+    for (const threshold of crossed(budget, after - cost, after)) {
+      const inserted = await tx.$queryRaw<{ alert_id: number }[]>`
+        INSERT INTO "BudgetAlert" ("budget_id", "period_start", "threshold", "spent_micros", "limit_micros", "created_at", "next_attempt_at")
+        VALUES (${budget.budget_id}, ${start}, ${threshold}, ${after}, ${budget.limit_micros}, ${at}, ${at})
+        ON CONFLICT ("budget_id", "period_start", "threshold") DO NOTHING RETURNING "alert_id"`;
+      if (inserted[0]) created.push({ alert_id: Number(inserted[0].alert_id) });
+    }
+  }
+  return created;
+}
+
+/**
+ * SQLite, after a usage row was inserted (and committed: SQLite's single connection must not hold
+ * a transaction across requests): for each budget, the period's spend summed now, and an alert
+ * for every threshold it has reached that has none yet. The unique key refuses a second alert of
+ * a threshold (two writers reaching it together: the second's insert fails, and is ignored).
+ * The last writer to sum sees every committed row, so no crossing is missed; should the process
+ * die between the two writes, the next usage write of the period raises the missing alert.
+ */
+export async function alertsAfterCommit(db: Db, budgets: readonly BudgetRow[], at: Date): Promise<NewAlert[]> {
+  const created: NewAlert[] = [];
+  for (const budget of budgets) {
+    const state = await stateOf(db, budget, at);
     const reached = percentsOf(budget).filter((p) => state.spent * 100n >= BigInt(p) * budget.limit_micros);
     if (reached.length === 0) continue;
-    const existing = await tx.budgetAlert.findMany({
+    const existing = await db.budgetAlert.findMany({
       where: { budget_id: budget.budget_id, period_start: state.start },
       select: { threshold: true },
     });
     const had = new Set(existing.map((a) => a.threshold));
     for (const threshold of reached) {
       if (had.has(threshold)) continue;
-      created.push(
-        await tx.budgetAlert.create({
-          data: {
-            budget_id: budget.budget_id,
-            period_start: state.start,
-            threshold,
-            spent_micros: state.spent,
-            limit_micros: budget.limit_micros,
-          },
-        }),
-      );
+      try {
+        created.push(
+          await db.budgetAlert.create({
+            data: {
+              budget_id: budget.budget_id,
+              period_start: state.start,
+              threshold,
+              spent_micros: state.spent,
+              limit_micros: budget.limit_micros,
+            },
+            select: { alert_id: true },
+          }),
+        );
+      } catch (error) {
+        // P2002: another writer raised it first. P2003: the budget was deleted meanwhile.
+        if (!isPrismaError(error, 'P2002') && !isPrismaError(error, 'P2003')) throw error;
+      }
     }
   }
   return created;

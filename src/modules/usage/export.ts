@@ -138,8 +138,16 @@ function parseQuery(url: URL): ExportQuery {
   };
 }
 
-/** The ledger's rows in [from, to), a page at a time, as a stream of text. */
-function rowsStream(db: Db, query: ExportQuery, logger: Pick<Logger, 'error'>): ReadableStream<Uint8Array> {
+/**
+ * The ledger's rows in [from, to), a page at a time, as a stream of text. `abort` cuts the
+ * connection: once the status is sent, a failure can only show as a download that ends broken.
+ */
+function rowsStream(
+  db: Db,
+  query: ExportQuery,
+  logger: Pick<Logger, 'error'>,
+  abort: () => void,
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const out = writer(query.format, EXPORT_COLUMNS);
   let after = 0;
@@ -191,9 +199,12 @@ function rowsStream(db: Db, query: ExportQuery, logger: Pick<Logger, 'error'>): 
         controller.enqueue(encoder.encode(text));
         if (done) controller.close();
       } catch (error) {
-        // The status is sent already: the stream ends broken, and the client sees a cut download.
+        // The status is sent already: the connection is cut, so the client sees a broken download
+        // (an errored stream alone would leave the response open).
         logger.error({ err: error }, 'usage export failed while streaming');
-        controller.error(error);
+        done = true;
+        abort();
+        controller.close();
       }
     },
   });
@@ -277,6 +288,8 @@ export function useUsageExport(options: {
         // Streamed as read: no compression (a compressor would hold the whole export) and no caching.
         'cache-control': 'no-store, no-transform',
       };
+      // HEAD: the headers a GET would get, and no reading of the ledger.
+      if (request.method === 'HEAD') return endResponse(new Response(null, { headers }));
       if (grouped) {
         try {
           return endResponse(new Response(await summaryText(options.db, query), { headers }));
@@ -285,7 +298,9 @@ export function useUsageExport(options: {
           throw error;
         }
       }
-      endResponse(new Response(rowsStream(options.db, query, options.logger), { headers }));
+      const socket = (serverContext as { req?: { socket?: { destroy(): void } } }).req?.socket;
+      const abort = () => socket?.destroy();
+      endResponse(new Response(rowsStream(options.db, query, options.logger, abort), { headers }));
     },
   };
 }

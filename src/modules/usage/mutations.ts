@@ -6,6 +6,7 @@ import { builder } from '../../graphql/builder';
 import type { Context } from '../../graphql/context';
 import { badInput, forbidden, notFound } from '../../graphql/errors';
 import { recordUsage } from '../budgets/record';
+import { allowanceFor, FRESH_ALLOWANCE, UNLIMITED } from '../budgets/spend';
 import { assertUserExists, unknownUser } from '../users';
 import { costOf, normalizeModelName, type Price, priceOf, type TokenCounts } from './pricing';
 import { countTokens } from './tokens';
@@ -66,20 +67,25 @@ builder.mutationField('test_model_usage', (t) =>
         prompt_tokens: await countTokens(TEST_PROMPT, price.model),
         completion_tokens: await countTokens(TEST_RESPONSE, price.model),
       };
-      const usage = await recordUsage(ctx, { userId: user_id ?? null, apiKeyId: null }, (tx, timestamp) =>
-        tx.modelUsage.create({
-          data: {
-            timestamp,
-            user_id,
-            chat_id,
-            model_name: price.model,
-            provider: price.provider,
-            ...tokens,
-            total_tokens: tokens.prompt_tokens + tokens.completion_tokens,
-            ...pricing(price, tokens),
-            request_time_ms: Math.round(performance.now() - started),
-          },
-        }),
+      const priced = pricing(price, tokens);
+      const { usage } = await recordUsage(
+        ctx,
+        { userId: user_id ?? null, apiKeyId: null },
+        priced.cost_micros,
+        (tx, timestamp) =>
+          tx.modelUsage.create({
+            data: {
+              timestamp,
+              user_id,
+              chat_id,
+              model_name: price.model,
+              provider: price.provider,
+              ...tokens,
+              total_tokens: tokens.prompt_tokens + tokens.completion_tokens,
+              ...pricing(price, tokens),
+              request_time_ms: Math.round(performance.now() - started),
+            },
+          }),
       ).catch((error) => {
         // The user or chat was deleted between the check and the insert.
         if (isPrismaError(error, 'P2003')) throw badInput('The user or chat no longer exists');
@@ -165,10 +171,13 @@ builder.mutationField('record_model_usage', (t) =>
         is_streaming: args.is_streaming ?? false,
       };
       const write = (row: typeof data) =>
-        recordUsage(ctx, { userId: row.user_id ?? null, apiKeyId: row.api_key_id }, (tx, timestamp) =>
-          tx.modelUsage.create({ ...query, data: { ...row, timestamp } }),
+        recordUsage(
+          ctx,
+          { userId: row.user_id ?? null, apiKeyId: row.api_key_id },
+          row.cost_micros ?? 0n,
+          (tx, timestamp) => tx.modelUsage.create({ ...query, data: { ...row, timestamp } }),
         );
-      const usage = await write(data).catch(async (error) => {
+      const { usage, budgets } = await write(data).catch(async (error) => {
         // The chat went away between the check and the insert: keep the call, without the chat.
         if (isPrismaError(error, 'P2003') && data.chat_id !== null) {
           return write({ ...data, chat_id: null }).catch(unknownUser(who.userId));
@@ -176,7 +185,10 @@ builder.mutationField('record_model_usage', (t) =>
         return unknownUser(who.userId)(error);
       });
       countUsage(ctx, price, tokens, Number(data.cost));
-      return usage;
+      // The allowance after this write, for the answer (ModelUsage.allowance); no budget: no query.
+      const spender = { userId: usage.user_id ?? null, apiKeyId: data.api_key_id };
+      const allowance = budgets.length === 0 ? UNLIMITED : await allowanceFor(ctx.db, spender);
+      return Object.assign(usage, { [FRESH_ALLOWANCE]: allowance });
     },
   }),
 );

@@ -167,6 +167,16 @@ describe('GET /usage/allowance and the answer of POST /usage', () => {
     expect([over.status, over.json.allowance.spent_usd]).toEqual([200, 1.05]);
   });
 
+  it('is on the answer of a write only; an unknown user is 404', async () => {
+    const u = await newUser();
+    await spend(u.user_id, 0.01);
+    const rows = await gql('query($u: Int) { model_usage(user_id: $u) { usage_id allowance { allowed } } }', {
+      u: u.user_id,
+    });
+    expect(rows.json.data.model_usage[0].allowance).toBeNull();
+    expect((await call('GET', '/usage/allowance?user_id=999999999', undefined, ADMIN)).status).toBe(404);
+  });
+
   it('answers against the tightest budget that applies', async () => {
     const u = await newUser();
     await budget({ scope: 'user', user_id: u.user_id, period: 'week', limit_usd: 10 });

@@ -85,6 +85,11 @@ describe('GET /usage/export', () => {
     expect(rows.map((line) => Number(line.split(',')[7]))).toEqual(Array.from({ length: 4500 }, (_, i) => i));
   });
 
+  it('answers HEAD with the headers alone', async () => {
+    const r = await call('HEAD', '/usage/export?format=json', undefined, ADMIN);
+    expect([r.status, r.headers.get('content-type'), r.text]).toEqual([200, 'application/json; charset=utf-8', '']);
+  });
+
   it('is for admins only, and refuses bad parameters with 422', async () => {
     expect((await call('GET', '/usage/export')).status).toBe(403);
     expect((await call('POST', '/usage/export', {}, ADMIN)).status).toBe(405);
