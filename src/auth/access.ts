@@ -35,3 +35,8 @@ export function chatFor(ctx: Caller, chatId: number, givenUserId: number | null 
 }
 
 export const ownerOf = (who: ActingAs & { allowed: true }) => (who.userId == null ? {} : { user_id: who.userId });
+
+/** The API key a caller presented (AUTH_MODE=api-key), whose budgets its model calls count towards; else null. */
+export function apiKeyIdOf(caller: Pick<Identity, 'credential'>): number | null {
+  return caller.credential && 'apiKeyId' in caller.credential ? caller.credential.apiKeyId : null;
+}

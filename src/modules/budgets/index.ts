@@ -1,7 +1,7 @@
 // The budgets domain: spending limits on the usage ledger, their allowance and their alerts
 // (issue: budgets and spend alerts).
 import { z } from 'zod';
-import { actingAs } from '../../auth/access';
+import { actingAs, apiKeyIdOf } from '../../auth/access';
 import { endOr, guardStream } from '../../auth/stream-guard';
 import { isPrismaError } from '../../db/errors';
 import { DEFAULT_LIMIT, pageArgs, pageComplexity, textSchema } from '../../graphql/args';
@@ -201,7 +201,7 @@ builder.queryFields((t) => ({
         const user = await ctx.db.user.findUnique({ where: { user_id: who.userId }, select: { user_id: true } });
         if (!user) throw notFound(`User with ID ${who.userId} not found`);
       }
-      const apiKeyId = ctx.credential && 'apiKeyId' in ctx.credential ? ctx.credential.apiKeyId : null;
+      const apiKeyId = apiKeyIdOf(ctx);
       return allowanceFor(ctx.db, { userId: who.userId ?? null, apiKeyId });
     },
   }),

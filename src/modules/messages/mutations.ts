@@ -1,4 +1,4 @@
-import { chatFor } from '../../auth/access';
+import { apiKeyIdOf, chatFor } from '../../auth/access';
 import { codePoints, textSchema } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
 import type { Context } from '../../graphql/context';
@@ -25,7 +25,7 @@ async function assertBudgetLeft(ctx: Context, chatId: number, userId: number | n
   const where = chatFor(ctx, chatId, userId);
   const chat = where && (await ctx.db.chat.findFirst({ where, select: { user_id: true } }));
   if (!chat) return;
-  const apiKeyId = ctx.credential && 'apiKeyId' in ctx.credential ? ctx.credential.apiKeyId : null;
+  const apiKeyId = apiKeyIdOf(ctx);
   await assertAllowance(ctx, { userId: chat.user_id, apiKeyId });
 }
 

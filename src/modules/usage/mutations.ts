@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actingAs, chatFor } from '../../auth/access';
+import { actingAs, apiKeyIdOf, chatFor } from '../../auth/access';
 import { isPrismaError } from '../../db/errors';
 import { textSchema } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
@@ -159,7 +159,7 @@ builder.mutationField('record_model_usage', (t) =>
       const data = {
         user_id: who.userId,
         // The key it was recorded with counts it towards that key's budgets.
-        api_key_id: ctx.credential && 'apiKeyId' in ctx.credential ? ctx.credential.apiKeyId : null,
+        api_key_id: apiKeyIdOf(ctx),
         chat_id: chat?.chat_id ?? null,
         model_name: price?.model ?? normalizeModelName(args.model_name),
         provider: price?.provider ?? args.provider?.trim().toLowerCase() ?? 'unknown',
