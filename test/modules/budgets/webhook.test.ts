@@ -146,10 +146,16 @@ describe('budget alert webhooks', () => {
       hook.answer([200]);
       second = await startGateway(settings(hook.url));
       const gateway = second;
-      const alerts = await until('the alert delivered by the next process', async () => {
-        const list = await send(gateway, 'GET', `/budgets/${budgetId}/alerts`, undefined, ADMIN);
-        return list[0]?.delivered_at ? list : undefined;
-      });
+      // Killed in the middle of an attempt, the alert stays claimed for 30 s (longer than a POST
+      // may take, so that no two instances send it at once); then the next process sends it.
+      const alerts = await until(
+        'the alert delivered by the next process',
+        async () => {
+          const list = await send(gateway, 'GET', `/budgets/${budgetId}/alerts`, undefined, ADMIN);
+          return list[0]?.delivered_at ? list : undefined;
+        },
+        45_000,
+      );
       expect(alerts).toHaveLength(1);
       expect(hook.deliveries.at(-1)?.answered).toBe(200);
       expect(JSON.parse(hook.deliveries.at(-1)?.body ?? '{}')).toMatchObject({ budget_id: budgetId, threshold: 50 });
@@ -158,5 +164,5 @@ describe('budget alert webhooks', () => {
       await stopGateway(second);
       await hook.close();
     }
-  });
+  }, 60_000);
 });
