@@ -23,9 +23,14 @@ export function runPrimary(config: Config, logger: Logger): void {
   let everListened = false;
   let stopping = false;
   let respawnDelay = 0;
+  // Our own list of live workers: a worker leaves cluster.workers as soon as it is disconnected
+  // (see retire), long before it has finished its requests and exited.
+  const alive = new Set<Worker>();
 
   const fork = (): Worker => {
     const worker = cluster.fork();
+    alive.add(worker);
+    worker.once('exit', () => alive.delete(worker));
     worker.on('listening', () => {
       listeningSince.set(worker, Date.now());
       if (!everListened) logger.info({ workers: size }, 'cluster: first worker listening');
@@ -40,9 +45,23 @@ export function runPrimary(config: Config, logger: Logger): void {
     return worker;
   };
 
+  /*
+   * Stops a worker without losing a connection. With round-robin scheduling (Node's default on
+   * Linux) this process accepts each connection and hands it to a worker over IPC. A worker that
+   * closes its server tells us so by a message, but until we have read it we go on handing it
+   * connections; it sends back those it reads, and one still in the pipe when it exits is never
+   * answered (1 restart in 8 under load lost one). Disconnecting the worker from here takes it out
+   * of the rotation at once; a connection already on its way arrives before the disconnect, while
+   * the worker's server is still open, and is served.
+   */
+  const retire = (worker: Worker) => {
+    if (worker.isConnected()) worker.disconnect();
+    worker.process.kill('SIGTERM');
+  };
+
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) {
+      if (alive.size === 0) {
         logger.info('cluster: every worker stopped');
         // 0 after SIGTERM; 1 (process.exitCode) when stopping because the workers could not start.
         process.exit();
@@ -56,9 +75,9 @@ export function runPrimary(config: Config, logger: Logger): void {
     if (!everListened) {
       logger.fatal({ pid: worker.process.pid, code, signal }, 'cluster: a worker failed to start; stopping');
       stopping = true;
-      for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGTERM');
+      for (const other of alive) other.process.kill('SIGTERM');
       process.exitCode = 1;
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(1);
+      if (alive.size === 0) process.exit(1);
       return;
     }
     // Crashing again and again: wait longer each time, so the machine is not spent on restarts.
@@ -80,8 +99,8 @@ export function runPrimary(config: Config, logger: Logger): void {
     restarting = true;
     logger.info('cluster: SIGHUP, replacing workers one at a time');
     try {
-      for (const old of Object.values(cluster.workers ?? {})) {
-        if (!old || stopping) continue;
+      for (const old of [...alive]) {
+        if (stopping) continue;
         const fresh = fork();
         const started = await new Promise<boolean>((resolve) => {
           fresh.once('listening', () => resolve(true));
@@ -93,7 +112,7 @@ export function runPrimary(config: Config, logger: Logger): void {
         }
         leaving.add(old);
         const gone = new Promise((resolve) => old.once('exit', resolve));
-        old.process.kill('SIGTERM');
+        retire(old);
         await gone;
       }
       logger.info('cluster: every worker replaced');
@@ -106,13 +125,14 @@ export function runPrimary(config: Config, logger: Logger): void {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'cluster: stopping; each worker finishes its requests in flight');
-    const workers = Object.values(cluster.workers ?? {});
-    if (workers.length === 0) process.exit(0);
-    for (const worker of workers) worker?.process.kill('SIGTERM');
+    if (alive.size === 0) process.exit(0);
+    // Once the last worker is out of the rotation the shared port closes: new connections are
+    // refused (a load balancer moves on) while the workers finish what they accepted.
+    for (const worker of alive) retire(worker);
     // Each worker ends its own connections after SHUTDOWN_TIMEOUT_MS; this is for one that hangs.
     setTimeout(() => {
       logger.warn('cluster: workers still running after the shutdown timeout; killing them');
-      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
+      for (const worker of alive) worker.process.kill('SIGKILL');
     }, config.shutdownTimeoutMs + 5000).unref();
   };
 

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import v8 from 'node:v8';
 import { createGateway, type Gateway } from './app';
 import { runPrimary } from './cluster';
@@ -16,6 +16,9 @@ import { createLogger } from './http/logging';
 function listen(gateway: Gateway): void {
   const { config, logger } = gateway.services;
   let stopping = false;
+  // Responses begun before the stop: those whose headers are not written yet say `close` too, so
+  // that no client sends its next request on a connection we are about to end.
+  const inFlight = new Set<ServerResponse>();
   const server = createServer(
     {
       // A client gets REQUEST_TIMEOUT_MS to send its whole request, and at most 10 s of that for
@@ -30,6 +33,10 @@ function listen(gateway: Gateway): void {
       // Once stopping, answer what is in flight but let no client reuse its keep-alive connection:
       // close() only refuses new connections, and a busy client would keep an old one forever.
       if (stopping) res.setHeader('connection', 'close');
+      else {
+        inFlight.add(res);
+        res.once('close', () => inFlight.delete(res));
+      }
       gateway.listener(req, res);
     },
   );
@@ -57,6 +64,8 @@ function listen(gateway: Gateway): void {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    inFlight.clear();
     gateway.drain();
     const force = setTimeout(() => {
       logger.warn(`requests still running after ${config.shutdownTimeoutMs} ms; closing their connections`);
