@@ -11,7 +11,10 @@ export type ChatChangeKind =
   | 'PINNED'
   | 'UNPINNED'
   | 'ARCHIVED'
-  | 'UNARCHIVED';
+  | 'UNARCHIVED'
+  | 'SHARED'
+  | 'UNSHARED'
+  | 'BRANCH_SWITCHED';
 
 /**
  * What subscriptions listen to. Payloads carry IDs, not rows: subscribers read the row from the
@@ -23,6 +26,8 @@ export type Events = {
   chat_changed: { chat_id: number; kind: ChatChangeKind };
   /** A budget alert was raised (one topic, id 0: admins hear every alert). */
   budget_alert: { alert_id: number };
+  /** Feedback on an AI answer was given or changed (one topic, id 0: admins hear all of it). */
+  feedback_given: { message_id: number };
 };
 export type Topic = keyof Events;
 

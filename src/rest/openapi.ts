@@ -369,7 +369,10 @@ function operation(route: CompiledRoute, options: OpenApiOptions, registry: Sche
 const TAGS: Record<CompiledRoute['tag'], string> = {
   Chats: 'Chats: create, list, search, read, rename, export and delete.',
   Folders: 'A user’s folders of chats, nested up to 8 deep.',
-  Messages: 'The messages of a chat: add, and page through.',
+  Messages: 'The messages of a chat: add, page through, and branch (edit a question, regenerate an answer).',
+  Sharing: 'Share links: read-only snapshots of a chat, for anyone with the link, until revoked or expired.',
+  Feedback: 'Thumbs up or down on AI answers, with a reason, and their export (admins).',
+  Import: 'Chat history brought in from ChatGPT’s export or this service’s own.',
   Users: 'Users, created or found by email, and their retention policy.',
   Usage: 'The ledger of model calls: tokens and cost, recorded and summarised.',
   Admin: 'Operators’ routes (the admin key): what the retention sweep would delete.',

@@ -24,7 +24,18 @@ export type RestRoute = Readonly<{
   selection: string | ((settings: RouteSettings) => string);
   summary: string;
   /** The section of the API docs. */
-  tag: 'Chats' | 'Folders' | 'Messages' | 'Users' | 'Usage' | 'Budgets' | 'Admin' | 'Debugging';
+  tag:
+    | 'Chats'
+    | 'Folders'
+    | 'Messages'
+    | 'Sharing'
+    | 'Feedback'
+    | 'Import'
+    | 'Users'
+    | 'Usage'
+    | 'Budgets'
+    | 'Admin'
+    | 'Debugging';
   /** On POST/PUT, the arguments documented in the query string rather than the body. */
   query?: readonly string[];
   /** The error statuses the route documents (all routes also answer 422 for bad input). */
@@ -179,6 +190,8 @@ export const routes: readonly RestRoute[] = [
     query: ['user_id'],
     // 429: a streamed AI answer while a budget is spent.
     errors: [404, 429],
+    // `"parent_id": null` starts a new first message; absent, the message follows the active branch.
+    clearedByNull: ['parent_id'],
   },
   {
     method: 'POST',

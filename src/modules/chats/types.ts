@@ -169,6 +169,11 @@ export const ChatChangeKindEnum = builder.enumType('ChatChangeKind', {
     UNPINNED: { description: 'Unpinned.' },
     ARCHIVED: { description: 'Archived.' },
     UNARCHIVED: { description: 'Brought back from the archive.' },
+    SHARED: { description: 'A share link to it was made.' },
+    UNSHARED: { description: 'A share link to it was revoked.' },
+    BRANCH_SWITCHED: {
+      description: 'Its active branch was switched (PUT /chats/{chat_id}/active-branch): read the chat again.',
+    },
   } as const,
 });
 

@@ -29,6 +29,16 @@ async function assertBudgetLeft(ctx: Context, chatId: number, userId: number | n
   await assertAllowance(ctx, { userId: chat.user_id, apiKeyId });
 }
 
+/**
+ * A parent must be a message of the same chat (checked after the chat's own access, so another
+ * user's chat is still a 404). Messages never move between chats, so the check cannot go stale.
+ */
+async function checkParent(ctx: Context, chatId: number, userId: number | null | undefined, parentId: number) {
+  await accessibleChatId(ctx, chatId, userId);
+  const parent = await ctx.db.message.findUnique({ where: { message_id: parentId }, select: { chat_id: true } });
+  if (parent?.chat_id !== chatId) throw badInput(`parent_id: message ${parentId} is not in chat ${chatId}`);
+}
+
 builder.mutationField('add_message', (t) =>
   t.prismaField({
     type: 'Message',
@@ -47,17 +57,22 @@ builder.mutationField('add_message', (t) =>
       streaming: t.arg.boolean({
         description: 'An AI answer that will be streamed in with append_to_message: it may start empty.',
       }),
+      parent_id: t.arg.int({
+        description:
+          'The message this one answers or follows. Absent: the last message of the active branch (a plain chat’s latest message), as before branches existed. Another message of the chat starts a branch (an edited question, a regenerated answer); null starts a new first message (an edited first question). The new message becomes the end of the active branch.',
+      }),
     },
-    resolve: async (query, _root, { chat_id, user_id, content, sender, streaming }, ctx) => {
+    resolve: async (_query, _root, { chat_id, user_id, content, sender, streaming, parent_id }, ctx) => {
       checkLength(ctx, 'content', content);
       if (streaming && sender !== 'ai') throw badInput('streaming: only an ai message can be streamed');
       if (!streaming && content.trim() === '') throw badInput('content: must not be empty');
+      if (parent_id != null) await checkParent(ctx, chat_id, user_id, parent_id);
       if (streaming) await assertBudgetLeft(ctx, chat_id, user_id);
-      const data = { chat_id, content, sender, is_complete: !streaming };
+      const data = { chat_id, content, sender, is_complete: !streaming, parent_id };
       const message =
         ctx.config.database.provider === 'postgresql'
           ? await insertInChatOrder(ctx, user_id, data)
-          : await insertAfterCheck(ctx, user_id, data, query);
+          : await insertAfterCheck(ctx, user_id, data);
       ctx.pubsub.publish('message_added', chat_id, { message_id: message.message_id });
       ctx.metrics.increment('messages_written_total', { sender });
       return message;

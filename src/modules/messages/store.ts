@@ -1,5 +1,4 @@
 import { actingAs, chatFor } from '../../auth/access';
-import { isPrismaError } from '../../db/errors';
 import type { Prisma } from '../../generated/prisma/client';
 import type { Context } from '../../graphql/context';
 import { chatNotFound } from '../../graphql/errors';
@@ -16,47 +15,83 @@ export async function accessibleChatId(
   return chat.chat_id;
 }
 
-type NewMessage = { chat_id: number; content: string; sender: string; is_complete: boolean };
+type NewMessage = {
+  chat_id: number;
+  content: string;
+  sender: string;
+  is_complete: boolean;
+  /** The message it follows; undefined: the chat's active leaf; null: none (a new first message). */
+  parent_id?: number | null;
+};
 export type StoredMessage = Prisma.MessageGetPayload<object>;
 
 /**
- * PostgreSQL: one statement that checks access, moves the chat's `last_message_at` and inserts the
- * message. Its UPDATE locks the chat row until the statement commits, so within a chat the next
- * message ID is taken only once the previous message is committed: a reader never sees a later
- * ID before an earlier one, and the timestamp (never behind the chat's last one) agrees with the
- * ID order, with any number of writers and instances.
+ * PostgreSQL: one statement that checks access, locks the chat row, takes the message's ID,
+ * moves the chat's `last_message_at` and active leaf, and inserts the message. Within a chat the
+ * next message ID is taken only once the previous message is committed (the row lock), so a
+ * reader never sees a later ID before an earlier one, and the timestamp (never behind the chat's
+ * last one) agrees with the ID order, with any number of writers and instances. A message that
+ * names no parent follows the active leaf as the lock found it (`FOR UPDATE` reads the latest
+ * committed row), so two concurrent adds never both follow the same message.
  */
 export async function insertInChatOrder(ctx: Context, userId: number | null | undefined, m: NewMessage) {
   const who = actingAs(ctx, userId);
   if (!who.allowed) throw chatNotFound(m.chat_id);
   const owner = who.userId ?? null;
+  const follow = m.parent_id === undefined;
+  const parent = m.parent_id ?? null;
   const rows = await ctx.db.$queryRaw<StoredMessage[]>`
-    WITH chat AS (
-      UPDATE "Chat"
-      SET last_message_at = GREATEST(date_trunc('milliseconds', clock_timestamp() AT TIME ZONE 'UTC'), last_message_at)
+    WITH locked AS (
+      SELECT chat_id, active_leaf_id FROM "Chat"
       WHERE chat_id = ${m.chat_id} AND (${owner}::int IS NULL OR user_id IS NULL OR user_id = ${owner}::int)
-      RETURNING chat_id, last_message_at
+      FOR UPDATE
+    ), chat AS (
+      UPDATE "Chat" c
+      SET last_message_at = GREATEST(date_trunc('milliseconds', clock_timestamp() AT TIME ZONE 'UTC'), c.last_message_at),
+        branched = c.branched OR (NOT ${follow} AND ${parent}::int IS DISTINCT FROM locked.active_leaf_id),
+        active_leaf_id = nextval(pg_get_serial_sequence('"Message"', 'message_id'))
+      FROM locked WHERE c.chat_id = locked.chat_id
+      RETURNING c.chat_id, c.last_message_at, c.active_leaf_id AS message_id,
+        CASE WHEN ${follow} THEN locked.active_leaf_id ELSE ${parent}::int END AS parent_id
     )
-    INSERT INTO "Message" (chat_id, content, sender, is_complete, "timestamp")
-    SELECT chat_id, ${m.content}, ${m.sender}, ${m.is_complete}, last_message_at FROM chat
-    RETURNING message_id, chat_id, content, sender, "timestamp", is_complete`;
+    INSERT INTO "Message" (message_id, chat_id, content, sender, is_complete, "timestamp", parent_id)
+    SELECT message_id, chat_id, ${m.content}, ${m.sender}, ${m.is_complete}, last_message_at, parent_id FROM chat
+    RETURNING message_id, chat_id, content, sender, "timestamp", is_complete, parent_id`;
   const row = rows[0];
   if (!row) throw chatNotFound(m.chat_id);
   return row;
 }
 
+/** How Prisma stores a DateTime in SQLite (text that sorts and compares as time). */
+const sqliteTime = (at: Date) => at.toISOString().replace('Z', '+00:00');
+
 /**
  * SQLite: one writer at a time, so IDs follow commit order anyway. Access is checked, then the
- * message inserted and the chat's `last_message_at` moved forward.
+ * message inserted and the chat's `last_message_at` moved forward. The parent is read in the
+ * INSERT itself, and a trigger (migration branches_shares_feedback) makes the new message the
+ * active leaf within the same statement: concurrent adds, whose awaits interleave on the one
+ * connection, still each follow the one before.
  */
-export async function insertAfterCheck(ctx: Context, userId: number | null | undefined, m: NewMessage, query: object) {
+export async function insertAfterCheck(ctx: Context, userId: number | null | undefined, m: NewMessage) {
   await accessibleChatId(ctx, m.chat_id, userId);
+  const follow = m.parent_id === undefined;
+  const parent = m.parent_id ?? null;
   let message: StoredMessage;
   try {
-    message = await ctx.db.message.create({ ...query, data: m });
+    const rows = await ctx.db.$queryRaw<
+      (Omit<StoredMessage, 'timestamp' | 'is_complete'> & { timestamp: string; is_complete: number | boolean })[]
+    >`
+      INSERT INTO "Message" (chat_id, content, sender, is_complete, "timestamp", parent_id)
+      VALUES (${m.chat_id}, ${m.content}, ${m.sender}, ${m.is_complete}, ${sqliteTime(new Date())},
+        CASE WHEN ${follow} THEN (SELECT active_leaf_id FROM "Chat" WHERE chat_id = ${m.chat_id}) ELSE ${parent} END)
+      RETURNING message_id, chat_id, content, sender, "timestamp", is_complete, parent_id`;
+    const row = rows[0] as (typeof rows)[number];
+    message = { ...row, timestamp: new Date(row.timestamp), is_complete: Boolean(row.is_complete) };
   } catch (error) {
-    // The chat was deleted between the check and the insert.
-    if (isPrismaError(error, 'P2003')) throw chatNotFound(m.chat_id);
+    // The chat was deleted between the check and the insert (its foreign key refused the row).
+    if (!(await ctx.db.chat.findUnique({ where: { chat_id: m.chat_id }, select: { chat_id: true } }))) {
+      throw chatNotFound(m.chat_id);
+    }
     throw error;
   }
   // Only forward: a concurrent add with a later time may have been here first.
