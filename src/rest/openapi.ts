@@ -452,6 +452,34 @@ function usageExportOperation(options: OpenApiOptions) {
 }
 
 /** The OpenAPI 3 document of the REST routes a gateway serves, from the route map and the schema. */
+/**
+ * The JSON file of GET /chats/{chat_id}/export: GET /chats/{chat_id}'s keys, and with `tree=true`
+ * also the active leaf and each message's parent (a tree cannot be read back without them).
+ */
+function addChatExportFile(registry: SchemaRegistry) {
+  const chat = registry.schemas.ChatWithMessages;
+  const message = registry.schemas.Message;
+  if (!chat || !message) return;
+  const optionalId = (description: string) => ({ type: 'integer', format: 'int32', nullable: true, description });
+  const properties = (schema: JsonSchema) => (schema as { properties: Record<string, JsonSchema> }).properties;
+  const exported = registry.add(['ExportedMessage'], {
+    ...message,
+    properties: {
+      ...properties(message),
+      parent_id: optionalId('With `tree=true` only: the message it answers or follows; null for a first message.'),
+    },
+  });
+  registry.add(['ChatExportFile'], {
+    ...chat,
+    description: 'A chat exported as JSON: the keys of `GET /chats/{chat_id}` (with `tree=true`, every branch).',
+    properties: {
+      ...properties(chat),
+      active_leaf_id: optionalId('With `tree=true` only: the last message of the active branch.'),
+      messages: { type: 'array', items: ref('schemas', exported), description: 'The messages, in order.' },
+    },
+  });
+}
+
 export function buildOpenApi(routes: readonly CompiledRoute[], options: OpenApiOptions) {
   const version = packageVersion();
   const registry = new SchemaRegistry();
@@ -468,6 +496,7 @@ export function buildOpenApi(routes: readonly CompiledRoute[], options: OpenApiO
     (paths[path] as Record<string, unknown>)[route.method.toLowerCase()] = operation(route, options, registry);
   }
   paths[USAGE_EXPORT_PATH] = { get: usageExportOperation(options) };
+  addChatExportFile(registry);
   const schemes = {
     ...(options.auth === 'jwt' && { bearerAuth: SECURITY_SCHEMES.bearerAuth }),
     ...(options.auth === 'api-key' && { apiKey: SECURITY_SCHEMES.apiKey }),

@@ -55,6 +55,9 @@ export type RestRoute = Readonly<{
 
 const CHAT = 'chat_id user_id title created_at';
 const MESSAGE = 'message_id chat_id content sender timestamp';
+/** GET /chats/{chat_id}'s answer: one read returns at most MAX_MESSAGES_PER_READ messages (the newest). */
+const chatWithMessages = ({ maxMessagesPerRead }: RouteSettings) =>
+  `chat_id title created_at user_id messages(limit: ${maxMessagesPerRead}) { ${MESSAGE} }`;
 const FOLDER = 'folder_id user_id name parent_id created_at';
 const RETENTION = 'user_id days effective_days';
 const ALLOWANCE = 'allowed spent_usd limit_usd remaining_usd resets_at budget_id';
@@ -80,8 +83,7 @@ export const routes: readonly RestRoute[] = [
     path: '/chats/:chat_id',
     field: 'Query.chat',
     // One read returns at most MAX_MESSAGES_PER_READ messages (the newest); longer chats page with /messages.
-    selection: ({ maxMessagesPerRead }) =>
-      `chat_id title created_at user_id messages(limit: ${maxMessagesPerRead}) { ${MESSAGE} }`,
+    selection: chatWithMessages,
     summary: 'Retrieve a chat with its messages',
     tag: 'Chats',
     errors: [404],
@@ -114,7 +116,7 @@ export const routes: readonly RestRoute[] = [
     tag: 'Chats',
     errors: [404],
     // The JSON file has the keys of GET /chats/{chat_id}, with every message.
-    download: { jsonSchema: 'ChatWithMessages' },
+    download: { jsonSchema: 'ChatExportFile' },
   },
   {
     method: 'PUT',
@@ -179,6 +181,17 @@ export const routes: readonly RestRoute[] = [
     summary: 'Delete a folder (its chats and sub-folders move out)',
     tag: 'Folders',
     errors: [404],
+  },
+  {
+    method: 'PUT',
+    path: '/chats/:chat_id/active-branch',
+    field: 'Mutation.set_active_branch',
+    selection: chatWithMessages,
+    summary: 'Choose the branch of a chat that is shown and continued',
+    tag: 'Messages',
+    query: ['user_id'],
+    errors: [404],
+    schema: 'ChatWithMessages',
   },
   {
     method: 'POST',

@@ -142,6 +142,12 @@ async function stableChats(): Promise<{ ownerChat: number; anonChat: number }> {
   return { ownerChat, anonChat };
 }
 
+/** A message of a chat, to name a branch by (the seed message every stable chat keeps). */
+async function firstMessageOf(chatId: number): Promise<number> {
+  const m = await db().message.findFirstOrThrow({ where: { chat_id: chatId }, orderBy: { message_id: 'asc' } });
+  return m.message_id;
+}
+
 let sincePurge = 0;
 
 /**
@@ -222,6 +228,11 @@ async function validArgs(route: CompiledRoute): Promise<Record<string, unknown>>
     'GET /chats/:chat_id/export': { chat_id: stable.ownerChat, user_id: owner.user_id, format: 'markdown' },
     'GET /chats/search/': { query: 'hello world', user_id: owner.user_id, limit: 5 },
     'PUT /chats/:chat_id': { chat_id: 0, title: `Renamed ${n}`, user_id: owner.user_id },
+    'PUT /chats/:chat_id/active-branch': {
+      chat_id: stable.ownerChat,
+      user_id: owner.user_id,
+      message_id: await firstMessageOf(stable.ownerChat),
+    },
     'DELETE /chats/:chat_id': { chat_id: 0, user_id: owner.user_id },
     'POST /chats/cleanup-empty': { user_id: owner.user_id, is_admin: false },
     'POST /chats/:chat_id/messages': {
@@ -821,6 +832,14 @@ const mutations: GqlCase[] = [
       content: `g ${++fresh}`,
       sender: 'ai',
     }),
+  },
+  {
+    name: 'set_active_branch',
+    selection: 'chat_id active_leaf_id',
+    valid: async () => {
+      const chat_id = (await stableChats()).ownerChat;
+      return { chat_id, user_id: owner.user_id, message_id: await firstMessageOf(chat_id) };
+    },
   },
   {
     name: 'append_to_message',

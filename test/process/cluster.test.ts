@@ -161,15 +161,19 @@ describe('WEB_CONCURRENCY=2', () => {
   it('on SIGTERM refuses new connections, finishes the requests in flight, and exits 0', async () => {
     const workers = workersOf(gateway);
     const port = Number(new URL(gateway.url).port);
-    // A request in flight: its body arrives in two parts, the second after the cluster is told to stop.
+    // A request in flight: a worker has read its headers (it said `100 Continue`, so the request is
+    // being handled, not waiting in a queue), and its body comes after the cluster is told to stop.
     const socket = net.connect(port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     let answer = '';
     socket.on('data', (chunk) => {
       answer += chunk;
     });
-    socket.write('POST /chats/ HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{');
-    await sleep(300);
+    socket.write(
+      'POST /chats/ HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\nexpect: 100-continue\r\n\r\n',
+    );
+    await until(gateway, 'the 100 Continue', () => answer.startsWith('HTTP/1.1 100 Continue\r\n\r\n'));
+    answer = '';
     gateway.process.kill('SIGTERM');
     await until(gateway, 'the stop', () => /cluster: stopping/.test(gateway.output()));
     await sleep(300);
@@ -183,7 +187,7 @@ describe('WEB_CONCURRENCY=2', () => {
       });
     });
     expect(refused).toBe('ECONNREFUSED');
-    socket.end('}');
+    socket.end('{}');
     await new Promise((resolve) => socket.once('close', resolve));
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(answer).toMatch(/\r\nconnection: close\r\n/i);

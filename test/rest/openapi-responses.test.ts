@@ -22,12 +22,13 @@ let chat = 0;
 let user = 0;
 let folder = 0;
 let budget = 0;
+let firstMessage = 0;
 let cases: Record<string, Case>;
 
 beforeAll(async () => {
   user = (await newUser('openapi')).user_id;
   chat = (await newChat(user)).chat_id;
-  await addMessage(chat, 'What were the sales in March?');
+  firstMessage = (await addMessage(chat, 'What were the sales in March?')).message_id;
   await addMessage(chat, 'About 1.2 million', 'ai');
   folder = (await call('POST', '/folders', { user_id: user, name: 'Finance' })).json.folder_id;
   budget = (
@@ -61,6 +62,13 @@ beforeAll(async () => {
         { path: '/chats/999999999', body: { title: 'x' } },
         { path: `/chats/${chat}`, body: { title: '' } },
         { path: `/chats/${chat}`, body: 'title=x', headers: TEXT },
+      ],
+    },
+    'PUT /chats/:chat_id/active-branch': {
+      ok: [{ path: `/chats/${chat}/active-branch`, body: { message_id: firstMessage } }],
+      failing: [
+        { path: '/chats/999999999/active-branch', body: { message_id: firstMessage } },
+        { path: `/chats/${chat}/active-branch`, body: { message_id: 999999999 } },
       ],
     },
     'DELETE /chats/:chat_id': { ok: [], failing: [{ path: '/chats/999999999' }, { path: '/chats/-1' }] },

@@ -13,6 +13,7 @@ const DOCUMENTED = [
   'get /chats/',
   'get /chats/{chat_id}',
   'put /chats/{chat_id}',
+  'put /chats/{chat_id}/active-branch',
   'delete /chats/{chat_id}',
   'post /chats/cleanup-empty',
   'post /chats/{chat_id}/messages',
@@ -74,7 +75,7 @@ describe('GET /openapi.json', () => {
       'query:user_id',
     ]);
     const body = add.requestBody.content['application/json'].schema;
-    expect(Object.keys(body.properties).sort()).toEqual(['content', 'sender', 'streaming']);
+    expect(Object.keys(body.properties).sort()).toEqual(['content', 'parent_id', 'sender', 'streaming']);
     expect(body.required.sort()).toEqual(['content', 'sender']);
     expect(body.properties.sender.enum.sort()).toEqual(['ai', 'user']);
     const list = paths['/chats/'].get.parameters.map((p: { name: string; schema: { default?: unknown } }) => [
@@ -138,7 +139,7 @@ describe('GET /openapi.json', () => {
   it('documents the export as the file it is: JSON or Markdown, as an attachment', async () => {
     const { paths } = await openapi();
     const ok = paths['/chats/{chat_id}/export'].get.responses['200'];
-    expect(ok.content['application/json'].schema.$ref).toBe('#/components/schemas/ChatWithMessages');
+    expect(ok.content['application/json'].schema.$ref).toBe('#/components/schemas/ChatExportFile');
     expect(ok.content['text/markdown'].schema.type).toBe('string');
     expect(ok.headers['Content-Disposition']).toBeDefined();
   });

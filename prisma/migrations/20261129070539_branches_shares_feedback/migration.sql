@@ -53,9 +53,13 @@ UPDATE "Message" SET "parent_id" = (
 UPDATE "Chat" SET "active_leaf_id" = (SELECT MAX(m."message_id") FROM "Message" m WHERE m."chat_id" = "Chat"."chat_id");
 
 -- A new message becomes its chat's active leaf in the statement that inserts it (SQLite runs the
--- trigger inside that statement, so two concurrent adds can never both follow the same leaf);
--- one that does not follow the active leaf starts a branch.
+-- trigger inside that statement, so two concurrent adds can never both follow the same leaf).
+-- One whose parent is another message than the active leaf starts a branch. (A new first message,
+-- parent null, is marked by the application: rows written without a parent by other means, such
+-- as a bulk insert, leave the chat a plain list.)
 CREATE TRIGGER "Message_active_leaf" AFTER INSERT ON "Message" BEGIN
-  UPDATE "Chat" SET "branched" = ("branched" OR new."parent_id" IS NOT "active_leaf_id"), "active_leaf_id" = new."message_id"
+  UPDATE "Chat"
+  SET "branched" = ("branched" OR (new."parent_id" IS NOT NULL AND new."parent_id" IS NOT "active_leaf_id")),
+    "active_leaf_id" = new."message_id"
   WHERE "chat_id" = new."chat_id";
 END;

@@ -1,6 +1,7 @@
 import { chatFor } from '../../auth/access';
 import { builder } from '../../graphql/builder';
-import { chatNotFound } from '../../graphql/errors';
+import { badInput, chatNotFound } from '../../graphql/errors';
+import { activeBranchMessages, branchSelect } from '../messages/branches';
 
 const ExportFormat = builder.enumType('ExportFormat', {
   description: 'How to export a chat.',
@@ -26,7 +27,7 @@ type ExportedChat = {
   title: string;
   created_at: Date;
   user_id: number | null;
-  messages: { message_id: number; content: string; sender: string; timestamp: Date }[];
+  messages: { message_id: number; content: string; sender: string; timestamp: Date; parent_id: number | null }[];
 };
 
 function toMarkdown(chat: ExportedChat): string {
@@ -40,30 +41,35 @@ function toMarkdown(chat: ExportedChat): string {
 builder.queryField('export_chat', (t) =>
   t.field({
     type: ChatExport,
-    description: 'A chat and all its messages as a JSON or Markdown file. The chat’s access rule applies.',
+    description:
+      'A chat and its messages (the active branch, or with `tree` every branch) as a JSON or Markdown file. The chat’s access rule applies.',
     authScopes: { member: true },
     args: {
       chat_id: t.arg.int({ required: true, description: 'The chat’s ID.' }),
       user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
       format: t.arg({ type: ExportFormat, defaultValue: 'json', description: 'json (default) or markdown.' }),
+      tree: t.arg.boolean({
+        description:
+          'JSON only: every message on every branch (each with its `parent_id`), instead of the active branch.',
+      }),
     },
-    resolve: async (_root, { chat_id, user_id, format }, ctx) => {
+    resolve: async (_root, { chat_id, user_id, format, tree }, ctx) => {
+      if (tree && format === 'markdown') throw badInput('tree: only with format json (a transcript is one branch)');
       const where = chatFor(ctx, chat_id, user_id);
-      const chat =
+      const found =
         where &&
         (await ctx.db.chat.findFirst({
           where,
-          select: {
-            chat_id: true,
-            title: true,
-            created_at: true,
-            user_id: true,
-            messages: {
-              select: { message_id: true, content: true, sender: true, timestamp: true },
-              orderBy: { message_id: 'asc' },
-            },
-          },
+          select: { ...branchSelect, title: true, created_at: true, user_id: true },
         }));
+      if (!found) throw chatNotFound(chat_id);
+      const select = { message_id: true, content: true, sender: true, timestamp: true, parent_id: true };
+      const chat = {
+        ...found,
+        messages: tree
+          ? await ctx.db.message.findMany({ where: { chat_id }, select, orderBy: { message_id: 'asc' } })
+          : ((await activeBranchMessages(ctx.db, found, { select })) as ExportedChat['messages']),
+      };
       if (!chat) throw chatNotFound(chat_id);
       if (format === 'markdown') {
         return {
@@ -72,14 +78,23 @@ builder.queryField('export_chat', (t) =>
           content: toMarkdown(chat),
         };
       }
-      const messages = chat.messages.map(({ message_id, content, sender, timestamp }) => ({
+      // The keys of GET /chats/{chat_id}; a whole tree also needs each message's parent.
+      const messages = chat.messages.map(({ message_id, content, sender, timestamp, parent_id }) => ({
         message_id,
         chat_id,
         content,
         sender,
         timestamp,
+        ...(tree && { parent_id }),
       }));
-      const json = { chat_id, title: chat.title, created_at: chat.created_at, user_id: chat.user_id, messages };
+      const json = {
+        chat_id,
+        title: chat.title,
+        created_at: chat.created_at,
+        user_id: chat.user_id,
+        ...(tree && { active_leaf_id: chat.active_leaf_id }),
+        messages,
+      };
       return {
         filename: `chat-${chat_id}.json`,
         content_type: 'application/json; charset=utf-8',

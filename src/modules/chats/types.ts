@@ -5,6 +5,7 @@ import { fixedList, listOf } from '../../graphql/complexity';
 import type { Context } from '../../graphql/context';
 import { badInput } from '../../graphql/errors';
 import { joinsRelations, type RelationPage, relationPage } from '../../graphql/relation-pages';
+import { activeBranchMessages, branchSelect } from '../messages/branches';
 import { MAX_TAGS } from './organise';
 import { SNIPPETS_PER_CHAT } from './search';
 
@@ -56,7 +57,7 @@ builder.prismaObject('Chat', {
     messages: t.prismaField({
       type: ['Message'],
       description:
-        'The chat’s latest messages, in order (a chat’s order is the order of its message IDs): the newest `limit` of them. Over REST, `GET /chats/{chat_id}` returns up to MAX_MESSAGES_PER_READ (1000 unless configured); page with `messages_page` (or `GET /chats/{chat_id}/messages`) to read further back.',
+        'The chat’s latest messages on its active branch, in order (a chat’s order is the order of its message IDs): the newest `limit` of them. A chat that never branched is all its messages; one that did is the path from its first message to `active_leaf_id`. Over REST, `GET /chats/{chat_id}` returns up to MAX_MESSAGES_PER_READ (1000 unless configured); page with `messages_page` (or `GET /chats/{chat_id}/messages`) to read further back.',
       args: {
         limit: t.arg.int({
           required: false,
@@ -69,11 +70,16 @@ builder.prismaObject('Chat', {
       // joinsRelations); elsewhere relationPage reads it, batched over the chats of a request.
       select: (args, ctx, nestedSelection) =>
         joinsRelations(ctx)
-          ? { chat_id: true, messages: nestedSelection({ ...newestMessages, take: messagesLimit(args.limit, ctx) }) }
-          : { chat_id: true },
+          ? {
+              ...branchSelect,
+              messages: nestedSelection({ ...newestMessages, take: messagesLimit(args.limit, ctx) }),
+            }
+          : branchSelect,
       resolve: (query, chat, { limit }, ctx) => {
         // The maximum is each gateway's (MAX_MESSAGES_PER_READ), so it is checked here, not by the schema.
         if (limit != null && limit > maxMessages(ctx)) throw badInput(`limit: must be at most ${maxMessages(ctx)}`);
+        // A chat with branches: the path to its active leaf (a plain chat is read as it always was).
+        if (chat.branched) return activeBranchMessages(ctx.db, chat, query, messagesLimit(limit, ctx));
         const joined = (chat as { messages?: Prisma.MessageGetPayload<object>[] }).messages;
         // Read newest first, to take the newest; answered oldest first.
         if (joined) return [...joined].reverse();
@@ -85,6 +91,38 @@ builder.prismaObject('Chat', {
           query,
         );
       },
+    }),
+    message_tree: t.prismaField({
+      type: ['Message'],
+      description:
+        'Every message of the chat, on every branch, in the order added (each with its `parent_id`, from which a client draws the tree): the newest `limit` of them, like `messages`.',
+      args: {
+        limit: t.arg.int({
+          required: false,
+          description: `How many of the newest messages, 1 to MAX_MESSAGES_PER_READ; by default ${DEFAULT_MESSAGES}, or MAX_MESSAGES_PER_READ if lower.`,
+          validate: limitUpTo(Number.MAX_SAFE_INTEGER),
+        }),
+      },
+      complexity: listOf((args) => args.limit, defaultMessages, maxMessages),
+      select: { chat_id: true },
+      resolve: async (query, chat, { limit }, ctx) => {
+        if (limit != null && limit > maxMessages(ctx)) throw badInput(`limit: must be at most ${maxMessages(ctx)}`);
+        const newest = await ctx.db.message.findMany({
+          ...query,
+          where: { chat_id: chat.chat_id },
+          orderBy: { message_id: 'desc' },
+          take: messagesLimit(limit, ctx),
+        });
+        return newest.reverse();
+      },
+    }),
+    active_leaf_id: t.exposeInt('active_leaf_id', {
+      nullable: true,
+      description:
+        'The last message of the active branch (what `messages` ends with, and what a new message follows by default): the latest message added, unless another branch was chosen. Null while the chat is empty.',
+    }),
+    branched: t.exposeBoolean('branched', {
+      description: 'True once a message started a branch; until then the chat is simply all its messages.',
     }),
     user: t.relation('user', { nullable: true, description: 'The owner; null for an anonymous chat.' }),
     folder_id: t.exposeInt('folder_id', { nullable: true, description: 'The folder it is in; null: in none.' }),

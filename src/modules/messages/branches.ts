@@ -55,3 +55,59 @@ export async function activeBranchMessages(
   const newest = await db.message.findMany({ ...query, where, orderBy: { message_id: 'desc' }, take: limit });
   return newest.reverse();
 }
+
+/**
+ * The leaf a client means by choosing `messageId`: the message itself when it is a leaf, else the
+ * most recently added leaf below it (the largest ID in its subtree is a leaf: a child of it would
+ * have a larger ID). Null when the message is not in the chat.
+ */
+export async function leafUnder(
+  db: Db | Prisma.TransactionClient,
+  chatId: number,
+  messageId: number,
+): Promise<number | null> {
+  const rows = await db.$queryRaw<{ leaf: number | bigint | null }[]>`
+    WITH RECURSIVE below(message_id) AS (
+      SELECT message_id FROM "Message" WHERE message_id = ${messageId} AND chat_id = ${chatId}
+      UNION ALL
+      SELECT m.message_id FROM "Message" m JOIN below b ON m.parent_id = b.message_id
+    )
+    SELECT MAX(message_id) AS leaf FROM below`;
+  const leaf = rows[0]?.leaf;
+  return leaf == null ? null : Number(leaf);
+}
+
+/** A chat's tree as parent → children (IDs, oldest first); roots under `null`. */
+export type Family = Map<number | null, number[]>;
+
+// One read of a chat's (message_id, parent_id) pairs per request, shared by every message of that
+// chat whose siblings or children the request asks for (a chat screen asks for all of them).
+const families = new WeakMap<object, Map<number, Promise<Family>>>();
+
+export function familyOf(db: Db, requestKey: object, chatId: number): Promise<Family> {
+  let byChat = families.get(requestKey);
+  if (!byChat) {
+    byChat = new Map();
+    families.set(requestKey, byChat);
+  }
+  let family = byChat.get(chatId);
+  if (!family) {
+    family = db.message
+      .findMany({
+        where: { chat_id: chatId },
+        select: { message_id: true, parent_id: true },
+        orderBy: { message_id: 'asc' },
+      })
+      .then((rows) => {
+        const map: Family = new Map();
+        for (const { message_id, parent_id } of rows) {
+          const siblings = map.get(parent_id);
+          if (siblings) siblings.push(message_id);
+          else map.set(parent_id, [message_id]);
+        }
+        return map;
+      });
+    byChat.set(chatId, family);
+  }
+  return family;
+}

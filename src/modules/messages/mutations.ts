@@ -4,7 +4,9 @@ import { builder } from '../../graphql/builder';
 import type { Context } from '../../graphql/context';
 import { AppError, badInput, notFound } from '../../graphql/errors';
 import { assertAllowance } from '../budgets/spend';
-import { accessibleChatId, insertAfterCheck, insertInChatOrder } from './store';
+import { publishChatChange } from '../chats/events';
+import { leafUnder } from './branches';
+import { accessibleChat, accessibleChatId, insertAfterCheck, insertInChatOrder } from './store';
 import { Sender } from './types';
 
 /** Text as it can be stored, possibly empty (a streamed answer starts empty). */
@@ -119,6 +121,30 @@ builder.mutationField('append_to_message', (t) =>
       }
       ctx.pubsub.publish('message_updated', chatId, { message_id, delta, complete: done });
       return ctx.db.message.findUniqueOrThrow({ ...query, where: { message_id } });
+    },
+  }),
+);
+
+builder.mutationField('set_active_branch', (t) =>
+  t.prismaField({
+    type: 'Chat',
+    description:
+      'Chooses which branch of a chat is shown (`messages`, `GET /chats/{chat_id}`, paging and export follow it) and continued (a new message without `parent_id` follows its last message). `message_id` is any message on the wanted path: a leaf, or one above it, in which case the branch ends at the latest message added below it. Answers the chat with its messages, as `GET /chats/{chat_id}`.',
+    authScopes: { member: true },
+    args: {
+      chat_id: t.arg.int({ required: true, description: 'The chat’s ID.' }),
+      user_id: t.arg.int({ description: 'The caller’s user ID, for access control.' }),
+      message_id: t.arg.int({ required: true, description: 'A message of the chat on the wanted branch.' }),
+    },
+    resolve: async (query, _root, { chat_id, user_id, message_id }, ctx) => {
+      const chat = await accessibleChat(ctx, chat_id, user_id, { user_id: true, active_leaf_id: true });
+      const leaf = await leafUnder(ctx.db, chat_id, message_id);
+      if (leaf == null) throw badInput(`message_id: message ${message_id} is not in chat ${chat_id}`);
+      if (leaf !== chat.active_leaf_id) {
+        await ctx.db.chat.update({ where: { chat_id }, data: { active_leaf_id: leaf }, select: { chat_id: true } });
+        publishChatChange(ctx, chat.user_id, chat_id, 'BRANCH_SWITCHED');
+      }
+      return ctx.db.chat.findUniqueOrThrow({ ...query, where: { chat_id } });
     },
   }),
 );

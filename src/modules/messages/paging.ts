@@ -2,6 +2,7 @@ import type { Prisma } from '../../generated/prisma/client';
 import { limitUpTo } from '../../graphql/args';
 import type { Context } from '../../graphql/context';
 import { badInput } from '../../graphql/errors';
+import { activeBranchWhere, type BranchState } from './branches';
 import type { MessageRow } from './types';
 
 /**
@@ -34,13 +35,13 @@ export const DEFAULT_PAGE = 50;
 export const pageSize = limitUpTo(MAX_PAGE);
 
 /**
- * One page of a chat's messages, oldest first within the page, by keyset (no OFFSET, so a
+ * One page of a chat's messages (its active branch), oldest first within the page, by keyset (no OFFSET, so a
  * 5,000-message chat pages as fast at the end as at the start). Forward with first/after,
  * backward with last/before; neither: the newest page.
  */
 export async function pageMessages(
   ctx: Context,
-  chatId: number,
+  chat: BranchState,
   page: PageRequest,
   query: object,
 ): Promise<{
@@ -58,7 +59,9 @@ export async function pageMessages(
   const forward = page.first != null || (page.after != null && page.before == null);
   const size = (forward ? page.first : page.last) ?? DEFAULT_PAGE;
   const where: Prisma.MessageWhereInput = {
-    chat_id: chatId,
+    // The active branch (a chat that never branched: all its messages); IDs increase along it, so
+    // the cursors work on a branch as on a whole chat.
+    ...(await activeBranchWhere(ctx.db, chat)),
     AND: [
       ...(page.after != null ? [{ message_id: { gt: decodeCursor(page.after, 'after') } }] : []),
       ...(page.before != null ? [{ message_id: { lt: decodeCursor(page.before, 'before') } }] : []),

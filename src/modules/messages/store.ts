@@ -9,10 +9,20 @@ export async function accessibleChatId(
   chatId: number,
   userId: number | null | undefined,
 ): Promise<number> {
+  return (await accessibleChat(ctx, chatId, userId, { chat_id: true })).chat_id;
+}
+
+/** The chat's columns in `select` when the caller may use it (the chat access rule), else a 404. */
+export async function accessibleChat<S extends Prisma.ChatSelect>(
+  ctx: Context,
+  chatId: number,
+  userId: number | null | undefined,
+  select: S,
+): Promise<Prisma.ChatGetPayload<{ select: S }>> {
   const where = chatFor(ctx, chatId, userId);
-  const chat = where && (await ctx.db.chat.findFirst({ where, select: { chat_id: true } }));
+  const chat = where && (await ctx.db.chat.findFirst({ where, select }));
   if (!chat) throw chatNotFound(chatId);
-  return chat.chat_id;
+  return chat as Prisma.ChatGetPayload<{ select: S }>;
 }
 
 type NewMessage = {
@@ -99,5 +109,13 @@ export async function insertAfterCheck(ctx: Context, userId: number | null | und
     where: { chat_id: m.chat_id, OR: [{ last_message_at: null }, { last_message_at: { lt: message.timestamp } }] },
     data: { last_message_at: message.timestamp },
   });
+  // A new first message in a chat that had messages is a branch. The trigger cannot tell it from a
+  // row written without a parent by other means, so it is marked here.
+  if (m.parent_id === null) {
+    await ctx.db.chat.updateMany({
+      where: { chat_id: m.chat_id, messages: { some: { message_id: { not: message.message_id } } } },
+      data: { branched: true },
+    });
+  }
   return message;
 }

@@ -1,5 +1,7 @@
+import { limitUpTo } from '../../graphql/args';
 import { builder } from '../../graphql/builder';
-import { countedByParent } from '../../graphql/complexity';
+import { countedByParent, listOf } from '../../graphql/complexity';
+import { familyOf } from './branches';
 import { encodeCursor } from './paging';
 import type { StoredMessage } from './store';
 
@@ -10,6 +12,33 @@ export const Sender = builder.enumType('Sender', {
     ai: { description: 'The AI assistant.' },
   } as const,
 });
+
+const MAX_CHILDREN = 200;
+const children = limitUpTo(MAX_CHILDREN).nullish();
+
+const MessageSiblings = builder
+  .objectRef<{
+    position: number;
+    count: number;
+    message_ids: number[];
+    previous_id: number | null;
+    next_id: number | null;
+  }>('MessageSiblings')
+  .implement({
+    description:
+      'A message among the versions of it (the messages with the same parent), in the order they were added. Switch to another with `set_active_branch` (`PUT /chats/{chat_id}/active-branch`).',
+    fields: (t) => ({
+      position: t.exposeInt('position', { description: 'Its place among them, from 1.' }),
+      count: t.exposeInt('count', { description: 'How many there are (1: it has no alternatives).' }),
+      message_ids: t.exposeIntList('message_ids', {
+        description: 'Their IDs, oldest first (this message’s included).',
+        // A list of numbers, whose items select nothing: it adds no cost per item.
+        complexity: countedByParent,
+      }),
+      previous_id: t.exposeInt('previous_id', { nullable: true, description: 'The version before it; null: none.' }),
+      next_id: t.exposeInt('next_id', { nullable: true, description: 'The version after it; null: none.' }),
+    }),
+  });
 
 const MessageRef = builder.prismaObject('Message', {
   description: 'One message of a chat.',
@@ -28,6 +57,45 @@ const MessageRef = builder.prismaObject('Message', {
       description: 'False while an AI answer is still being streamed into it (append_to_message).',
     }),
     chat: t.relation('chat', { description: 'The chat it belongs to.' }),
+    parent_id: t.exposeInt('parent_id', {
+      nullable: true,
+      description: 'The message it answers or follows; null for a first message.',
+    }),
+    siblings: t.field({
+      type: MessageSiblings,
+      description:
+        'The messages that share its parent (alternative versions of it: edited questions, regenerated answers), for a “2 / 3” control.',
+      select: { message_id: true, chat_id: true, parent_id: true },
+      resolve: async (m, _args, ctx) => {
+        const family = await familyOf(ctx.db, ctx, m.chat_id);
+        const ids = family.get(m.parent_id) ?? [m.message_id];
+        const at = ids.indexOf(m.message_id);
+        return {
+          position: at + 1,
+          count: ids.length,
+          message_ids: ids,
+          previous_id: ids[at - 1] ?? null,
+          next_id: ids[at + 1] ?? null,
+        };
+      },
+    }),
+    children: t.prismaField({
+      type: ['Message'],
+      description:
+        'The messages that answer or follow it, oldest first: more than one where the conversation branched here.',
+      args: {
+        limit: t.arg.int({ description: `At most this many, 1 to ${MAX_CHILDREN} (default 20).`, validate: children }),
+      },
+      complexity: listOf((args) => args.limit, 20, MAX_CHILDREN),
+      select: { message_id: true },
+      resolve: (query, m, { limit }, ctx) =>
+        ctx.db.message.findMany({
+          ...query,
+          where: { parent_id: m.message_id },
+          orderBy: { message_id: 'asc' },
+          take: limit ?? 20,
+        }),
+    }),
   }),
 });
 
