@@ -14,7 +14,8 @@ import { FEEDBACK_COLUMNS, type FeedbackFilter, feedbackFilter, feedbackPage } f
  */
 
 export const FEEDBACK_EXPORT_PATH = '/feedback';
-const PAGE = 500;
+// Rows carry whole answers (up to MAX_MESSAGE_LENGTH each): small pages keep a slow reader’s share of memory small.
+const PAGE = 100;
 const PARAMS = new Set(['from', 'to', 'rating', 'format']);
 
 type ExportQuery = FeedbackFilter & { format: Format };

@@ -396,3 +396,34 @@ describe('the feedback_given subscription', () => {
     expect(g.json.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });
+
+describe('GET /feedback over many rows', () => {
+  it('streams every row across its pages, in message_id order', async () => {
+    const from = new Date(Date.now() - 1).toISOString();
+    const u = await newUser('many');
+    const c = await newChat(u.user_id);
+    const q = await addMessage(c.chat_id, 'One question');
+    await db().message.createMany({
+      data: Array.from({ length: 250 }, (_, i) => ({
+        chat_id: c.chat_id,
+        content: `Answer ${i}`,
+        sender: 'ai',
+        parent_id: q.message_id,
+      })),
+    });
+    const answers = await db().message.findMany({
+      where: { chat_id: c.chat_id, sender: 'ai' },
+      orderBy: { message_id: 'asc' },
+      select: { message_id: true },
+    });
+    await db().messageFeedback.createMany({
+      data: answers.map((a, i) => ({ message_id: a.message_id, chat_id: c.chat_id, rating: i % 2 ? 'down' : 'up' })),
+    });
+    const r = await call('GET', `/feedback?format=json&from=${encodeURIComponent(from)}`, undefined, ADMIN);
+    expect(r.status).toBe(200);
+    expect(r.json.map((row: { message_id: number }) => row.message_id)).toEqual(answers.map((a) => a.message_id));
+    expect(new Set(r.json.map((row: { question: string }) => row.question))).toEqual(new Set(['One question']));
+    const csv = await call('GET', `/feedback?rating=down&from=${encodeURIComponent(from)}`, undefined, ADMIN);
+    expect(parseCsv(csv.text)).toHaveLength(1 + 125);
+  });
+});
