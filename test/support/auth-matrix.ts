@@ -7,6 +7,9 @@ export type Credentials = Record<Role, Record<string, string>>;
 
 const ADMIN_KEY = { 'x-admin-api-key': 'test-admin-key' };
 
+/** A chat as GET /chats/{chat_id}/export gives it, to import. */
+const IMPORTED_CHAT = { title: 'Imported', messages: [{ content: 'hello', sender: 'user' }] };
+
 type Fixture = { a: number; b: number; chat: number };
 type Case = {
   name: string;
@@ -221,6 +224,15 @@ export const cases: Case[] = [
     rest: () => ({ method: 'GET', path: '/budgets' }),
     graphql: () => ({ query: '{ budgets { budget_id } }', variables: {} }),
     expect: { anonymous: 401, owner: 403, other: 403, admin: 200 },
+  },
+  {
+    name: 'import chats for user A',
+    rest: (f) => ({ method: 'POST', path: `/chats/import?user_id=${f.a}`, body: IMPORTED_CHAT }),
+    graphql: (f) => ({
+      query: 'mutation($a: Int, $d: String!) { import_chats(user_id: $a, data: $d) { imported } }',
+      variables: { a: f.a, d: JSON.stringify(IMPORTED_CHAT) },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 403, admin: 200 },
   },
   {
     name: 'read A’s model usage',
