@@ -181,7 +181,8 @@ function exportedChat(value: Json, where: string, limits: Limits): SourceConvers
   };
 }
 
-function conversation(value: unknown, where: string, limits: Limits): SourceConversation {
+/** One conversation of either format; `where` names it in errors (`conversations[3]`). */
+export function readConversation(value: unknown, where: string, limits: Limits): SourceConversation {
   if (isObject(value) && 'mapping' in value) return chatgptConversation(value, where, limits);
   if (isObject(value) && 'messages' in value) return exportedChat(value, where, limits);
   throw badInput(
@@ -189,14 +190,8 @@ function conversation(value: unknown, where: string, limits: Limits): SourceConv
   );
 }
 
-/**
- * Every conversation of the request, checked whole before anything is written: one malformed
- * conversation refuses the request.
- */
-export function readConversations(value: unknown, limits: Limits): SourceConversation[] {
-  if (Array.isArray(value)) return value.map((item, i) => conversation(item, `conversations[${i}]`, limits));
-  if (isObject(value)) return [conversation(value, 'conversation', limits)];
-  throw badInput(
+/** Neither an array of conversations nor one chat. */
+export const neitherFormat = () =>
+  badInput(
     'The body must be ChatGPT’s conversations.json (an array of conversations) or a chat exported by this service',
   );
-}

@@ -1,16 +1,17 @@
 import type { Plugin } from 'graphql-yoga';
 import type { Context, Services } from '../../graphql/context';
 import { AppError } from '../../graphql/errors';
-import { BodyError, CLOSE, codeOf, decodeUtf8, mediaTypeOf, readBody } from '../../http/body';
+import { BodyError, CLOSE, codeOf, mediaTypeOf } from '../../http/body';
 import { currentRequest } from '../../http/logging';
 import { detailResponse, errorResponse } from '../../http/respond';
-import { importChats, importOwner } from './service';
+import { emptyPlan, importOwner, limitsOf, planConversation, planImport, writeImport } from './service';
+import { readJsonItems } from './stream';
 
 /*
  * POST /chats/import: an HTTP route of its own rather than a route of the REST map (routes.ts),
  * because its body is the file itself (not an object of arguments) and may be far larger than
- * MAX_BODY_BYTES: it is read here, counted as it streams in, up to IMPORT_MAX_BYTES. The body is
- * then parsed whole (JSON.parse): see the README for the memory that takes.
+ * MAX_BODY_BYTES: it is read here, counted as it streams in, up to IMPORT_MAX_BYTES, and a ChatGPT
+ * export (an array) is checked a conversation at a time as it arrives (stream.ts).
  */
 
 export const IMPORT_PATH = '/chats/import';
@@ -30,33 +31,36 @@ function userIdParameter(url: URL): number | undefined {
   return Number(text);
 }
 
-async function readJson(request: Request, limit: number): Promise<unknown> {
+/**
+ * The plan of the body, checked as it streams in: a ChatGPT export (an array) a conversation at a
+ * time, so that only the rows to write are kept, not the file or its parsed objects.
+ */
+async function planBody(request: Request, ctx: Context) {
   if (mediaTypeOf(request) !== 'application/json') {
     throw new BodyError('media-type', 'Content-Type must be application/json');
   }
-  let bytes: Uint8Array;
+  const limit = ctx.config.importMaxBytes;
+  const tooLarge = () =>
+    new BodyError('too-large', `Request body too large: an import is at most ${limit} bytes (IMPORT_MAX_BYTES)`);
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) throw tooLarge();
+  const plan = emptyPlan();
+  const limits = limitsOf(ctx);
+  const now = Date.now();
   try {
-    bytes = await readBody(request, limit);
+    const read = await readJsonItems(request.body, limit, (item, i) =>
+      planConversation(plan, item, `conversations[${i}]`, limits, now),
+    );
+    return 'whole' in read ? planImport(read.whole, limits) : plan;
   } catch (error) {
-    if (error instanceof BodyError && error.problem === 'too-large') {
-      throw new BodyError(
-        'too-large',
-        `Request body too large: an import is at most ${limit} bytes (IMPORT_MAX_BYTES)`,
-      );
-    }
+    if (error instanceof BodyError && error.problem === 'too-large') throw tooLarge();
     throw error;
-  }
-  const text = decodeUtf8(bytes);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new BodyError('not-json', 'The request body is not valid JSON');
   }
 }
 
 /** The import route, as a Yoga plugin (placed before the REST routes, which would answer 405). */
 export function useChatImport(services: Services): Plugin {
-  const { auth, config } = services;
+  const { auth } = services;
   return {
     async onRequest({ request, url, serverContext, endResponse }) {
       // Other methods are left to the REST routes, which answer them as GET/PUT/DELETE /chats/{chat_id}
@@ -72,17 +76,17 @@ export function useChatImport(services: Services): Plugin {
       }
       try {
         const owner = await importOwner(ctx, userIdParameter(url));
-        const value = await readJson(request, config.importMaxBytes);
-        const result = await importChats(ctx, owner, value);
+        const result = await writeImport(ctx, owner, await planBody(request, ctx));
         return endResponse(
           new Response(JSON.stringify(result), { headers: { 'content-type': 'application/json; charset=utf-8' } }),
         );
       } catch (error) {
+        // A refusal may come before the end of a large body: the connection is closed rather than
+        // kept for bytes nobody will read.
         if (error instanceof BodyError) {
-          const headers = error.problem === 'too-large' ? CLOSE : undefined;
-          return endResponse(errorResponse(false, codeOf(error.problem, 'rest'), error.message, headers));
+          return endResponse(errorResponse(false, codeOf(error.problem, 'rest'), error.message, CLOSE));
         }
-        if (error instanceof AppError) return endResponse(errorResponse(false, error.code, error.message));
+        if (error instanceof AppError) return endResponse(errorResponse(false, error.code, error.message, CLOSE));
         throw error;
       }
     },

@@ -4,7 +4,7 @@ import type { Context } from '../../graphql/context';
 import { forbidden } from '../../graphql/errors';
 import { publishChatChange } from '../chats/events';
 import { assertUserExists, unknownUser } from '../users';
-import { readConversations } from './formats';
+import { type Limits, neitherFormat, readConversation } from './formats';
 import { type PlannedChat, planChat } from './tree';
 
 /*
@@ -33,17 +33,46 @@ export async function importOwner(ctx: Context, givenUserId: number | null | und
   return who.userId ?? null;
 }
 
-/** Imports the parsed JSON of a request (either format) as chats of `owner`. */
-export async function importChats(ctx: Context, owner: number | null, value: unknown): Promise<ImportResult> {
-  const sources = readConversations(value, { maxMessageLength: ctx.config.maxMessageLength });
+/** What an import will write: each conversation's rows (null: nothing to import), and its skipped messages. */
+export type ImportPlan = { chats: (PlannedChat | null)[]; skipped: number[] };
+
+export const emptyPlan = (): ImportPlan => ({ chats: [], skipped: [] });
+
+export const limitsOf = (ctx: Pick<Context, 'config'>): Limits => ({ maxMessageLength: ctx.config.maxMessageLength });
+
+/** Checks one conversation (BAD_USER_INPUT naming where) and adds its rows to the plan. */
+export function planConversation(plan: ImportPlan, value: unknown, where: string, limits: Limits, now: number) {
+  const source = readConversation(value, where, limits);
+  plan.chats.push(planChat(source, now));
+  plan.skipped.push(source.nodes.filter((node) => node.skipped).length);
+}
+
+/** The plan of a whole parsed file: an array of conversations, or one chat. */
+export function planImport(value: unknown, limits: Limits): ImportPlan {
+  const plan = emptyPlan();
   const now = Date.now();
-  const plans = sources.map((source) => planChat(source, now));
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) planConversation(plan, item, `conversations[${i}]`, limits, now);
+  } else if (typeof value === 'object' && value !== null) {
+    planConversation(plan, value, 'conversation', limits, now);
+  } else {
+    throw neitherFormat();
+  }
+  return plan;
+}
+
+/** Imports the parsed JSON of a request (either format) as chats of `owner`. */
+export function importChats(ctx: Context, owner: number | null, value: unknown): Promise<ImportResult> {
+  return writeImport(ctx, owner, planImport(value, limitsOf(ctx)));
+}
+
+/** Writes a plan, checked whole beforehand: one transaction per chat, CREATED for each. */
+export async function writeImport(ctx: Context, owner: number | null, plan: ImportPlan): Promise<ImportResult> {
   const result: ImportResult = { imported: 0, chat_ids: [], skipped: [], skipped_messages: 0 };
-  for (const [index, plan] of plans.entries()) {
-    const source = sources[index] as (typeof sources)[number];
-    const skippedHere = source.nodes.filter((node) => node.skipped).length;
+  for (const [index, chat] of plan.chats.entries()) {
+    const skippedHere = plan.skipped[index] ?? 0;
     result.skipped_messages += skippedHere;
-    if (!plan) {
+    if (!chat) {
       const reason =
         skippedHere === 0
           ? 'no messages'
@@ -51,7 +80,7 @@ export async function importChats(ctx: Context, owner: number | null, value: unk
       result.skipped.push({ index, reason });
       continue;
     }
-    const chatId = await writeChat(ctx, owner, plan);
+    const chatId = await writeChat(ctx, owner, chat);
     publishChatChange(ctx, owner, chatId, 'CREATED');
     result.chat_ids.push(chatId);
     result.imported++;
