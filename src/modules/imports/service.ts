@@ -104,6 +104,8 @@ async function writeChat(ctx: Context, owner: number | null, plan: PlannedChat):
           title: plan.title,
           created_at: plan.created_at,
           last_message_at: plan.last_message_at,
+          // Arriving counts as a change: retention measures inactivity from now, not from 2023.
+          updated_at: new Date(),
         },
         select: { chat_id: true },
       })

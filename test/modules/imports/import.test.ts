@@ -53,6 +53,8 @@ describe('POST /chats/import: ChatGPT’s conversations.json', () => {
     expect(chatA).toMatchObject({ user_id: u.user_id, title: 'Quarterly revenue analysis', branched: true });
     expect(chatA.created_at.toISOString()).toBe(at(T0).toISOString());
     expect(chatA.last_message_at?.toISOString()).toBe(at(T0 + 90).toISOString());
+    // Imported now: retention counts its inactivity from the import, not from its old messages.
+    expect(Date.now() - (chatA.updated_at?.getTime() ?? 0)).toBeLessThan(60_000);
     // In time order, each message after the one it answers: the system message and the tool call
     // and its output are gone, and the answer after them attaches to the question before them.
     expect(await tree(a)).toEqual(
