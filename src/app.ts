@@ -27,6 +27,7 @@ import { createTracing } from './http/tracing';
 import { packageVersion } from './lib/version';
 import { type AlertOutbox, createAlertOutbox } from './modules/budgets/outbox';
 import { useFeedbackExport } from './modules/feedback/export';
+import { useChatImport } from './modules/imports/route';
 import { createRetentionSweeper, type RetentionSweeper } from './modules/retention/sweep';
 import { useUsageExport } from './modules/usage/export';
 import { readPriceTable } from './modules/usage/pricing';
@@ -208,6 +209,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
         useDocs(restRoutes, openApiOptions(config)),
         useUsageExport({ db, auth, logger, bearer: config.auth.mode === 'jwt' }),
         useFeedbackExport({ db, auth, logger, bearer: config.auth.mode === 'jwt' }),
+        useChatImport(services),
         useRestRoutes(restRoutes, {
           graphqlEndpoint: GRAPHQL_ENDPOINT,
           maxBodyBytes: config.maxBodyBytes,

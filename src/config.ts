@@ -15,6 +15,8 @@ export type Config = Readonly<{
   logLevel: LogLevel;
   maxMessageLength: number;
   maxBodyBytes: number;
+  /** The largest body of POST /chats/import (a whole ChatGPT export), counted as it streams in. */
+  importMaxBytes: number;
   /** Origins allowed to call from a browser (CORS); empty: none, ['*']: any. */
   corsOrigins: readonly string[];
   /** A chat younger than this is not "empty" yet for cleanup (its first message may be on its way). */
@@ -376,6 +378,7 @@ export function loadConfig(env: Env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     maxMessageLength: integer(env, 'MAX_MESSAGE_LENGTH', 100_000, 1, MAX_MESSAGE_LENGTH_LIMIT),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 100 * 1_048_576),
+    importMaxBytes: integer(env, 'IMPORT_MAX_BYTES', 50 * 1_048_576, 1024, 1024 * 1_048_576),
     corsOrigins: Object.freeze(origins(env)),
     emptyChatGraceSeconds: integer(env, 'EMPTY_CHAT_GRACE_SECONDS', 0, 0, 86_400),
     retentionDays: integer(env, 'RETENTION_DAYS', 0, 0, MAX_RETENTION_DAYS) || null,

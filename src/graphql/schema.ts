@@ -7,6 +7,7 @@ import '../modules/messages';
 import '../modules/usage';
 import '../modules/api-keys';
 import '../modules/folders';
+import '../modules/imports';
 import '../modules/retention';
 import '../modules/budgets';
 import '../modules/feedback';

@@ -15,6 +15,7 @@ import { RETRY_AFTER_SECONDS } from '../graphql/errors';
 import { packageVersion } from '../lib/version';
 import { FEEDBACK_EXPORT_PATH } from '../modules/feedback/export';
 import { MAX_COMMENT_LENGTH, MAX_REASON_LENGTH } from '../modules/feedback/rows';
+import { IMPORT_PATH } from '../modules/imports/route';
 import { USAGE_EXPORT_PATH } from '../modules/usage/export';
 import type { CompiledRoute } from './compile';
 
@@ -505,6 +506,92 @@ function feedbackExportOperation(options: OpenApiOptions) {
 }
 
 /** The OpenAPI 3 document of the REST routes a gateway serves, from the route map and the schema. */
+/** The statuses of POST /chats/import, which is no GraphQL field (its body is the file): written out here. */
+const IMPORT_ERRORS = (options: OpenApiOptions): [number, string][] => [
+  [400, 'BadRequest'],
+  ...(options.auth !== 'off' ? ([[401, 'Unauthorized']] as [number, string][]) : []),
+  [403, 'Forbidden'],
+  [415, 'UnsupportedMediaType'],
+  [422, 'UnprocessableEntity'],
+  ...(options.rateLimit ? ([[429, 'TooManyRequests']] as [number, string][]) : []),
+  [500, 'InternalServerError'],
+  [503, 'ServiceUnavailable'],
+];
+
+function chatImportOperation(options: OpenApiOptions, registry: SchemaRegistry) {
+  const admin: Security = options.adminKey ? [{ adminKey: [] }] : [];
+  const user: Security =
+    options.auth === 'jwt' ? [{ bearerAuth: [] }] : options.auth === 'api-key' ? [{ apiKey: [] }] : [];
+  const skip = registry.add(['ImportSkip'], {
+    type: 'object',
+    description: 'A conversation that was not imported, and why.',
+    properties: {
+      index: { type: 'integer', format: 'int32', description: 'Its position in the input (0 for a single chat).' },
+      reason: { type: 'string', description: 'Why it was skipped, e.g. "no importable messages".' },
+    },
+    required: ['index', 'reason'],
+    additionalProperties: false,
+  });
+  const result = registry.add(['ImportResult'], {
+    type: 'object',
+    description: 'What an import did.',
+    properties: {
+      imported: { type: 'integer', format: 'int32', description: 'How many chats were created.' },
+      chat_ids: {
+        type: 'array',
+        items: { type: 'integer', format: 'int32' },
+        description: 'The new chats’ IDs, in the order of the input.',
+      },
+      skipped: { type: 'array', items: ref('schemas', skip), description: 'Conversations not imported.' },
+      skipped_messages: {
+        type: 'integer',
+        format: 'int32',
+        description: 'Messages left out: system and tool messages, hidden, empty or non-text ones.',
+      },
+    },
+    required: ['imported', 'chat_ids', 'skipped', 'skipped_messages'],
+    additionalProperties: false,
+  });
+  return {
+    tags: ['Import'],
+    summary: 'Import chats from ChatGPT’s export or this service’s',
+    description:
+      'The body is the file itself: ChatGPT’s `conversations.json` (an array of conversations with their `mapping` of messages) or a chat exported by `GET /chats/{chat_id}/export` (or an array of them). Titles, branches and original times are kept; system, tool, hidden, empty and non-text messages are skipped and counted. Everything is checked before anything is written: malformed input is 422 with `detail` naming where, and nothing is imported. Each conversation is imported in its own transaction. Up to IMPORT_MAX_BYTES (50 MB unless configured).',
+    operationId: 'import_chats',
+    security: [...user, ...admin],
+    parameters: [
+      {
+        name: 'user_id',
+        in: 'query',
+        required: false,
+        description: 'Whose chats they become; must exist. With authentication on, yourself (an admin: anyone).',
+        schema: { type: 'integer', format: 'int32' },
+      },
+    ],
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: {
+            description: 'ChatGPT’s conversations.json, or this service’s export of a chat (or an array of them).',
+            oneOf: [{ type: 'array', items: { type: 'object' } }, { type: 'object' }],
+          },
+        },
+      },
+    },
+    responses: {
+      200: { description: 'Success', content: { 'application/json': { schema: ref('schemas', result) } } },
+      413: {
+        description: 'The request body is larger than IMPORT_MAX_BYTES; the connection is closed',
+        headers: { Connection: { description: 'Always `close`.', schema: { type: 'string' } } },
+        content: ERROR_BODY,
+      },
+      ...Object.fromEntries(IMPORT_ERRORS(options).map(([status, name]) => [status, ref('responses', name)])),
+    },
+  };
+}
+
+/** The OpenAPI 3 document of the REST routes a gateway serves, from the route map and the schema. */
 /**
  * The JSON file of GET /chats/{chat_id}/export: GET /chats/{chat_id}'s keys, and with `tree=true`
  * also the active leaf and each message's parent (a tree cannot be read back without them).
@@ -551,16 +638,18 @@ export function buildOpenApi(routes: readonly CompiledRoute[], options: OpenApiO
   paths[USAGE_EXPORT_PATH] = { get: usageExportOperation(options) };
   paths[FEEDBACK_EXPORT_PATH] = { get: feedbackExportOperation(options) };
   addChatExportFile(registry);
+  paths[IMPORT_PATH] = { post: chatImportOperation(options, registry) };
   const schemes = {
     ...(options.auth === 'jwt' && { bearerAuth: SECURITY_SCHEMES.bearerAuth }),
     ...(options.auth === 'api-key' && { apiKey: SECURITY_SCHEMES.apiKey }),
     ...(options.adminKey && { adminKey: SECURITY_SCHEMES.adminKey }),
   };
-  const used = new Set(routes.map((route) => route.tag));
+  const used = new Set([...routes.map((route) => route.tag), 'Import']);
   const responses = errorResponses(options);
   const usedResponses = new Set([
     ...routes.flatMap((route) => errorsOf(route, options).map(([, name]) => name)),
     ...EXPORT_ERRORS(options).map(([, name]) => name),
+    ...IMPORT_ERRORS(options).map(([, name]) => name),
   ]);
   return {
     openapi: '3.0.3',

@@ -936,6 +936,14 @@ const mutations: GqlCase[] = [
     valid: async () => ({ ...(await disposableAnswer(true)), user_id: owner.user_id }),
   },
   {
+    name: 'import_chats',
+    selection: 'imported chat_ids skipped { index reason } skipped_messages',
+    valid: async () => ({
+      user_id: owner.user_id,
+      data: JSON.stringify({ title: `G imported ${++fresh}`, messages: [{ content: 'g', sender: 'user' }] }),
+    }),
+  },
+  {
     name: 'create_or_get_user',
     selection: 'user_id username email',
     valid: async () => ({ username: `g user ${++fresh}`, email: `g-${process.pid}-${fresh}@example.com` }),

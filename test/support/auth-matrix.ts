@@ -9,6 +9,9 @@ const ADMIN_KEY = { 'x-admin-api-key': 'test-admin-key' };
 
 /** `answer`: an AI message in `chat`, with feedback on it, for the cases that ask for one (`rated`). */
 type Fixture = { a: number; b: number; chat: number; answer: number };
+/** A chat as GET /chats/{chat_id}/export gives it, to import. */
+const IMPORTED_CHAT = { title: 'Imported', messages: [{ content: 'hello', sender: 'user' }] };
+
 type Case = {
   name: string;
   rest: (f: Fixture) => { method: string; path: string; body?: unknown };
@@ -256,6 +259,15 @@ export const cases: Case[] = [
     graphql: () => ({ query: '{ feedback_export { message_id } }', variables: {} }),
     expect: { anonymous: 401, owner: 403, other: 403, admin: 200 },
     rated: true,
+  },
+  {
+    name: 'import chats for user A',
+    rest: (f) => ({ method: 'POST', path: `/chats/import?user_id=${f.a}`, body: IMPORTED_CHAT }),
+    graphql: (f) => ({
+      query: 'mutation($a: Int, $d: String!) { import_chats(user_id: $a, data: $d) { imported } }',
+      variables: { a: f.a, d: JSON.stringify(IMPORTED_CHAT) },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 403, admin: 200 },
   },
   {
     name: 'read A’s model usage',
