@@ -49,6 +49,8 @@ export type RestRoute = Readonly<{
   download?: Readonly<{ jsonSchema: string }>;
   /** The OpenAPI component name of the answer's object, where the GraphQL type's name is taken by another shape. */
   schema?: string;
+  /** The `Cache-Control` of a successful answer (none by default). */
+  cacheControl?: string;
   /** Body fields where JSON null is a value that clears (`"parent_id": null`: to the top), not "absent". */
   clearedByNull?: readonly string[];
 }>;
