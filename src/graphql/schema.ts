@@ -9,6 +9,7 @@ import '../modules/api-keys';
 import '../modules/folders';
 import '../modules/retention';
 import '../modules/budgets';
+import '../modules/shares';
 
 /**
  * The one schema every gateway serves: types and resolvers only. What differs between gateways

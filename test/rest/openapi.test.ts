@@ -36,6 +36,10 @@ const DOCUMENTED = [
   'get /budgets',
   'delete /budgets/{budget_id}',
   'get /budgets/{budget_id}/alerts',
+  'post /chats/{chat_id}/shares',
+  'get /chats/{chat_id}/shares',
+  'delete /chats/{chat_id}/shares/{share_id}',
+  'get /shared/{token}',
 ];
 
 /** Routes outside the route map (not GraphQL fields), written into the document by hand. */
@@ -147,7 +151,7 @@ describe('GET /openapi.json', () => {
   it('has tags, a server and a licence; with authentication off, only the admin key as a scheme', async () => {
     const doc = await openapi();
     expect(doc.tags.map((t: { name: string }) => t.name).sort()).toEqual(
-      ['Admin', 'Budgets', 'Chats', 'Debugging', 'Folders', 'Messages', 'Usage', 'Users'].sort(),
+      ['Admin', 'Budgets', 'Chats', 'Debugging', 'Folders', 'Messages', 'Sharing', 'Usage', 'Users'].sort(),
     );
     expect(doc.servers).toEqual([{ url: '/', description: 'This server' }]);
     expect(doc.info.license.name).toBeTruthy();

@@ -7,7 +7,8 @@ export type Credentials = Record<Role, Record<string, string>>;
 
 const ADMIN_KEY = { 'x-admin-api-key': 'test-admin-key' };
 
-type Fixture = { a: number; b: number; chat: number };
+/** `share`: a share link of A's chat, made only for the cases that ask for one. */
+type Fixture = { a: number; b: number; chat: number; share: { share_id: number; token: string } };
 type Case = {
   name: string;
   rest: (f: Fixture) => { method: string; path: string; body?: unknown };
@@ -15,6 +16,8 @@ type Case = {
   expect: Record<Role, number>;
   /** For lists: the other user gets 200 and sees nothing. */
   emptyFor?: Role[];
+  /** The case needs a share link of A's chat. */
+  shared?: boolean;
 };
 
 const CODE: Record<number, string> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
@@ -223,6 +226,46 @@ export const cases: Case[] = [
     expect: { anonymous: 401, owner: 403, other: 403, admin: 200 },
   },
   {
+    name: 'share A’s chat',
+    rest: (f) => ({ method: 'POST', path: `/chats/${f.chat}/shares?user_id=${f.a}`, body: {} }),
+    graphql: (f) => ({
+      query: 'mutation($c: Int!, $a: Int) { create_share(chat_id: $c, user_id: $a) { share_id } }',
+      variables: { c: f.chat, a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+  },
+  {
+    name: 'list the share links of A’s chat',
+    rest: (f) => ({ method: 'GET', path: `/chats/${f.chat}/shares?user_id=${f.a}` }),
+    graphql: (f) => ({
+      query: 'query($c: Int!, $a: Int) { chat_shares(chat_id: $c, user_id: $a) { share_id } }',
+      variables: { c: f.chat, a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+    shared: true,
+  },
+  {
+    name: 'revoke a share link of A’s chat',
+    rest: (f) => ({ method: 'DELETE', path: `/chats/${f.chat}/shares/${f.share.share_id}?user_id=${f.a}` }),
+    graphql: (f) => ({
+      query:
+        'mutation($c: Int!, $s: Int!, $a: Int) { revoke_share(chat_id: $c, share_id: $s, user_id: $a) { message } }',
+      variables: { c: f.chat, s: f.share.share_id, a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+    shared: true,
+  },
+  {
+    name: 'read A’s shared chat (no credentials needed)',
+    rest: (f) => ({ method: 'GET', path: `/shared/${f.share.token}` }),
+    graphql: (f) => ({
+      query: 'query($t: String!) { shared_chat(token: $t) { title } }',
+      variables: { t: f.share.token },
+    }),
+    expect: { anonymous: 200, owner: 200, other: 200, admin: 200 },
+    shared: true,
+  },
+  {
     name: 'read A’s model usage',
     rest: () => ({ method: 'GET', path: '/openapi.json' }), // no REST route: GraphQL only
     graphql: (f) => ({ query: 'query($a: Int) { model_usage(user_id: $a) { usage_id } }', variables: { a: f.a } }),
@@ -254,12 +297,19 @@ export async function createUser(name: string): Promise<number> {
   return data.create_or_get_user.user_id;
 }
 
-/** A fresh chat of A's with one usage row, so every case starts from the same state. */
-async function fixture(a: number, b: number): Promise<Fixture> {
+/** A fresh chat of A's with one usage row (and a share link if asked), so every case starts from the same state. */
+async function fixture(a: number, b: number, shared = false): Promise<Fixture> {
   const chat = (await adminGql('mutation($a: Int) { create_chat(user_id: $a) { chat_id } }', { a })).create_chat
     .chat_id;
   await adminGql('mutation($a: Int) { test_model_usage(user_id: $a) { success } }', { a });
-  return { a, b, chat };
+  const share = shared
+    ? (
+        await adminGql('mutation($c: Int!) { create_share(chat_id: $c) { share_id token } }', {
+          c: chat,
+        })
+      ).create_share
+    : { share_id: 0, token: '' };
+  return { a, b, chat, share };
 }
 
 /** Runs every case for every role on both surfaces; returns how many checks ran. */
@@ -271,14 +321,14 @@ export function describeMatrix(users: () => { a: number; b: number }, credential
       it(`${c.name}: ${role} gets ${expected} (REST and GraphQL)`, async () => {
         const { a, b } = users();
         const headers = credentials()[role];
-        const graphqlOnly = c.rest({ a, b, chat: 0 }).path === '/openapi.json';
+        const graphqlOnly = c.rest({ a, b, chat: 0, share: { share_id: 0, token: '' } }).path === '/openapi.json';
         if (!graphqlOnly) {
-          const req = c.rest(await fixture(a, b));
+          const req = c.rest(await fixture(a, b, c.shared));
           const r = await call(req.method, req.path, req.body, headers);
           expect([r.status, r.json?.detail]).toEqual([expected, expected === 200 ? undefined : expect.any(String)]);
           if (c.emptyFor?.includes(role)) expect(r.json).toEqual([]);
         }
-        const op = c.graphql(await fixture(a, b));
+        const op = c.graphql(await fixture(a, b, c.shared));
         const g = await gql(op.query, op.variables, headers);
         expect(g.status).toBe(200);
         if (expected === 200) {
