@@ -23,6 +23,9 @@ const expirySchema = z
   .max(MAX_EXPIRY_DAYS, `must be at most ${MAX_EXPIRY_DAYS}`);
 const tokenSchema = z.string().regex(TOKEN_PATTERN, 'must be a share link’s token (43 characters: A-Z a-z 0-9 - _)');
 
+/** What a snapshot reads of each message of the active branch. */
+type SnapshotRow = { sender: string; content: string; timestamp: Date; is_complete: boolean };
+
 /** One answer for a link that never existed, was revoked, expired, or lost its chat: no oracle. */
 const linkNotFound = () => notFound('Share link not found');
 
@@ -160,7 +163,7 @@ builder.mutationFields((t) => ({
         { select: { sender: true, content: true, timestamp: true, is_complete: true } },
         ctx.config.maxMessagesPerRead,
       );
-      const snapshot = (messages as unknown as (SnapshotMessage & { timestamp: Date; is_complete: boolean })[])
+      const snapshot = (messages as unknown as SnapshotRow[])
         .filter((m) => m.is_complete)
         .map((m) => ({ sender: m.sender, content: m.content, timestamp: m.timestamp.toISOString() }));
       const now = new Date();
