@@ -26,6 +26,7 @@ import { useAcceptCheck, useNoIntrospection } from './http/security';
 import { createTracing } from './http/tracing';
 import { packageVersion } from './lib/version';
 import { type AlertOutbox, createAlertOutbox } from './modules/budgets/outbox';
+import { useFeedbackExport } from './modules/feedback/export';
 import { createRetentionSweeper, type RetentionSweeper } from './modules/retention/sweep';
 import { useUsageExport } from './modules/usage/export';
 import { readPriceTable } from './modules/usage/pricing';
@@ -206,6 +207,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
         useGraphQLBody(config.maxBodyBytes),
         useDocs(restRoutes, openApiOptions(config)),
         useUsageExport({ db, auth, logger, bearer: config.auth.mode === 'jwt' }),
+        useFeedbackExport({ db, auth, logger, bearer: config.auth.mode === 'jwt' }),
         useRestRoutes(restRoutes, {
           graphqlEndpoint: GRAPHQL_ENDPOINT,
           maxBodyBytes: config.maxBodyBytes,

@@ -9,6 +9,7 @@ import '../modules/api-keys';
 import '../modules/folders';
 import '../modules/retention';
 import '../modules/budgets';
+import '../modules/feedback';
 import '../modules/shares';
 
 /**

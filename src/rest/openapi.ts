@@ -13,6 +13,8 @@ import {
 import type { Config } from '../config';
 import { RETRY_AFTER_SECONDS } from '../graphql/errors';
 import { packageVersion } from '../lib/version';
+import { FEEDBACK_EXPORT_PATH } from '../modules/feedback/export';
+import { MAX_COMMENT_LENGTH, MAX_REASON_LENGTH } from '../modules/feedback/rows';
 import { USAGE_EXPORT_PATH } from '../modules/usage/export';
 import type { CompiledRoute } from './compile';
 
@@ -462,6 +464,57 @@ function usageExportOperation(options: OpenApiOptions) {
   };
 }
 
+/** GET /feedback, streamed like GET /usage/export (src/modules/feedback/export.ts). */
+function feedbackExportOperation(options: OpenApiOptions) {
+  const usage = usageExportOperation(options);
+  const parameter = (name: string, description: string, schema: JsonSchema) => ({
+    name,
+    in: 'query',
+    required: false,
+    description,
+    schema,
+  });
+  return {
+    ...usage,
+    tags: ['Feedback'],
+    summary: 'Export feedback on AI answers (admins)',
+    description: `Every feedback row, by \`message_id\`, as a CSV or JSON file streamed as it is read. Columns: \`message_id, chat_id, user_id\` (the chat’s owner), \`rating, reason\` (at most ${MAX_REASON_LENGTH} characters), \`comment\` (at most ${MAX_COMMENT_LENGTH}), \`created_at, updated_at, question\` (the nearest user message above the answer, following \`parent_id\`), \`answer\` (the AI message) and \`model_name\` (of the chat’s latest usage record at or before the answer; empty or null when none). CSV has a header line, quotes as RFC 4180 and puts an apostrophe before text a spreadsheet would run as a formula. Admins only (the admin key, or an admin token).`,
+    operationId: 'export_feedback',
+    parameters: [
+      parameter(
+        'from',
+        'Only feedback last set (updated_at) at or after this: a date (UTC) or an ISO 8601 instant with offset.',
+        {
+          type: 'string',
+        },
+      ),
+      parameter('to', 'Only feedback last set before this, like from.', { type: 'string' }),
+      parameter('rating', 'Only this rating.', { type: 'string', enum: ['up', 'down'] }),
+      parameter('format', 'csv (the default) or json (one array).', {
+        type: 'string',
+        enum: ['csv', 'json'],
+        default: 'csv',
+      }),
+    ],
+    responses: {
+      ...usage.responses,
+      200: {
+        description: 'The file, as a download (`Content-Disposition: attachment`)',
+        headers: {
+          'Content-Disposition': {
+            description: '`attachment; filename="feedback-<date>.csv"` (or `.json`)',
+            schema: { type: 'string' },
+          },
+        },
+        content: {
+          'text/csv': { schema: { type: 'string' } },
+          'application/json': { schema: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+        },
+      },
+    },
+  };
+}
+
 /** The OpenAPI 3 document of the REST routes a gateway serves, from the route map and the schema. */
 /**
  * The JSON file of GET /chats/{chat_id}/export: GET /chats/{chat_id}'s keys, and with `tree=true`
@@ -507,6 +560,7 @@ export function buildOpenApi(routes: readonly CompiledRoute[], options: OpenApiO
     (paths[path] as Record<string, unknown>)[route.method.toLowerCase()] = operation(route, options, registry);
   }
   paths[USAGE_EXPORT_PATH] = { get: usageExportOperation(options) };
+  paths[FEEDBACK_EXPORT_PATH] = { get: feedbackExportOperation(options) };
   addChatExportFile(registry);
   const schemes = {
     ...(options.auth === 'jwt' && { bearerAuth: SECURITY_SCHEMES.bearerAuth }),

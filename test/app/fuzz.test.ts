@@ -174,6 +174,17 @@ async function disposableChat(): Promise<number> {
   return chat.chat_id;
 }
 
+/** An AI answer in a chat of the owner's, for feedback; with `rated`, feedback on it already. */
+async function disposableAnswer(rated = false): Promise<{ chat_id: number; message_id: number }> {
+  const chat = await db().chat.create({
+    data: { user_id: owner.user_id, messages: { create: { content: 'an answer', sender: 'ai' } } },
+    select: { chat_id: true, messages: { select: { message_id: true } } },
+  });
+  const message_id = chat.messages[0]?.message_id as number;
+  if (rated) await db().messageFeedback.create({ data: { message_id, chat_id: chat.chat_id, rating: 'up' } });
+  return { chat_id: chat.chat_id, message_id };
+}
+
 /** A folder of the owner's that a case may rename, move or delete; the owner stays under the folder cap. */
 async function disposableFolder(): Promise<number> {
   if ((await db().folder.count({ where: { user_id: owner.user_id } })) > 500) {
@@ -286,6 +297,17 @@ async function validArgs(route: CompiledRoute): Promise<Record<string, unknown>>
     'GET /chats/:chat_id/shares': { chat_id: stable.ownerChat, user_id: owner.user_id },
     'DELETE /chats/:chat_id/shares/:share_id': { chat_id: stable.ownerChat, share_id: 0, user_id: owner.user_id },
     'GET /shared/:token': { token: '' },
+    'PUT /chats/:chat_id/messages/:message_id/feedback': {
+      ...(await disposableAnswer()),
+      user_id: owner.user_id,
+      rating: 'down',
+      reason: 'vague',
+      comment: `Feedback ${n}`,
+    },
+    'DELETE /chats/:chat_id/messages/:message_id/feedback': {
+      ...(await disposableAnswer(true)),
+      user_id: owner.user_id,
+    },
     'GET /usage/summary': {
       user_id: owner.user_id,
       from: new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10),
@@ -923,6 +945,22 @@ const mutations: GqlCase[] = [
       const { chat_id, share_id } = await disposableShare();
       return { chat_id, share_id, user_id: owner.user_id };
     },
+  },
+  {
+    name: 'set_feedback',
+    selection: 'message_id chat_id rating reason comment created_at updated_at',
+    valid: async () => ({
+      ...(await disposableAnswer()),
+      user_id: owner.user_id,
+      rating: 'up',
+      reason: 'clear',
+      comment: `G feedback ${++fresh}`,
+    }),
+  },
+  {
+    name: 'delete_feedback',
+    selection: 'message',
+    valid: async () => ({ ...(await disposableAnswer(true)), user_id: owner.user_id }),
   },
   {
     name: 'create_or_get_user',

@@ -22,15 +22,16 @@ let chat = 0;
 let user = 0;
 let folder = 0;
 let budget = 0;
-let firstMessage = 0;
 let link = { share_id: 0, token: '' };
+let answer = 0;
+let question = 0;
 let cases: Record<string, Case>;
 
 beforeAll(async () => {
   user = (await newUser('openapi')).user_id;
   chat = (await newChat(user)).chat_id;
-  firstMessage = (await addMessage(chat, 'What were the sales in March?')).message_id;
-  await addMessage(chat, 'About 1.2 million', 'ai');
+  question = (await addMessage(chat, 'What were the sales in March?')).message_id;
+  answer = (await addMessage(chat, 'About 1.2 million', 'ai')).message_id;
   folder = (await call('POST', '/folders', { user_id: user, name: 'Finance' })).json.folder_id;
   budget = (
     await call('PUT', '/budgets', { scope: 'global', period: 'month', limit_usd: 100000, alert_percents: [1] }, ADMIN)
@@ -67,9 +68,9 @@ beforeAll(async () => {
       ],
     },
     'PUT /chats/:chat_id/active-branch': {
-      ok: [{ path: `/chats/${chat}/active-branch`, body: { message_id: firstMessage } }],
+      ok: [{ path: `/chats/${chat}/active-branch`, body: { message_id: question } }],
       failing: [
-        { path: '/chats/999999999/active-branch', body: { message_id: firstMessage } },
+        { path: '/chats/999999999/active-branch', body: { message_id: question } },
         { path: `/chats/${chat}/active-branch`, body: { message_id: 999999999 } },
       ],
     },
@@ -189,6 +190,20 @@ beforeAll(async () => {
       ok: [{ path: `/shared/${link.token}` }],
       failing: [{ path: `/shared/${'A'.repeat(43)}` }, { path: '/shared/short' }],
     },
+    'PUT /chats/:chat_id/messages/:message_id/feedback': {
+      ok: [
+        { path: `/chats/${chat}/messages/${answer}/feedback?user_id=${user}`, body: { rating: 'up', reason: 'clear' } },
+      ],
+      failing: [
+        { path: `/chats/${chat}/messages/${question}/feedback`, body: { rating: 'up' } },
+        { path: `/chats/${chat}/messages/${answer}/feedback`, body: { rating: 'meh' } },
+        { path: `/chats/${chat}/messages/999999999/feedback`, body: { rating: 'up' } },
+      ],
+    },
+    'DELETE /chats/:chat_id/messages/:message_id/feedback': {
+      ok: [],
+      failing: [{ path: `/chats/${chat}/messages/${question}/feedback` }, { path: '/chats/1/messages/x/feedback' }],
+    },
     'POST /chats/debug/test-model-usage': {
       ok: [{ path: `/chats/debug/test-model-usage?user_id=${user}&chat_id=${chat}` }],
       failing: [{ path: '/chats/debug/test-model-usage?user_id=999999999' }],
@@ -230,6 +245,11 @@ describe('every route’s answers are what the OpenAPI document declares', () =>
     if (template === '/chats/:chat_id/shares/:share_id' && method === 'DELETE') {
       const spare = await call('POST', `/chats/${chat}/shares?user_id=${user}`, {});
       const reply = await call(method, `/chats/${chat}/shares/${spare.json.share_id}?user_id=${user}`);
+      expect(reply.status).toBe(200);
+    }
+    if (template === '/chats/:chat_id/messages/:message_id/feedback' && method === 'DELETE') {
+      await call('PUT', `/chats/${chat}/messages/${answer}/feedback`, { rating: 'down' });
+      const reply = await call(method, `/chats/${chat}/messages/${answer}/feedback?user_id=${user}`);
       expect(reply.status).toBe(200);
     }
     if (template === '/folders/:folder_id' && method === 'DELETE') {

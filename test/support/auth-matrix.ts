@@ -7,8 +7,11 @@ export type Credentials = Record<Role, Record<string, string>>;
 
 const ADMIN_KEY = { 'x-admin-api-key': 'test-admin-key' };
 
-/** `share`: a share link of A's chat, made only for the cases that ask for one. */
-type Fixture = { a: number; b: number; chat: number; share: { share_id: number; token: string } };
+/**
+ * `answer`: an AI message in `chat`, with feedback on it, for the cases that ask for one (`rated`);
+ * `share`: a share link of A's chat, for the cases that ask for one (`shared`).
+ */
+type Fixture = { a: number; b: number; chat: number; answer: number; share: { share_id: number; token: string } };
 type Case = {
   name: string;
   rest: (f: Fixture) => { method: string; path: string; body?: unknown };
@@ -18,6 +21,8 @@ type Case = {
   emptyFor?: Role[];
   /** The case needs a share link of A's chat. */
   shared?: boolean;
+  /** The fixture needs an AI answer with feedback on it. */
+  rated?: boolean;
 };
 
 const CODE: Record<number, string> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND' };
@@ -266,6 +271,38 @@ export const cases: Case[] = [
     shared: true,
   },
   {
+    name: 'give feedback on an answer in A’s chat',
+    rest: (f) => ({
+      method: 'PUT',
+      path: `/chats/${f.chat}/messages/${f.answer}/feedback?user_id=${f.a}`,
+      body: { rating: 'down', reason: 'vague' },
+    }),
+    graphql: (f) => ({
+      query:
+        'mutation($c: Int!, $m: Int!, $a: Int) { set_feedback(chat_id: $c, message_id: $m, user_id: $a, rating: down) { message_id } }',
+      variables: { c: f.chat, m: f.answer, a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+    rated: true,
+  },
+  {
+    name: 'delete the feedback on an answer in A’s chat',
+    rest: (f) => ({ method: 'DELETE', path: `/chats/${f.chat}/messages/${f.answer}/feedback` }),
+    graphql: (f) => ({
+      query: 'mutation($c: Int!, $m: Int!) { delete_feedback(chat_id: $c, message_id: $m) { message } }',
+      variables: { c: f.chat, m: f.answer },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+    rated: true,
+  },
+  {
+    name: 'export feedback',
+    rest: () => ({ method: 'GET', path: '/feedback?format=json' }),
+    graphql: () => ({ query: '{ feedback_export { message_id } }', variables: {} }),
+    expect: { anonymous: 401, owner: 403, other: 403, admin: 200 },
+    rated: true,
+  },
+  {
     name: 'read A’s model usage',
     rest: () => ({ method: 'GET', path: '/openapi.json' }), // no REST route: GraphQL only
     graphql: (f) => ({ query: 'query($a: Int) { model_usage(user_id: $a) { usage_id } }', variables: { a: f.a } }),
@@ -297,19 +334,31 @@ export async function createUser(name: string): Promise<number> {
   return data.create_or_get_user.user_id;
 }
 
-/** A fresh chat of A's with one usage row (and a share link if asked), so every case starts from the same state. */
-async function fixture(a: number, b: number, shared = false): Promise<Fixture> {
+/**
+ * A fresh chat of A's with one usage row (and, `rated`, a rated AI answer; `shared`, a share link),
+ * so every case starts from the same state.
+ */
+async function fixture(a: number, b: number, rated = false, shared = false): Promise<Fixture> {
   const chat = (await adminGql('mutation($a: Int) { create_chat(user_id: $a) { chat_id } }', { a })).create_chat
     .chat_id;
   await adminGql('mutation($a: Int) { test_model_usage(user_id: $a) { success } }', { a });
   const share = shared
-    ? (
-        await adminGql('mutation($c: Int!) { create_share(chat_id: $c) { share_id token } }', {
-          c: chat,
-        })
-      ).create_share
+    ? (await adminGql('mutation($c: Int!) { create_share(chat_id: $c) { share_id token } }', { c: chat })).create_share
     : { share_id: 0, token: '' };
-  return { a, b, chat, share };
+  if (!rated) return { a, b, chat, answer: 0, share };
+  const answer = (
+    await adminGql('mutation($c: Int!) { add_message(chat_id: $c, content: "An answer", sender: ai) { message_id } }', {
+      c: chat,
+    })
+  ).add_message.message_id;
+  await adminGql(
+    'mutation($c: Int!, $m: Int!) { set_feedback(chat_id: $c, message_id: $m, rating: up) { message_id } }',
+    {
+      c: chat,
+      m: answer,
+    },
+  );
+  return { a, b, chat, answer, share };
 }
 
 /** Runs every case for every role on both surfaces; returns how many checks ran. */
@@ -321,14 +370,15 @@ export function describeMatrix(users: () => { a: number; b: number }, credential
       it(`${c.name}: ${role} gets ${expected} (REST and GraphQL)`, async () => {
         const { a, b } = users();
         const headers = credentials()[role];
-        const graphqlOnly = c.rest({ a, b, chat: 0, share: { share_id: 0, token: '' } }).path === '/openapi.json';
+        const graphqlOnly =
+          c.rest({ a, b, chat: 0, answer: 0, share: { share_id: 0, token: '' } }).path === '/openapi.json';
         if (!graphqlOnly) {
-          const req = c.rest(await fixture(a, b, c.shared));
+          const req = c.rest(await fixture(a, b, c.rated, c.shared));
           const r = await call(req.method, req.path, req.body, headers);
           expect([r.status, r.json?.detail]).toEqual([expected, expected === 200 ? undefined : expect.any(String)]);
           if (c.emptyFor?.includes(role)) expect(r.json).toEqual([]);
         }
-        const op = c.graphql(await fixture(a, b, c.shared));
+        const op = c.graphql(await fixture(a, b, c.rated, c.shared));
         const g = await gql(op.query, op.variables, headers);
         expect(g.status).toBe(200);
         if (expected === 200) {

@@ -38,7 +38,7 @@ export const EXPORT_COLUMNS = [
   'request_time_ms',
 ] as const;
 
-type Cell = string | number | boolean | null;
+export type Cell = string | number | boolean | null;
 
 /** Micro-dollars as an exact decimal ("0.000125"), never through a float. */
 function dollars(micros: bigint): string {
@@ -60,10 +60,10 @@ function csvField(value: Cell): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
-type Format = 'csv' | 'json';
+export type Format = 'csv' | 'json';
 
 /** Writes rows as CSV lines or as the items of one JSON array. */
-function writer(format: Format, columns: readonly string[]) {
+export function writer(format: Format, columns: readonly string[]) {
   let first = true;
   return {
     head: format === 'csv' ? `${columns.join(',')}\r\n` : '[',
