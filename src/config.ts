@@ -25,6 +25,11 @@ export type Config = Readonly<{
   retentionDays: number | null;
   /** How often this instance offers to run the retention sweep (one instance runs it); 0: never here. */
   retentionSweepSeconds: number;
+  /**
+   * The address clients reach this service at (`https://chat.example.com`, perhaps with a path),
+   * without a trailing slash: share links are made from it. Null: from the request's own origin.
+   */
+  publicUrl: string | null;
   /** Where budget alerts are POSTed, signed; null: alerts are only stored and published. */
   alertWebhook: AlertWebhookConfig | null;
   /** How long a SIGTERM waits for in-flight requests before closing their connections. */
@@ -327,6 +332,23 @@ function alertWebhook(env: Env): AlertWebhookConfig | null {
   return Object.freeze({ url, secret: key, retryMs: integer(env, 'ALERT_WEBHOOK_RETRY_MS', 5000, 100, 3_600_000) });
 }
 
+function publicUrl(env: Env): string | null {
+  const given = read(env, 'PUBLIC_URL');
+  if (given === undefined) return null;
+  const parsed = URL.canParse(given) ? new URL(given) : null;
+  if (
+    !parsed ||
+    !/^https?:$/.test(parsed.protocol) ||
+    parsed.search ||
+    parsed.hash ||
+    parsed.username ||
+    parsed.password
+  ) {
+    throw new ConfigError(`PUBLIC_URL must be an http(s) URL without query or fragment, got "${given}"`);
+  }
+  return `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, '');
+}
+
 function pricesFile(env: Env, root: string): string | null {
   const given = read(env, 'PRICES_FILE');
   if (given === undefined) return null;
@@ -383,6 +405,7 @@ export function loadConfig(env: Env): Config {
     emptyChatGraceSeconds: integer(env, 'EMPTY_CHAT_GRACE_SECONDS', 0, 0, 86_400),
     retentionDays: integer(env, 'RETENTION_DAYS', 0, 0, MAX_RETENTION_DAYS) || null,
     retentionSweepSeconds: integer(env, 'RETENTION_SWEEP_INTERVAL_SECONDS', 3600, 0, 7 * 86_400),
+    publicUrl: publicUrl(env),
     alertWebhook: alertWebhook(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),

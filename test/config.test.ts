@@ -24,7 +24,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ ENABLE_DEBUG_ROUTES: 'false' }).enableDebugRoutes).toBe(false);
   });
 
+  it('reads PUBLIC_URL as an http(s) base without a trailing slash', () => {
+    expect(loadConfig({}).publicUrl).toBeNull();
+    expect(loadConfig({ PUBLIC_URL: 'https://chat.example.com/' }).publicUrl).toBe('https://chat.example.com');
+    expect(loadConfig({ PUBLIC_URL: 'http://localhost:4000/api//' }).publicUrl).toBe('http://localhost:4000/api');
+  });
+
   it.each([
+    ['PUBLIC_URL', 'chat.example.com'],
+    ['PUBLIC_URL', 'ftp://chat.example.com'],
+    ['PUBLIC_URL', 'https://chat.example.com/?a=1'],
+    ['PUBLIC_URL', 'https://user:pw@chat.example.com'],
     ['PORT', 'abc'],
     ['PORT', '70000'],
     ['DATABASE_URL', 'mysql://localhost/db'],

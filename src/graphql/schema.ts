@@ -11,6 +11,7 @@ import '../modules/imports';
 import '../modules/retention';
 import '../modules/budgets';
 import '../modules/feedback';
+import '../modules/shares';
 
 /**
  * The one schema every gateway serves: types and resolvers only. What differs between gateways

@@ -114,10 +114,15 @@ export async function runRoute(
 }
 
 /** The headers of a successful answer (the security headers are added by each HTTP layer). */
-export function answerHeaders(answer: Exclude<RouteAnswer, { kind: 'error' }>): Record<string, string> {
-  if (answer.kind === 'json') return { 'content-type': 'application/json; charset=utf-8' };
+export function answerHeaders(
+  answer: Exclude<RouteAnswer, { kind: 'error' }>,
+  route: Pick<CompiledRoute, 'cacheControl'>,
+): Record<string, string> {
+  const cache: Record<string, string> = route.cacheControl ? { 'cache-control': route.cacheControl } : {};
+  if (answer.kind === 'json') return { 'content-type': 'application/json; charset=utf-8', ...cache };
   return {
     'content-type': answer.file.content_type,
     'content-disposition': `attachment; filename="${answer.file.filename}"`,
+    ...cache,
   };
 }

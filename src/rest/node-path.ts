@@ -113,7 +113,7 @@ export function createNodeRestPath(options: {
       const answer = await runRoute(hit.route, read.values, { req, res, request }, getEnveloped, options.onErrors);
       if (answer.kind === 'error') return await sendResponse(req, res, fields, answer.response);
       const body = answer.kind === 'json' ? answer.body : answer.file.content;
-      await send(req, res, fields, 200, answerHeaders(answer), body);
+      await send(req, res, fields, 200, answerHeaders(answer, hit.route), body);
     } catch (error) {
       await sendResponse(req, res, fields, failureResponse(error, false, options));
     }

@@ -187,6 +187,10 @@ function scopesOf(route: CompiledRoute): { member?: boolean; operator?: boolean;
   return scopes && typeof scopes === 'object' ? scopes : {};
 }
 
+/** A root field without scopes is open to anyone in every AUTH_MODE (`GET /shared/{token}`). */
+const isPublic = (route: CompiledRoute) =>
+  (route.graphqlField.extensions?.pothosOptions as { authScopes?: unknown } | undefined)?.authScopes === undefined;
+
 const SECURITY_SCHEMES = {
   bearerAuth: {
     type: 'http',
@@ -213,6 +217,7 @@ type Security = Record<string, string[]>[];
 
 /** Who may call a route under these settings: each entry is one way to be let in (`{}`: no credentials). */
 function securityOf(route: CompiledRoute, options: OpenApiOptions): Security {
+  if (isPublic(route)) return [];
   const scopes = scopesOf(route);
   const admin: Security = options.adminKey ? [{ adminKey: [] }] : [];
   const user: Security =
@@ -283,9 +288,10 @@ function errorsOf(route: CompiledRoute, options: OpenApiOptions): [number, strin
   const canHaveBody = route.method !== 'GET';
   const errors: [number, string][] = [];
   if (canHaveBody) errors.push([400, 'BadRequest']);
-  if (options.auth !== 'off') errors.push([401, 'Unauthorized']);
+  const authenticated = options.auth !== 'off' && !isPublic(route);
+  if (authenticated) errors.push([401, 'Unauthorized']);
   // Writes from another site's page are refused (src/http/csrf.ts), whatever AUTH_MODE says.
-  if (route.errors?.includes(403) || options.auth !== 'off' || canHaveBody) errors.push([403, 'Forbidden']);
+  if (route.errors?.includes(403) || authenticated || canHaveBody) errors.push([403, 'Forbidden']);
   if (route.errors?.includes(404) || route.pathParams.length > 0) errors.push([404, 'NotFound']);
   if (canHaveBody) errors.push([413, 'PayloadTooLarge'], [415, 'UnsupportedMediaType']);
   errors.push([422, 'UnprocessableEntity']);
@@ -318,6 +324,11 @@ function successResponse(route: CompiledRoute, registry: SchemaRegistry) {
   const names = (typeName: string) => [route.schema ?? typeName, `${pascal(field.name)}Result`];
   return {
     description: 'Success',
+    ...(route.cacheControl && {
+      headers: {
+        'Cache-Control': { description: `Always \`${route.cacheControl}\`.`, schema: { type: 'string' } },
+      },
+    }),
     content: { 'application/json': { schema: outputSchema(registry, field.type, route.selectionSet, names) } },
   };
 }

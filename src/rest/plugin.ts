@@ -53,7 +53,7 @@ export function useRestRoutes(
       const answer = await runRoute(hit.route, read.values, initial, getEnveloped, onErrors);
       if (answer.kind === 'error') return endResponse(answer.response);
       const body = answer.kind === 'json' ? answer.body : answer.file.content;
-      endResponse(new fetchAPI.Response(body, { headers: answerHeaders(answer) }));
+      endResponse(new fetchAPI.Response(body, { headers: answerHeaders(answer, hit.route) }));
     },
   };
 }

@@ -49,6 +49,8 @@ export type RestRoute = Readonly<{
   download?: Readonly<{ jsonSchema: string }>;
   /** The OpenAPI component name of the answer's object, where the GraphQL type's name is taken by another shape. */
   schema?: string;
+  /** The `Cache-Control` of a successful answer (none by default). */
+  cacheControl?: string;
   /** Body fields where JSON null is a value that clears (`"parent_id": null`: to the top), not "absent". */
   clearedByNull?: readonly string[];
 }>;
@@ -59,6 +61,7 @@ const MESSAGE = 'message_id chat_id content sender timestamp';
 const chatWithMessages = ({ maxMessagesPerRead }: RouteSettings) =>
   `chat_id title created_at user_id messages(limit: ${maxMessagesPerRead}) { ${MESSAGE} }`;
 const FOLDER = 'folder_id user_id name parent_id created_at';
+const SHARE = 'share_id token url created_at expires_at';
 const RETENTION = 'user_id days effective_days';
 const ALLOWANCE = 'allowed spent_usd limit_usd remaining_usd resets_at budget_id';
 const BUDGET = `budget_id scope user_id api_key_id period limit_usd alert_percents time_zone created_at updated_at
@@ -224,6 +227,45 @@ export const routes: readonly RestRoute[] = [
     summary: 'Delete the feedback on an AI answer',
     tag: 'Feedback',
     errors: [404],
+  },
+  {
+    method: 'POST',
+    path: '/chats/:chat_id/shares',
+    field: 'Mutation.create_share',
+    selection: SHARE,
+    summary: 'Make a share link to a snapshot of a chat',
+    tag: 'Sharing',
+    query: ['user_id'],
+    errors: [404],
+  },
+  {
+    method: 'GET',
+    path: '/chats/:chat_id/shares',
+    field: 'Query.chat_shares',
+    selection: SHARE,
+    summary: 'List a chat’s share links',
+    tag: 'Sharing',
+    errors: [404],
+  },
+  {
+    method: 'DELETE',
+    path: '/chats/:chat_id/shares/:share_id',
+    field: 'Mutation.revoke_share',
+    selection: 'message',
+    summary: 'Revoke a share link',
+    tag: 'Sharing',
+    errors: [404],
+  },
+  {
+    method: 'GET',
+    path: '/shared/:token',
+    field: 'Query.shared_chat',
+    selection: 'title shared_at messages { sender content timestamp }',
+    summary: 'Read a shared chat (no authentication)',
+    tag: 'Sharing',
+    errors: [404],
+    // The link's owner may revoke it at any moment: no cache may keep a copy.
+    cacheControl: 'no-store',
   },
   {
     method: 'POST',

@@ -211,6 +211,14 @@ async function disposableBudget(): Promise<number> {
   return budget.budget_id;
 }
 
+/** A share link of the owner's stable chat that a case may revoke or read. */
+async function disposableShare(): Promise<{ chat_id: number; share_id: number; token: string }> {
+  const chat_id = (await stableChats()).ownerChat;
+  const token = `fuzz${String(++fresh).padStart(39, '0')}`;
+  const share = await db().chatShare.create({ data: { chat_id, token, title: 'Shared', snapshot: '[]' } });
+  return { chat_id, share_id: share.share_id, token };
+}
+
 // ---------------------------------------------------------------------------------------------
 // REST: a request as parts, so one part at a time can be made hostile
 
@@ -285,6 +293,10 @@ async function validArgs(route: CompiledRoute): Promise<Record<string, unknown>>
     'GET /budgets': { limit: 5 },
     'DELETE /budgets/:budget_id': { budget_id: 0 },
     'GET /budgets/:budget_id/alerts': { budget_id: 0, limit: 5 },
+    'POST /chats/:chat_id/shares': { chat_id: stable.ownerChat, user_id: owner.user_id, expires_in_days: 30 },
+    'GET /chats/:chat_id/shares': { chat_id: stable.ownerChat, user_id: owner.user_id },
+    'DELETE /chats/:chat_id/shares/:share_id': { chat_id: stable.ownerChat, share_id: 0, user_id: owner.user_id },
+    'GET /shared/:token': { token: '' },
     'PUT /chats/:chat_id/messages/:message_id/feedback': {
       ...(await disposableAnswer()),
       user_id: owner.user_id,
@@ -309,6 +321,8 @@ async function validArgs(route: CompiledRoute): Promise<Record<string, unknown>>
   if (values.chat_id === 0) values.chat_id = await disposableChat();
   if (values.folder_id === 0) values.folder_id = await disposableFolder();
   if (values.budget_id === 0) values.budget_id = await disposableBudget();
+  if (values.share_id === 0) values.share_id = (await disposableShare()).share_id;
+  if (values.token === '') values.token = (await disposableShare()).token;
   const args = route.graphqlField.args.map((a) => a.name);
   const unknown = Object.keys(values).filter((k) => !args.includes(k));
   if (unknown.length > 0) throw new Error(`${routeName(route)} has no argument ${unknown.join(', ')}`);
@@ -918,6 +932,19 @@ const mutations: GqlCase[] = [
     selection: 'message',
     headers: ADMIN,
     valid: async () => ({ budget_id: await disposableBudget() }),
+  },
+  {
+    name: 'create_share',
+    selection: 'share_id token url created_at expires_at',
+    valid: async () => ({ chat_id: (await stableChats()).ownerChat, user_id: owner.user_id, expires_in_days: 7 }),
+  },
+  {
+    name: 'revoke_share',
+    selection: 'message',
+    valid: async () => {
+      const { chat_id, share_id } = await disposableShare();
+      return { chat_id, share_id, user_id: owner.user_id };
+    },
   },
   {
     name: 'set_feedback',

@@ -79,4 +79,16 @@ describe('AUTH_MODE=jwt: credentials', () => {
       expect([path, (await call('GET', path)).status]).toEqual([path, 200]);
     }
   });
+
+  it('a share link opens without a token, and with a refused one; making one still needs the owner', async () => {
+    const created = await call('POST', '/chats/', {}, bearer(tokens.a as string));
+    const path = `/chats/${created.json.chat_id}/shares`;
+    expect((await call('POST', path, {})).status).toBe(401);
+    const link = await call('POST', path, {}, bearer(tokens.a as string));
+    expect(link.status).toBe(200);
+    for (const headers of [{}, bearer('not.a.jwt'), bearer(await sign({}, String(a), key, '-1m'))]) {
+      const r = await call('GET', `/shared/${link.json.token}`, undefined, headers);
+      expect([r.status, r.json?.title]).toEqual([200, created.json.title]);
+    }
+  });
 });

@@ -81,12 +81,16 @@ describe.each(Object.entries(SETTINGS))('the OpenAPI document with %s', (_name, 
   }, 60_000);
 });
 
+/** The one route open to anyone in every AUTH_MODE. */
+const PUBLIC = '/shared/{token}';
+
 describe('security schemes follow AUTH_MODE', () => {
-  it('api-key without an admin key: no route is documented as open', () => {
+  it('api-key without an admin key: no route is documented as open but a shared chat’s page', () => {
     const doc = documentFor({ AUTH_MODE: 'api-key' });
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops as Record<string, { security: unknown[] }>)) {
-        expect([method, path, op.security.length > 0]).toEqual([method, path, true]);
+        const open = path === PUBLIC;
+        expect([method, path, op.security.length > 0]).toEqual([method, path, !open]);
       }
     }
   });
@@ -94,15 +98,16 @@ describe('security schemes follow AUTH_MODE', () => {
   it('api-key: every route needs a user key or the admin key, 401 and 429 declared', () => {
     const doc = documentFor(SETTINGS['api keys, admin key, rate limit'] as Record<string, string>);
     expect(Object.keys(doc.components.securitySchemes ?? {}).sort()).toEqual(['adminKey', 'apiKey']);
-    const ops = Object.values(doc.paths).flatMap((ops) => Object.values(ops)) as {
-      security: unknown;
-      responses: Record<string, unknown>;
-    }[];
+    const ops = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.values(ops as object).map((op) => ({ path, ...(op as object) })),
+    ) as { path: string; security: unknown; responses: Record<string, unknown> }[];
     for (const op of ops) {
-      expect(op.responses['401']).toBeDefined();
+      // A shared chat's page takes no credentials: it never answers 401.
+      expect([op.path, op.responses['401'] === undefined]).toEqual([op.path, op.path === PUBLIC]);
       expect(op.responses['429']).toBeDefined();
     }
     const paths = doc.paths as Record<string, Record<string, { security: unknown }>>;
+    expect(paths[PUBLIC]?.get?.security).toEqual([]);
     expect(paths['/chats/{chat_id}']?.get?.security).toEqual([{ apiKey: [] }, { adminKey: [] }]);
     // Provisioning users is for admins once authentication is on.
     expect(paths['/chats/users']?.post?.security).toEqual([{ adminKey: [] }]);

@@ -22,6 +22,7 @@ let chat = 0;
 let user = 0;
 let folder = 0;
 let budget = 0;
+let link = { share_id: 0, token: '' };
 let answer = 0;
 let question = 0;
 let cases: Record<string, Case>;
@@ -35,6 +36,7 @@ beforeAll(async () => {
   budget = (
     await call('PUT', '/budgets', { scope: 'global', period: 'month', limit_usd: 100000, alert_percents: [1] }, ADMIN)
   ).json.budget_id;
+  link = (await call('POST', `/chats/${chat}/shares?user_id=${user}`, { expires_in_days: 30 })).json;
   cases = {
     'POST /chats/': {
       ok: [{ path: '/chats/', body: { user_id: user } }],
@@ -169,6 +171,25 @@ beforeAll(async () => {
       ok: [],
       failing: [{ path: `/budgets/${budget}` }, { path: '/budgets/999999999', headers: ADMIN }],
     },
+    'POST /chats/:chat_id/shares': {
+      ok: [{ path: `/chats/${chat}/shares?user_id=${user}`, body: {} }],
+      failing: [
+        { path: '/chats/999999999/shares', body: {} },
+        { path: `/chats/${chat}/shares`, body: { expires_in_days: 0 } },
+      ],
+    },
+    'GET /chats/:chat_id/shares': {
+      ok: [{ path: `/chats/${chat}/shares?user_id=${user}` }],
+      failing: [{ path: '/chats/999999999/shares' }, { path: '/chats/abc/shares' }],
+    },
+    'DELETE /chats/:chat_id/shares/:share_id': {
+      ok: [],
+      failing: [{ path: `/chats/${chat}/shares/999999999` }, { path: `/chats/${chat}/shares/x` }],
+    },
+    'GET /shared/:token': {
+      ok: [{ path: `/shared/${link.token}` }],
+      failing: [{ path: `/shared/${'A'.repeat(43)}` }, { path: '/shared/short' }],
+    },
     'PUT /chats/:chat_id/messages/:message_id/feedback': {
       ok: [
         { path: `/chats/${chat}/messages/${answer}/feedback?user_id=${user}`, body: { rating: 'up', reason: 'clear' } },
@@ -219,6 +240,11 @@ describe('every route’s answers are what the OpenAPI document declares', () =>
         ADMIN,
       );
       const reply = await call(method, `/budgets/${spare.json.budget_id}`, undefined, ADMIN);
+      expect(reply.status).toBe(200);
+    }
+    if (template === '/chats/:chat_id/shares/:share_id' && method === 'DELETE') {
+      const spare = await call('POST', `/chats/${chat}/shares?user_id=${user}`, {});
+      const reply = await call(method, `/chats/${chat}/shares/${spare.json.share_id}?user_id=${user}`);
       expect(reply.status).toBe(200);
     }
     if (template === '/chats/:chat_id/messages/:message_id/feedback' && method === 'DELETE') {

@@ -38,6 +38,10 @@ const DOCUMENTED = [
   'get /budgets/{budget_id}/alerts',
   'put /chats/{chat_id}/messages/{message_id}/feedback',
   'delete /chats/{chat_id}/messages/{message_id}/feedback',
+  'post /chats/{chat_id}/shares',
+  'get /chats/{chat_id}/shares',
+  'delete /chats/{chat_id}/shares/{share_id}',
+  'get /shared/{token}',
 ];
 
 /** Routes outside the route map (not GraphQL fields), written into the document by hand. */
@@ -149,7 +153,19 @@ describe('GET /openapi.json', () => {
   it('has tags, a server and a licence; with authentication off, only the admin key as a scheme', async () => {
     const doc = await openapi();
     expect(doc.tags.map((t: { name: string }) => t.name).sort()).toEqual(
-      ['Admin', 'Budgets', 'Chats', 'Debugging', 'Feedback', 'Folders', 'Import', 'Messages', 'Usage', 'Users'].sort(),
+      [
+        'Admin',
+        'Budgets',
+        'Chats',
+        'Debugging',
+        'Feedback',
+        'Folders',
+        'Import',
+        'Messages',
+        'Sharing',
+        'Usage',
+        'Users',
+      ].sort(),
     );
     expect(doc.servers).toEqual([{ url: '/', description: 'This server' }]);
     expect(doc.info.license.name).toBeTruthy();

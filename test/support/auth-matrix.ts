@@ -7,8 +7,11 @@ export type Credentials = Record<Role, Record<string, string>>;
 
 const ADMIN_KEY = { 'x-admin-api-key': 'test-admin-key' };
 
-/** `answer`: an AI message in `chat`, with feedback on it, for the cases that ask for one (`rated`). */
-type Fixture = { a: number; b: number; chat: number; answer: number };
+/**
+ * `answer`: an AI message in `chat`, with feedback on it, for the cases that ask for one (`rated`);
+ * `share`: a share link of A's chat, for the cases that ask for one (`shared`).
+ */
+type Fixture = { a: number; b: number; chat: number; answer: number; share: { share_id: number; token: string } };
 /** A chat as GET /chats/{chat_id}/export gives it, to import. */
 const IMPORTED_CHAT = { title: 'Imported', messages: [{ content: 'hello', sender: 'user' }] };
 
@@ -19,6 +22,8 @@ type Case = {
   expect: Record<Role, number>;
   /** For lists: the other user gets 200 and sees nothing. */
   emptyFor?: Role[];
+  /** The case needs a share link of A's chat. */
+  shared?: boolean;
   /** The fixture needs an AI answer with feedback on it. */
   rated?: boolean;
 };
@@ -229,6 +234,46 @@ export const cases: Case[] = [
     expect: { anonymous: 401, owner: 403, other: 403, admin: 200 },
   },
   {
+    name: 'share A’s chat',
+    rest: (f) => ({ method: 'POST', path: `/chats/${f.chat}/shares?user_id=${f.a}`, body: {} }),
+    graphql: (f) => ({
+      query: 'mutation($c: Int!, $a: Int) { create_share(chat_id: $c, user_id: $a) { share_id } }',
+      variables: { c: f.chat, a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+  },
+  {
+    name: 'list the share links of A’s chat',
+    rest: (f) => ({ method: 'GET', path: `/chats/${f.chat}/shares?user_id=${f.a}` }),
+    graphql: (f) => ({
+      query: 'query($c: Int!, $a: Int) { chat_shares(chat_id: $c, user_id: $a) { share_id } }',
+      variables: { c: f.chat, a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+    shared: true,
+  },
+  {
+    name: 'revoke a share link of A’s chat',
+    rest: (f) => ({ method: 'DELETE', path: `/chats/${f.chat}/shares/${f.share.share_id}?user_id=${f.a}` }),
+    graphql: (f) => ({
+      query:
+        'mutation($c: Int!, $s: Int!, $a: Int) { revoke_share(chat_id: $c, share_id: $s, user_id: $a) { message } }',
+      variables: { c: f.chat, s: f.share.share_id, a: f.a },
+    }),
+    expect: { anonymous: 401, owner: 200, other: 404, admin: 200 },
+    shared: true,
+  },
+  {
+    name: 'read A’s shared chat (no credentials needed)',
+    rest: (f) => ({ method: 'GET', path: `/shared/${f.share.token}` }),
+    graphql: (f) => ({
+      query: 'query($t: String!) { shared_chat(token: $t) { title } }',
+      variables: { t: f.share.token },
+    }),
+    expect: { anonymous: 200, owner: 200, other: 200, admin: 200 },
+    shared: true,
+  },
+  {
     name: 'give feedback on an answer in A’s chat',
     rest: (f) => ({
       method: 'PUT',
@@ -301,12 +346,18 @@ export async function createUser(name: string): Promise<number> {
   return data.create_or_get_user.user_id;
 }
 
-/** A fresh chat of A's with one usage row (and, `rated`, a rated AI answer), so every case starts from the same state. */
-async function fixture(a: number, b: number, rated = false): Promise<Fixture> {
+/**
+ * A fresh chat of A's with one usage row (and, `rated`, a rated AI answer; `shared`, a share link),
+ * so every case starts from the same state.
+ */
+async function fixture(a: number, b: number, rated = false, shared = false): Promise<Fixture> {
   const chat = (await adminGql('mutation($a: Int) { create_chat(user_id: $a) { chat_id } }', { a })).create_chat
     .chat_id;
   await adminGql('mutation($a: Int) { test_model_usage(user_id: $a) { success } }', { a });
-  if (!rated) return { a, b, chat, answer: 0 };
+  const share = shared
+    ? (await adminGql('mutation($c: Int!) { create_share(chat_id: $c) { share_id token } }', { c: chat })).create_share
+    : { share_id: 0, token: '' };
+  if (!rated) return { a, b, chat, answer: 0, share };
   const answer = (
     await adminGql('mutation($c: Int!) { add_message(chat_id: $c, content: "An answer", sender: ai) { message_id } }', {
       c: chat,
@@ -319,7 +370,7 @@ async function fixture(a: number, b: number, rated = false): Promise<Fixture> {
       m: answer,
     },
   );
-  return { a, b, chat, answer };
+  return { a, b, chat, answer, share };
 }
 
 /** Runs every case for every role on both surfaces; returns how many checks ran. */
@@ -331,14 +382,15 @@ export function describeMatrix(users: () => { a: number; b: number }, credential
       it(`${c.name}: ${role} gets ${expected} (REST and GraphQL)`, async () => {
         const { a, b } = users();
         const headers = credentials()[role];
-        const graphqlOnly = c.rest({ a, b, chat: 0, answer: 0 }).path === '/openapi.json';
+        const graphqlOnly =
+          c.rest({ a, b, chat: 0, answer: 0, share: { share_id: 0, token: '' } }).path === '/openapi.json';
         if (!graphqlOnly) {
-          const req = c.rest(await fixture(a, b, c.rated));
+          const req = c.rest(await fixture(a, b, c.rated, c.shared));
           const r = await call(req.method, req.path, req.body, headers);
           expect([r.status, r.json?.detail]).toEqual([expected, expected === 200 ? undefined : expect.any(String)]);
           if (c.emptyFor?.includes(role)) expect(r.json).toEqual([]);
         }
-        const op = c.graphql(await fixture(a, b, c.rated));
+        const op = c.graphql(await fixture(a, b, c.rated, c.shared));
         const g = await gql(op.query, op.variables, headers);
         expect(g.status).toBe(200);
         if (expected === 200) {
