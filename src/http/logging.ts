@@ -67,6 +67,12 @@ export function requestFields(givenId: string | null | undefined, method: string
   };
 }
 
+/**
+ * The path as logs and traces record it. A share link's token is the link's only secret (anyone
+ * holding it reads the chat), so it is left out, as a password in a URL would be.
+ */
+export const loggedPath = (path: string) => (path.startsWith('/shared/') ? '/shared/[token]' : path);
+
 /** Runs `fn` as part of the request: every line it logs carries the request's id, method and path. */
 export function inRequest<T>(fields: RequestFields, fn: () => T): T {
   return current.run(fields, fn);
@@ -114,7 +120,7 @@ export function useRequestLogging(
   return {
     instrumentation: {
       request: ({ request }, wrapped) => {
-        const path = new URL(request.url).pathname;
+        const path = loggedPath(new URL(request.url).pathname);
         const fields = requestFields(request.headers.get('x-request-id'), request.method, path);
         if (tracing) fields.trace = tracing.begin(request.method, path, (name) => request.headers.get(name));
         return inRequest(fields, wrapped);

@@ -1,4 +1,5 @@
 import { db } from '../../support/gateway';
+import { http, startGateway, stopGateway } from '../../support/gateway-process';
 import { call, callFetch, gql, isoUtc, listen, newChat, newUser } from '../../support/http';
 import { subscribe } from '../../support/sse';
 
@@ -249,6 +250,34 @@ describe('chat_changed', () => {
       }
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('the token in logs', () => {
+  it('is left out of the request log: the path reads /shared/[token]', async () => {
+    const gateway = await startGateway();
+    try {
+      const user = await http(gateway.url, 'POST', '/chats/users', { username: 'logged', email: 'logged@example.com' });
+      const chat = await http(gateway.url, 'POST', '/chats/', { user_id: user.json.user_id });
+      await http(gateway.url, 'POST', `/chats/${chat.json.chat_id}/messages`, { content: 'hi', sender: 'user' });
+      const link = await http(
+        gateway.url,
+        'POST',
+        `/chats/${chat.json.chat_id}/shares?user_id=${user.json.user_id}`,
+        {},
+      );
+      expect(link.status).toBe(200);
+      expect((await http(gateway.url, 'GET', `/shared/${link.json.token}`)).status).toBe(200);
+      const token = link.json.token as string;
+      const deadline = Date.now() + 5000;
+      while (!gateway.output().includes('/shared/[token]') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(gateway.output()).toContain('/shared/[token]');
+      expect(gateway.output()).not.toContain(token);
+    } finally {
+      await stopGateway(gateway);
     }
   });
 });
