@@ -57,12 +57,15 @@ export type Logger = ReturnType<typeof createLogger>;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** A request's log fields: its id is the caller's `X-Request-Id` if sane, else a new UUID. */
+/**
+ * A request's log fields: its id is the caller's `X-Request-Id` if sane, else a new UUID; its path
+ * as logs and traces may record it (loggedPath).
+ */
 export function requestFields(givenId: string | null | undefined, method: string, path: string): RequestFields {
   return {
     req_id: givenId && REQUEST_ID.test(givenId) ? givenId : randomUUID(),
     method,
-    path,
+    path: loggedPath(path),
     started: performance.now(),
   };
 }
@@ -120,9 +123,12 @@ export function useRequestLogging(
   return {
     instrumentation: {
       request: ({ request }, wrapped) => {
-        const path = loggedPath(new URL(request.url).pathname);
-        const fields = requestFields(request.headers.get('x-request-id'), request.method, path);
-        if (tracing) fields.trace = tracing.begin(request.method, path, (name) => request.headers.get(name));
+        const fields = requestFields(
+          request.headers.get('x-request-id'),
+          request.method,
+          new URL(request.url).pathname,
+        );
+        if (tracing) fields.trace = tracing.begin(request.method, fields.path, (name) => request.headers.get(name));
         return inRequest(fields, wrapped);
       },
     },

@@ -82,7 +82,7 @@ export function createNodeRestPath(options: {
     const fields = requestFields(req.headers['x-request-id'] as string | undefined, method, url.pathname);
     fields.route = hit.route.path;
     if (options.tracing) {
-      fields.trace = options.tracing.begin(method, url.pathname, (name) => {
+      fields.trace = options.tracing.begin(method, fields.path, (name) => {
         const value = req.headers[name];
         return Array.isArray(value) ? value.join(',') : value;
       });

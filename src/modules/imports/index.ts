@@ -38,7 +38,7 @@ builder.mutationField('import_chats', (t) =>
   t.field({
     type: ImportResultType,
     description:
-      'Imports chats: ChatGPT’s `conversations.json` (an array of conversations) or a chat exported by this service (`export_chat` as JSON, or an array of them), with titles, branches and original times. Checked whole first: malformed input is refused (BAD_USER_INPUT, naming where) and nothing is imported. `POST /chats/import` takes the file itself, up to IMPORT_MAX_BYTES.',
+      'Imports chats: ChatGPT’s `conversations.json` (an array of conversations) or a chat exported by this service (`export_chat` as JSON, or an array of them), with titles, branches and original times. Checked whole first: malformed input is refused (BAD_USER_INPUT, naming where) and nothing is imported. Each conversation is then written in its own transaction: should the database fail part-way, those before it stay imported. `POST /chats/import` takes the file itself, up to IMPORT_MAX_BYTES.',
     authScopes: { member: true },
     args: {
       user_id: t.arg.int({

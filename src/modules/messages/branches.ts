@@ -32,28 +32,48 @@ export async function pathTo(db: Db | Prisma.TransactionClient, chatId: number, 
 }
 
 /**
- * A filter for the messages of a chat's active branch: only the chat for one that never branched
- * (the fast path every linear chat takes), else the IDs on the path to its active leaf.
+ * Messages by ID, oldest first, in chunks: a long path's IDs as one `IN` list would pass SQLite's
+ * 999 bound parameters (Prisma refuses such a query).
  */
-export async function activeBranchWhere(
+export async function messagesByIds(
   db: Db | Prisma.TransactionClient,
-  chat: BranchState,
-): Promise<Prisma.MessageWhereInput> {
-  if (!chat.branched || chat.active_leaf_id == null) return { chat_id: chat.chat_id };
-  return { chat_id: chat.chat_id, message_id: { in: await pathTo(db, chat.chat_id, chat.active_leaf_id) } };
+  ids: readonly number[],
+  query: object = {},
+): Promise<Prisma.MessageGetPayload<object>[]> {
+  const rows: Prisma.MessageGetPayload<object>[] = [];
+  for (let at = 0; at < ids.length; at += ID_CHUNK) {
+    const chunk = ids.slice(at, at + ID_CHUNK);
+    rows.push(
+      ...(await db.message.findMany({
+        ...query,
+        where: { message_id: { in: chunk } },
+        orderBy: { message_id: 'asc' },
+      })),
+    );
+  }
+  return rows;
 }
+const ID_CHUNK = 500;
 
-/** The messages of a chat's active branch, oldest first: all of them, or the newest `limit`. */
+/**
+ * The messages of a chat's active branch, oldest first: all of them, or the newest `limit`. A
+ * chat that never branched is all its messages (the plain query); a branched one, the path to its
+ * active leaf.
+ */
 export async function activeBranchMessages(
   db: Db | Prisma.TransactionClient,
   chat: BranchState,
   query: object = {},
   limit?: number,
 ): Promise<Prisma.MessageGetPayload<object>[]> {
-  const where = await activeBranchWhere(db, chat);
-  if (limit === undefined) return db.message.findMany({ ...query, where, orderBy: { message_id: 'asc' } });
-  const newest = await db.message.findMany({ ...query, where, orderBy: { message_id: 'desc' }, take: limit });
-  return newest.reverse();
+  if (!chat.branched || chat.active_leaf_id == null) {
+    const where = { chat_id: chat.chat_id };
+    if (limit === undefined) return db.message.findMany({ ...query, where, orderBy: { message_id: 'asc' } });
+    const newest = await db.message.findMany({ ...query, where, orderBy: { message_id: 'desc' }, take: limit });
+    return newest.reverse();
+  }
+  const path = await pathTo(db, chat.chat_id, chat.active_leaf_id);
+  return messagesByIds(db, limit === undefined ? path : path.slice(-limit), query);
 }
 
 /**
@@ -81,16 +101,17 @@ export async function leafUnder(
 export type Family = Map<number | null, number[]>;
 
 // One read of a chat's (message_id, parent_id) pairs per request, shared by every message of that
-// chat whose siblings or children the request asks for (a chat screen asks for all of them).
+// chat whose siblings the request asks for (a chat screen asks for all of them). A subscription
+// keeps its context for its whole life: a message the cached tree does not know reads it again.
 const families = new WeakMap<object, Map<number, Promise<Family>>>();
 
-export function familyOf(db: Db, requestKey: object, chatId: number): Promise<Family> {
+export function familyOf(db: Db, requestKey: object, chatId: number, fresh = false): Promise<Family> {
   let byChat = families.get(requestKey);
   if (!byChat) {
     byChat = new Map();
     families.set(requestKey, byChat);
   }
-  let family = byChat.get(chatId);
+  let family = fresh ? undefined : byChat.get(chatId);
   if (!family) {
     family = db.message
       .findMany({

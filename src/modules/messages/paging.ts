@@ -2,7 +2,7 @@ import type { Prisma } from '../../generated/prisma/client';
 import { limitUpTo } from '../../graphql/args';
 import type { Context } from '../../graphql/context';
 import { badInput } from '../../graphql/errors';
-import { activeBranchWhere, type BranchState } from './branches';
+import { type BranchState, messagesByIds, pathTo } from './branches';
 import type { MessageRow } from './types';
 
 /**
@@ -58,22 +58,29 @@ export async function pageMessages(
   }
   const forward = page.first != null || (page.after != null && page.before == null);
   const size = (forward ? page.first : page.last) ?? DEFAULT_PAGE;
-  const where: Prisma.MessageWhereInput = {
-    // The active branch (a chat that never branched: all its messages); IDs increase along it, so
-    // the cursors work on a branch as on a whole chat.
-    ...(await activeBranchWhere(ctx.db, chat)),
-    AND: [
-      ...(page.after != null ? [{ message_id: { gt: decodeCursor(page.after, 'after') } }] : []),
-      ...(page.before != null ? [{ message_id: { lt: decodeCursor(page.before, 'before') } }] : []),
-    ],
-  };
+  const after = page.after != null ? decodeCursor(page.after, 'after') : null;
+  const before = page.before != null ? decodeCursor(page.before, 'before') : null;
   const direction = forward ? 'asc' : 'desc';
-  const rows = await ctx.db.message.findMany({
-    ...query,
-    where,
-    orderBy: { message_id: direction },
-    take: size + 1,
-  });
+  let rows: MessageRow[];
+  if (chat.branched && chat.active_leaf_id != null) {
+    // The active branch: IDs increase along it, so the cursors work on a branch as on a whole
+    // chat; the page is cut from the path's IDs, then read.
+    const ids = (await pathTo(ctx.db, chat.chat_id, chat.active_leaf_id)).filter(
+      (id) => (after == null || id > after) && (before == null || id < before),
+    );
+    const picked = forward ? ids.slice(0, size + 1) : ids.slice(-(size + 1));
+    rows = await messagesByIds(ctx.db, picked, query);
+    if (!forward) rows.reverse();
+  } else {
+    const where: Prisma.MessageWhereInput = {
+      chat_id: chat.chat_id,
+      AND: [
+        ...(after != null ? [{ message_id: { gt: after } }] : []),
+        ...(before != null ? [{ message_id: { lt: before } }] : []),
+      ],
+    };
+    rows = await ctx.db.message.findMany({ ...query, where, orderBy: { message_id: direction }, take: size + 1 });
+  }
   const more = rows.length > size;
   const nodes = rows.slice(0, size);
   if (!forward) nodes.reverse();

@@ -67,7 +67,8 @@ const MessageRef = builder.prismaObject('Message', {
         'The messages that share its parent (alternative versions of it: edited questions, regenerated answers), for a “2 / 3” control.',
       select: { message_id: true, chat_id: true, parent_id: true },
       resolve: async (m, _args, ctx) => {
-        const family = await familyOf(ctx.db, ctx, m.chat_id);
+        let family = await familyOf(ctx.db, ctx, m.chat_id);
+        if (!family.get(m.parent_id)?.includes(m.message_id)) family = await familyOf(ctx.db, ctx, m.chat_id, true);
         const ids = family.get(m.parent_id) ?? [m.message_id];
         const at = ids.indexOf(m.message_id);
         return {

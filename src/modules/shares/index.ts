@@ -31,7 +31,7 @@ const linkNotFound = () => notFound('Share link not found');
 
 builder.prismaObject('ChatShare', {
   description:
-    'A share link to a chat: anyone with its URL reads the snapshot taken when it was made (`GET /shared/{token}`), until it is revoked or expires. Seen only by the chat’s owner.',
+    'A share link to a chat: anyone with its URL reads the snapshot taken when it was made (`GET /shared/{token}`), until it is revoked or expires. Made, listed and revoked under the chat’s access rule (its owner; an anonymous chat’s by anyone).',
   fields: (t) => ({
     share_id: t.exposeInt('share_id', { description: 'The link’s ID.' }),
     chat_id: t.exposeInt('chat_id', { description: 'The chat it shares.' }),

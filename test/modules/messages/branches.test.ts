@@ -206,3 +206,71 @@ describe('bad input changes nothing', () => {
     expect(markdownTree.status).toBe(422);
   });
 });
+
+describe('a long branched chat', () => {
+  it('reads a path of 1,200 messages (more IDs than SQLite takes as parameters of one query)', async () => {
+    const chat = await newChat();
+    await db().message.createMany({
+      data: Array.from({ length: 1200 }, (_, i) => ({ chat_id: chat.chat_id, content: `m${i}`, sender: 'user' })),
+    });
+    const rows = await db().message.findMany({ where: { chat_id: chat.chat_id }, orderBy: { message_id: 'asc' } });
+    // One line: each message follows the one before.
+    for (let i = 1; i < rows.length; i++) {
+      await db().message.update({
+        where: { message_id: (rows[i] as M).message_id },
+        data: { parent_id: (rows[i - 1] as M).message_id },
+      });
+    }
+    await db().chat.update({
+      where: { chat_id: chat.chat_id },
+      data: { active_leaf_id: rows.at(-1)?.message_id },
+    });
+    // A branch from the 1,150th message: the active path is 1,151 messages long.
+    const fork = await add(chat.chat_id, 'fork', { parent_id: (rows[1149] as M).message_id });
+    const read = await call('GET', `/chats/${chat.chat_id}`);
+    expect(read.status).toBe(200);
+    expect(read.json.messages.at(-1).content).toBe('fork');
+    expect(read.json.messages.at(-2).content).toBe('m1149');
+    expect(read.json.messages.map((m: M) => m.content)).not.toContain('m1150');
+    const page = await call('GET', `/chats/${chat.chat_id}/messages?limit=200`);
+    expect(page.status).toBe(200);
+    expect(page.json.items.map((m: M) => m.message_id).at(-1)).toBe(fork.message_id);
+    const back = await call('GET', `/chats/${chat.chat_id}/messages?limit=200&before=${page.json.prev_cursor}`);
+    expect(back.json.items.at(-1).content).toBe('m950');
+    const exported = await call('GET', `/chats/${chat.chat_id}/export?format=json`);
+    expect(exported.status).toBe(200);
+    expect(JSON.parse(exported.text).messages).toHaveLength(1151);
+  });
+});
+
+describe('siblings in a subscription', () => {
+  it('count a version added after the subscription began', async () => {
+    const server = await listen();
+    try {
+      const chat = await newChat();
+      const q = await add(chat.chat_id, 'question');
+      const sub = await subscribe(
+        server.base,
+        'subscription($c: Int!) { message_added(chat_id: $c) { content siblings { position count } } }',
+        { c: chat.chat_id },
+      );
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await add(chat.chat_id, 'answer', { parent_id: q.message_id }, 'ai');
+        expect((await sub.next()).data.message_added).toEqual({
+          content: 'answer',
+          siblings: { position: 1, count: 1 },
+        });
+        await add(chat.chat_id, 'answer, again', { parent_id: q.message_id }, 'ai');
+        expect((await sub.next()).data.message_added).toEqual({
+          content: 'answer, again',
+          siblings: { position: 2, count: 2 },
+        });
+      } finally {
+        sub.close();
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
