@@ -91,16 +91,35 @@ async function questionsOf(db: Db, parents: Map<number, number | null>): Promise
   return found;
 }
 
-/** The model of the latest usage row of each answer's chat at or before the answer: one query for the page. */
+/**
+ * The model of the latest usage row of each answer's chat at or before the answer. For the page:
+ * the chats' rows between its earliest and latest answer (one query), and each chat's last row
+ * before that window (one small query per chat), so a chat's long usage history is not read again
+ * for every page.
+ */
 async function modelsOf(db: Db, answers: { message_id: number; chat_id: number; timestamp: Date }[]) {
   const models = new Map<number, string>();
   if (answers.length === 0) return models;
-  const latest = new Date(Math.max(...answers.map((a) => a.timestamp.getTime())));
-  const usage = await db.modelUsage.findMany({
-    where: { chat_id: { in: [...new Set(answers.map((a) => a.chat_id))] }, timestamp: { lte: latest } },
-    select: { chat_id: true, timestamp: true, model_name: true },
-    orderBy: [{ timestamp: 'asc' }, { usage_id: 'asc' }],
-  });
+  const times = answers.map((a) => a.timestamp.getTime());
+  const earliest = new Date(Math.min(...times));
+  const latest = new Date(Math.max(...times));
+  const chats = [...new Set(answers.map((a) => a.chat_id))];
+  const select = { chat_id: true, timestamp: true, model_name: true } as const;
+  const [window, ...before] = await Promise.all([
+    db.modelUsage.findMany({
+      where: { chat_id: { in: chats }, timestamp: { gte: earliest, lte: latest } },
+      select,
+      orderBy: [{ timestamp: 'asc' }, { usage_id: 'asc' }],
+    }),
+    ...chats.map((chat_id) =>
+      db.modelUsage.findFirst({
+        where: { chat_id, timestamp: { lt: earliest } },
+        select,
+        orderBy: [{ timestamp: 'desc' }, { usage_id: 'desc' }],
+      }),
+    ),
+  ]);
+  const usage = [...before.filter((u) => u !== null), ...window];
   const byChat = new Map<number, typeof usage>();
   for (const u of usage) {
     const list = byChat.get(u.chat_id as number) ?? [];
