@@ -3,7 +3,7 @@ import type { Auth } from '../../auth/identify';
 import type { Db } from '../../db/client';
 import { AppError } from '../../graphql/errors';
 import type { Logger } from '../../http/logging';
-import { detailResponse } from '../../http/respond';
+import { detailResponse, refuseDownload } from '../../http/respond';
 import { type Cell, type Format, writer } from '../usage/export';
 import { FEEDBACK_COLUMNS, type FeedbackFilter, feedbackFilter, feedbackPage } from './rows';
 
@@ -88,17 +88,13 @@ export function useFeedbackExport(options: {
   return {
     async onRequest({ request, url, serverContext, endResponse }) {
       if (url.pathname !== FEEDBACK_EXPORT_PATH) return;
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        return endResponse(detailResponse(405, 'Method Not Allowed', { allow: 'GET, HEAD' }));
-      }
-      const caller = await options.auth.identify(request, serverContext);
-      if (!caller.isAdmin) {
-        if (options.auth.enabled && !caller.authenticated) {
-          const headers: Record<string, string> = options.bearer ? { 'www-authenticate': 'Bearer' } : {};
-          return endResponse(detailResponse(401, caller.failure ?? 'Not authenticated', headers));
-        }
-        return endResponse(detailResponse(403, 'Exporting feedback needs an admin (X-Admin-API-Key)'));
-      }
+      const refused = await refuseDownload(
+        options,
+        request,
+        serverContext,
+        'Exporting feedback needs an admin (X-Admin-API-Key)',
+      );
+      if (refused) return endResponse(refused);
       let query: ExportQuery;
       try {
         query = parseQuery(url);

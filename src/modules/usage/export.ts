@@ -3,7 +3,7 @@ import type { Auth } from '../../auth/identify';
 import type { Db } from '../../db/client';
 import { AppError } from '../../graphql/errors';
 import type { Logger } from '../../http/logging';
-import { detailResponse } from '../../http/respond';
+import { detailResponse, refuseDownload } from '../../http/respond';
 import { GROUP_KEYS, type GroupKey, parseInstant, usageSummary } from './summary';
 import { canonicalTimeZone } from './time-zones';
 
@@ -262,17 +262,13 @@ export function useUsageExport(options: {
   return {
     async onRequest({ request, url, serverContext, endResponse }) {
       if (url.pathname !== USAGE_EXPORT_PATH) return;
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        return endResponse(detailResponse(405, 'Method Not Allowed', { allow: 'GET, HEAD' }));
-      }
-      const caller = await options.auth.identify(request, serverContext);
-      if (!caller.isAdmin) {
-        if (options.auth.enabled && !caller.authenticated) {
-          const headers: Record<string, string> = options.bearer ? { 'www-authenticate': 'Bearer' } : {};
-          return endResponse(detailResponse(401, caller.failure ?? 'Not authenticated', headers));
-        }
-        return endResponse(detailResponse(403, 'Exporting the usage ledger needs an admin (X-Admin-API-Key)'));
-      }
+      const refused = await refuseDownload(
+        options,
+        request,
+        serverContext,
+        'Exporting the usage ledger needs an admin (X-Admin-API-Key)',
+      );
+      if (refused) return endResponse(refused);
       let query: ExportQuery;
       try {
         query = parseQuery(url);
