@@ -394,6 +394,16 @@ const TAGS: Record<CompiledRoute['tag'], string> = {
   Debugging: 'Routes for trying the service out; off in production (ENABLE_DEBUG_ROUTES).',
 };
 
+/** The 200 of a streamed CSV or JSON export: the file, as an attachment. */
+const csvOrJsonDownload = (filename: string) => ({
+  description: 'The file, as a download (`Content-Disposition: attachment`)',
+  headers: { 'Content-Disposition': { description: filename, schema: { type: 'string' } } },
+  content: {
+    'text/csv': { schema: { type: 'string' } },
+    'application/json': { schema: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+  },
+});
+
 /** The statuses of GET /usage/export, which is no GraphQL field (it streams): written out here. */
 const EXPORT_ERRORS = (options: OpenApiOptions): [number, string][] => [
   ...(options.auth !== 'off' ? ([[401, 'Unauthorized']] as [number, string][]) : []),
@@ -447,19 +457,7 @@ function usageExportOperation(options: OpenApiOptions) {
           ? [{ apiKey: [] }]
           : admin,
     responses: {
-      200: {
-        description: 'The file, as a download (`Content-Disposition: attachment`)',
-        headers: {
-          'Content-Disposition': {
-            description: '`attachment; filename="usage-rows-<date>.csv"` (or `usage-summary-...`, `.json`)',
-            schema: { type: 'string' },
-          },
-        },
-        content: {
-          'text/csv': { schema: { type: 'string' } },
-          'application/json': { schema: { type: 'array', items: { type: 'object', additionalProperties: true } } },
-        },
-      },
+      200: csvOrJsonDownload('`attachment; filename="usage-rows-<date>.csv"` (or `usage-summary-...`, `.json`)'),
       ...Object.fromEntries(EXPORT_ERRORS(options).map(([status, name]) => [status, ref('responses', name)])),
     },
   };
@@ -499,24 +497,11 @@ function feedbackExportOperation(options: OpenApiOptions) {
     ],
     responses: {
       ...usage.responses,
-      200: {
-        description: 'The file, as a download (`Content-Disposition: attachment`)',
-        headers: {
-          'Content-Disposition': {
-            description: '`attachment; filename="feedback-<date>.csv"` (or `.json`)',
-            schema: { type: 'string' },
-          },
-        },
-        content: {
-          'text/csv': { schema: { type: 'string' } },
-          'application/json': { schema: { type: 'array', items: { type: 'object', additionalProperties: true } } },
-        },
-      },
+      200: csvOrJsonDownload('`attachment; filename="feedback-<date>.csv"` (or `.json`)'),
     },
   };
 }
 
-/** The OpenAPI 3 document of the REST routes a gateway serves, from the route map and the schema. */
 /** The statuses of POST /chats/import, which is no GraphQL field (its body is the file): written out here. */
 const IMPORT_ERRORS = (options: OpenApiOptions): [number, string][] => [
   [400, 'BadRequest'],
@@ -602,7 +587,6 @@ function chatImportOperation(options: OpenApiOptions, registry: SchemaRegistry) 
   };
 }
 
-/** The OpenAPI 3 document of the REST routes a gateway serves, from the route map and the schema. */
 /**
  * The JSON file of GET /chats/{chat_id}/export: GET /chats/{chat_id}'s keys, and with `tree=true`
  * also the active leaf and each message's parent (a tree cannot be read back without them).
@@ -631,6 +615,7 @@ function addChatExportFile(registry: SchemaRegistry) {
   });
 }
 
+/** The OpenAPI 3 document of the REST routes a gateway serves, from the route map and the schema. */
 export function buildOpenApi(routes: readonly CompiledRoute[], options: OpenApiOptions) {
   const version = packageVersion();
   const registry = new SchemaRegistry();
