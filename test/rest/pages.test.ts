@@ -87,8 +87,13 @@ const SCREENSHOTS = path.join(__dirname, '..', '..', '.screenshots');
         `/graphql?query=${encodeURIComponent('{ chats(limit: 1) { chat_id } }')}`,
       );
       await page.locator('.graphiql-execute-button').first().waitFor({ timeout: 15_000 });
+      // The query's own answer: GraphiQL also POSTs its introspection query, which on a loaded
+      // machine can still be in flight when the button is clicked.
       const result = page.waitForResponse(
-        (r) => r.url().startsWith(`${origin}/graphql`) && r.request().method() === 'POST',
+        (r) =>
+          r.url().startsWith(`${origin}/graphql`) &&
+          r.request().method() === 'POST' &&
+          !(r.request().postData() ?? '').includes('__schema'),
       );
       await page.locator('.graphiql-execute-button').first().click();
       const response = await result;
