@@ -43,3 +43,13 @@ export async function refuseDownload(
   }
   return detailResponse(403, forbidden);
 }
+
+/**
+ * The headers of a streamed CSV or JSON download: an attachment, sent as it is read, so never
+ * compressed (a compressor would hold the whole file) nor cached.
+ */
+export const downloadHeaders = (format: 'csv' | 'json', filename: string): Record<string, string> => ({
+  'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+  'content-disposition': `attachment; filename="${filename}.${format}"`,
+  'cache-control': 'no-store, no-transform',
+});

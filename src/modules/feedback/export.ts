@@ -3,7 +3,7 @@ import type { Auth } from '../../auth/identify';
 import type { Db } from '../../db/client';
 import { AppError } from '../../graphql/errors';
 import type { Logger } from '../../http/logging';
-import { detailResponse, refuseDownload } from '../../http/respond';
+import { detailResponse, downloadHeaders, refuseDownload } from '../../http/respond';
 import { type Cell, type Format, writer } from '../usage/export';
 import { FEEDBACK_COLUMNS, type FeedbackFilter, feedbackFilter, feedbackPage } from './rows';
 
@@ -103,12 +103,7 @@ export function useFeedbackExport(options: {
         throw error;
       }
       const stamp = new Date().toISOString().slice(0, 10);
-      const headers = {
-        'content-type': query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
-        'content-disposition': `attachment; filename="feedback-${stamp}.${query.format}"`,
-        // Streamed as read: no compression (a compressor would hold the whole export) and no caching.
-        'cache-control': 'no-store, no-transform',
-      };
+      const headers = downloadHeaders(query.format, `feedback-${stamp}`);
       if (request.method === 'HEAD') return endResponse(new Response(null, { headers }));
       const socket = (serverContext as { req?: { socket?: { destroy(): void } } }).req?.socket;
       const abort = () => socket?.destroy();

@@ -3,7 +3,7 @@ import type { Auth } from '../../auth/identify';
 import type { Db } from '../../db/client';
 import { AppError } from '../../graphql/errors';
 import type { Logger } from '../../http/logging';
-import { detailResponse, refuseDownload } from '../../http/respond';
+import { detailResponse, downloadHeaders, refuseDownload } from '../../http/respond';
 import { GROUP_KEYS, type GroupKey, parseInstant, usageSummary } from './summary';
 import { canonicalTimeZone } from './time-zones';
 
@@ -278,12 +278,7 @@ export function useUsageExport(options: {
       }
       const grouped = query.groupBy.length > 0;
       const stamp = new Date().toISOString().slice(0, 10);
-      const headers = {
-        'content-type': query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
-        'content-disposition': `attachment; filename="usage-${grouped ? 'summary' : 'rows'}-${stamp}.${query.format}"`,
-        // Streamed as read: no compression (a compressor would hold the whole export) and no caching.
-        'cache-control': 'no-store, no-transform',
-      };
+      const headers = downloadHeaders(query.format, `usage-${grouped ? 'summary' : 'rows'}-${stamp}`);
       // HEAD: the headers a GET would get, and no reading of the ledger.
       if (request.method === 'HEAD') return endResponse(new Response(null, { headers }));
       if (grouped) {
