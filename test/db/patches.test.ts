@@ -1,7 +1,7 @@
 import { adapterFactory } from '../../src/db/adapters';
 import type { Db } from '../../src/db/client';
 import { planCacheStats } from '../../src/db/patches/plan-cache';
-import { statementCacheStats } from '../../src/db/patches/sqlite-statements';
+import { selectsStar, statementCacheStats } from '../../src/db/patches/sqlite-statements';
 import { usePostgres } from '../support/databases';
 import { db, gateway } from '../support/gateway';
 
@@ -295,5 +295,31 @@ describe('what the plan cache relies on (@prisma/client)', () => {
     expect(used).toEqual(
       new Set(['bind', 'run', 'bound.reader', 'bound.run', 'bound.columns', 'bound.raw', 'raw().all']),
     );
+  });
+});
+
+(usePostgres ? describe.skip : describe)('kept statements’ columns (sqlite-statements)', () => {
+  it('tells `SELECT *` from `COUNT(*)`', () => {
+    expect(selectsStar('SELECT * FROM probe')).toBe(true);
+    expect(selectsStar('SELECT `t`.* FROM `Chat` AS `t`')).toBe(true);
+    expect(selectsStar('SELECT COUNT(*) AS `_aggr_count_messages` FROM `Message`')).toBe(false);
+    expect(selectsStar('SELECT `chat_id`, `title` FROM `Chat` WHERE `chat_id` = ?')).toBe(false);
+  });
+
+  it('answers a `SELECT *` with the columns a schema change added, and a kept statement with its own', async () => {
+    const app = db();
+    await app.$executeRawUnsafe('CREATE TABLE star_probe (n INTEGER)');
+    try {
+      await app.$executeRawUnsafe('INSERT INTO star_probe (n) VALUES (1)');
+      const named = 'SELECT n FROM star_probe';
+      expect(await app.$queryRawUnsafe('SELECT * FROM star_probe')).toEqual([{ n: 1 }]);
+      expect(await app.$queryRawUnsafe(named)).toEqual([{ n: 1 }]);
+      await app.$executeRawUnsafe("ALTER TABLE star_probe ADD COLUMN label TEXT DEFAULT 'x'");
+      // A `SELECT *` is prepared anew each time: a kept one would answer the columns it was prepared with.
+      expect(await app.$queryRawUnsafe('SELECT * FROM star_probe')).toEqual([{ n: 1, label: 'x' }]);
+      expect(await app.$queryRawUnsafe(named)).toEqual([{ n: 1 }]);
+    } finally {
+      await app.$executeRawUnsafe('DROP TABLE star_probe');
+    }
   });
 });
