@@ -32,6 +32,7 @@ import { createRetentionSweeper, type RetentionSweeper } from './modules/retenti
 import { useUsageExport } from './modules/usage/export';
 import { readPriceTable } from './modules/usage/pricing';
 import { compileRoutes } from './rest/compile';
+import { compileRouteOperations, useCompiledRouteExecution } from './rest/compiled-execution';
 import { useDocs } from './rest/docs';
 import { restErrorHandler } from './rest/errors';
 import type { GetEnveloped } from './rest/execute';
@@ -87,8 +88,13 @@ function corsOptions(origins: readonly string[]): CORSOptions | false {
 export async function createGateway(config: Config): Promise<Gateway> {
   // First what opens nothing: a route map or a price file these settings cannot use stops the start here.
   const restRoutes = compileRoutes(schema, config);
+  const compiledRoutes = config.restCompiledExecution ? compileRouteOperations(schema, restRoutes) : null;
   const prices = readPriceTable(config.pricesFile);
   const logger = createLogger(config.logLevel);
+  if (compiledRoutes?.failed.length) {
+    // Served all the same, by the executor: only slower.
+    logger.warn({ routes: compiledRoutes.failed }, 'REST routes the compiler could not compile run interpreted');
+  }
   const metrics = createMetrics();
   const tracing = config.tracing
     ? createTracing(config.tracing, { database: config.database.provider, version: packageVersion(), logger })
@@ -219,6 +225,8 @@ export async function createGateway(config: Config): Promise<Gateway> {
           },
         }),
         ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
+        // Before the deadline, which wraps whatever executes.
+        ...(compiledRoutes ? [useCompiledRouteExecution(compiledRoutes.compiled)] : []),
         useRequestDeadline(config.requestDeadlineMs, logger),
         useOperationMetrics(metrics),
       ],

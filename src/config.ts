@@ -53,6 +53,11 @@ export type Config = Readonly<{
    */
   restNodePath: boolean;
   /**
+   * Run the REST routes' operations compiled to JavaScript at start-up (src/rest/compiled-execution.ts)
+   * rather than interpreted by the GraphQL executor; the answers are the same. Off: the executor runs them.
+   */
+  restCompiledExecution: boolean;
+  /**
    * Worker processes serving the port (Node's cluster module); 1: this process serves it alone.
    * Live updates reach every worker; rate limits and stream caps are per worker unless REDIS_URL is set.
    */
@@ -416,6 +421,7 @@ export function loadConfig(env: Env): Config {
     redisPrefix: read(env, 'REDIS_PREFIX') ?? 'chat-gateway:',
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     restNodePath: boolean(env, 'REST_NODE_PATH', true),
+    restCompiledExecution: boolean(env, 'REST_COMPILED_EXECUTION', true),
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 256),
     enableGraphiql: boolean(env, 'ENABLE_GRAPHIQL', !isProduction),
     enableIntrospection: boolean(env, 'ENABLE_INTROSPECTION', !isProduction),

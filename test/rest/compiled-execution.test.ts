@@ -1,0 +1,164 @@
+import { createGateway, type Gateway } from '../../src/app';
+import { schema } from '../../src/graphql/schema';
+import { compileRoutes } from '../../src/rest/compile';
+import { compiledExecutionStats, compileRouteOperations } from '../../src/rest/compiled-execution';
+import { testConfig } from '../support/gateway';
+import { addMessage, callFetch, newChat, newUser, type Reply, readReply } from '../support/http';
+
+/*
+ * The REST routes' operations run compiled (src/rest/compiled-execution.ts) by default. Here the
+ * same requests go to this file's gateway and to a second one on the same database with
+ * REST_COMPILED_EXECUTION=false (the GraphQL executor), and the answers are compared: status,
+ * content type and body, or, for a write, the body with its new ids and times set aside.
+ */
+
+const ADMIN = { 'x-admin-api-key': 'test-admin-key' };
+let interpreted: Gateway;
+
+beforeAll(async () => {
+  interpreted = await createGateway(testConfig({ REST_COMPILED_EXECUTION: 'false' }));
+});
+afterAll(() => interpreted.close());
+
+async function callInterpreted(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    (init.headers as Record<string, string>)['content-type'] = 'application/json';
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  }
+  return readReply(await interpreted.yoga.fetch(`http://localhost${path}`, init));
+}
+
+/** What differs from one write to the next: new ids, times and tokens. */
+const NEW_VALUES = /(^|_)(id|ids|at|timestamp|token|url)$/;
+
+function comparable(r: Reply, write: boolean) {
+  const set = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(set);
+    // A refusal names the chat it was about: each gateway wrote to its own.
+    if (typeof value === 'string') return value.replace(/\d+/g, 'N');
+    if (!value || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, NEW_VALUES.test(k) && v !== null ? typeof v : set(v)]),
+    );
+  };
+  return {
+    status: r.status,
+    type: r.headers.get('content-type'),
+    body: write && r.json !== undefined ? set(r.json) : r.text,
+  };
+}
+
+async function both(method: string, path: string, body?: unknown, headers?: Record<string, string>) {
+  const runs = compiledExecutionStats.runs;
+  const compiled = await callFetch(method, path, body, headers);
+  const ranCompiled = compiledExecutionStats.runs > runs;
+  const plain = await callInterpreted(method, path, body, headers);
+  return { compiled, plain, ranCompiled };
+}
+
+describe('compiled REST operations', () => {
+  it('compiles every route’s operation', () => {
+    const { failed } = compileRouteOperations(schema, compileRoutes(schema, testConfig()));
+    expect(failed).toEqual([]);
+  });
+
+  it('answers every read as the GraphQL executor does, errors included', async () => {
+    const user = await newUser('jit');
+    const chat = await newChat(user.user_id);
+    const question = await addMessage(chat.chat_id, 'a question', 'user');
+    const answer = await addMessage(chat.chat_id, 'an answer', 'ai');
+    // A second answer to the same question: a branched chat, read by other queries.
+    const branched = await newChat(user.user_id);
+    const root = await addMessage(branched.chat_id, 'root', 'user');
+    await addMessage(branched.chat_id, 'first', 'ai');
+    await callFetch('POST', `/chats/${branched.chat_id}/messages`, {
+      content: 'second',
+      sender: 'ai',
+      parent_id: root.message_id,
+    });
+    await callFetch('PUT', `/chats/${chat.chat_id}/messages/${answer.message_id}/feedback`, { rating: 'up' });
+    const folder = (await callFetch('POST', '/folders', { name: 'jit', user_id: user.user_id })).json;
+    await callFetch('PUT', `/chats/${chat.chat_id}?user_id=${user.user_id}`, {
+      folder_id: folder.folder_id,
+      tags: ['jit'],
+      pinned: true,
+    });
+    const share = (await callFetch('POST', `/chats/${chat.chat_id}/shares`, {})).json;
+    const usage = await callFetch('POST', '/usage', {
+      user_id: user.user_id,
+      chat_id: chat.chat_id,
+      model_name: 'gpt-4o',
+      prompt_tokens: 10,
+      completion_tokens: 5,
+    });
+    expect(usage.status).toBe(200);
+    const budget = (
+      await callFetch('PUT', '/budgets', { scope: 'user', user_id: user.user_id, period: 'month', limit_usd: 5 }, ADMIN)
+    ).json;
+
+    const reads: [string, Record<string, string>?][] = [
+      [`/chats/${chat.chat_id}?user_id=${user.user_id}`],
+      [`/chats/${branched.chat_id}`],
+      [`/chats/${chat.chat_id}?user_id=${user.user_id + 100000}`],
+      ['/chats/99999999'],
+      [`/chats/?user_id=${user.user_id}&limit=10`],
+      [`/chats/?user_id=${user.user_id}&pinned=true&tag=jit&folder_id=${folder.folder_id}`],
+      [`/chats/?user_id=${user.user_id}&limit=1000`],
+      [`/chats/search/?q=question&user_id=${user.user_id}`],
+      [`/chats/${chat.chat_id}/messages?limit=1&before=${answer.message_id}`],
+      [`/chats/${branched.chat_id}/messages`],
+      [`/chats/${chat.chat_id}/export`],
+      [`/chats/${chat.chat_id}/export?format=markdown`],
+      [`/chats/${branched.chat_id}/export?tree=true`],
+      [`/chats/${chat.chat_id}/shares`],
+      [`/shared/${share.token}`],
+      ['/shared/not-a-token'],
+      [`/folders?user_id=${user.user_id}`],
+      ['/chats/users'],
+      [`/users/${user.user_id}/retention`],
+      ['/admin/retention/preview', ADMIN],
+      [`/usage?user_id=${user.user_id}`],
+      [`/usage/summary?user_id=${user.user_id}&from=2020-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&group_by=model_name`],
+      [`/usage/allowance?user_id=${user.user_id}`],
+      ['/budgets', ADMIN],
+      [`/budgets/${budget.budget_id}/alerts`, ADMIN],
+      ['/budgets'],
+    ];
+    for (const [path, headers] of reads) {
+      const { compiled, plain, ranCompiled } = await both('GET', path, undefined, headers);
+      expect({ path, ...comparable(compiled, false) }).toEqual({ path, ...comparable(plain, false) });
+      // Each answered read ran compiled (a refusal may come before the operation runs).
+      if (compiled.status === 200) expect({ path, ranCompiled }).toEqual({ path, ranCompiled: true });
+    }
+    expect(question.message_id).toBeLessThan(answer.message_id);
+  });
+
+  it('writes as the GraphQL executor does, refusals included', async () => {
+    const user = await newUser('jit-write');
+    const chats = [await newChat(user.user_id), await newChat(user.user_id)];
+    const writes: [string, (chatId: number) => string, unknown?][] = [
+      ['POST', (c) => `/chats/${c}/messages`, { content: 'hello', sender: 'user' }],
+      ['POST', (c) => `/chats/${c}/messages`, { content: 'hi', sender: 'ai' }],
+      ['POST', (c) => `/chats/${c}/messages`, { content: 'x', sender: 'robot' }],
+      ['POST', (c) => `/chats/${c}/messages`, { content: 'x', sender: 'user', parent_id: 99999999 }],
+      ['PUT', (c) => `/chats/${c}?user_id=${user.user_id}`, { title: 'renamed', pinned: true }],
+      ['PUT', (c) => `/chats/${c}?user_id=${user.user_id + 100000}`, { title: 'not theirs' }],
+      ['POST', (c) => `/chats/${c}/shares`, { expires_in_days: 3 }],
+      ['POST', () => '/chats/', { user_id: user.user_id, title: 'new' }],
+      ['DELETE', (c) => `/chats/${c}?user_id=${user.user_id}`],
+      ['DELETE', (c) => `/chats/${c}?user_id=${user.user_id}`],
+    ];
+    for (const [method, path, body] of writes) {
+      const runs = compiledExecutionStats.runs;
+      const compiled = await callFetch(method, path(chats[0]?.chat_id as number), body);
+      if (compiled.status === 200) expect(compiledExecutionStats.runs).toBe(runs + 1);
+      const plain = await callInterpreted(method, path(chats[1]?.chat_id as number), body);
+      expect({ method, path: path(0), ...comparable(compiled, true) }).toEqual({
+        method,
+        path: path(0),
+        ...comparable(plain, true),
+      });
+    }
+  });
+});
