@@ -6,6 +6,7 @@ import { createStreamSlots } from './auth/stream-guard';
 import type { Config } from './config';
 import { createDb, prepareDb } from './db/client';
 import { isDatabaseUnavailable } from './db/errors';
+import { compileRouteOperations, useCompiledExecution } from './graphql/compiled-execution';
 import { type Context, contextFactory, type Services } from './graphql/context';
 import { useRequestDeadline } from './graphql/deadline';
 import { createDocumentCache } from './graphql/document-cache';
@@ -32,7 +33,6 @@ import { createRetentionSweeper, type RetentionSweeper } from './modules/retenti
 import { useUsageExport } from './modules/usage/export';
 import { readPriceTable } from './modules/usage/pricing';
 import { compileRoutes } from './rest/compile';
-import { compileRouteOperations, useCompiledRouteExecution } from './rest/compiled-execution';
 import { useDocs } from './rest/docs';
 import { restErrorHandler } from './rest/errors';
 import type { GetEnveloped } from './rest/execute';
@@ -226,7 +226,11 @@ export async function createGateway(config: Config): Promise<Gateway> {
         }),
         ...(config.enableIntrospection ? [] : [useNoIntrospection()]),
         // Before the deadline, which wraps whatever executes.
-        ...(compiledRoutes ? [useCompiledRouteExecution(compiledRoutes.compiled)] : []),
+        useCompiledExecution({
+          routes: restRoutes,
+          compiledRoutes: compiledRoutes?.compiled ?? null,
+          compileAfter: config.graphqlCompileAfter,
+        }),
         useRequestDeadline(config.requestDeadlineMs, logger),
         useOperationMetrics(metrics),
       ],

@@ -58,6 +58,11 @@ export type Config = Readonly<{
    */
   restCompiledExecution: boolean;
   /**
+   * A /graphql query is compiled to JavaScript (src/graphql/compiled-execution.ts) once it has run
+   * this many times, and runs compiled after that; 0: /graphql queries are always interpreted.
+   */
+  graphqlCompileAfter: number;
+  /**
    * Worker processes serving the port (Node's cluster module); 1: this process serves it alone.
    * Live updates reach every worker; rate limits and stream caps are per worker unless REDIS_URL is set.
    */
@@ -422,6 +427,7 @@ export function loadConfig(env: Env): Config {
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     restNodePath: boolean(env, 'REST_NODE_PATH', true),
     restCompiledExecution: boolean(env, 'REST_COMPILED_EXECUTION', true),
+    graphqlCompileAfter: integer(env, 'GRAPHQL_COMPILE_AFTER', 2, 0, 1_000_000),
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 256),
     enableGraphiql: boolean(env, 'ENABLE_GRAPHIQL', !isProduction),
     enableIntrospection: boolean(env, 'ENABLE_INTROSPECTION', !isProduction),

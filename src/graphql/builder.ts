@@ -6,6 +6,7 @@ import ValidationPlugin from '@pothos/plugin-validation';
 import type PrismaTypes from '../generated/pothos-types';
 import { getDatamodel } from '../generated/pothos-types';
 import type { Context } from './context';
+import DeadlinePlugin from './deadline-plugin';
 import { AppError, badInput, forbidden } from './errors';
 
 export type BuilderTypes = {
@@ -24,8 +25,9 @@ export type BuilderTypes = {
 
 export const builder = new SchemaBuilder<BuilderTypes>({
   // Scope auth and complexity run inside execution, so they hold for REST's operations as well,
-  // which skip GraphQL's parse and validate steps.
-  plugins: [ScopeAuthPlugin, ComplexityPlugin, ValidationPlugin, PrismaPlugin],
+  // which skip GraphQL's parse and validate steps. The deadline comes first, so it is checked
+  // before any other plugin's work.
+  plugins: [DeadlinePlugin, ScopeAuthPlugin, ComplexityPlugin, ValidationPlugin, PrismaPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,

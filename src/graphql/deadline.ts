@@ -36,6 +36,9 @@ function deadlineSignal(ms: number, logger: Pick<Logger, 'warn'>): { signal: Abo
   return { signal, clear };
 }
 
+/** Where a query's context holds its deadline's signal. */
+export const DEADLINE = Symbol('deadline');
+
 /**
  * Cuts a query (on /graphql, and a REST read, which runs through the same pipeline) that runs past
  * REQUEST_DEADLINE_MS, so no request can hold the server. Like Yoga's useExecutionCancellation,
@@ -48,10 +51,12 @@ function deadlineSignal(ms: number, logger: Pick<Logger, 'warn'>): { signal: Abo
 export function useRequestDeadline(ms: number, logger: Pick<Logger, 'warn'>): Plugin {
   if (ms === 0) return {};
   return {
-    onExecute({ args, executeFn, setExecuteFn }) {
+    onExecute({ args, executeFn, setExecuteFn, extendContext }) {
       if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
       const { signal, clear } = deadlineSignal(ms, logger);
       (args as { signal?: AbortSignal }).signal = signal;
+      // For the resolvers' own check (DeadlinePlugin), which compiled operations rely on.
+      extendContext({ [DEADLINE]: signal } as Record<symbol, AbortSignal>);
       // Cleared however execution ends, a throw included, so the timer never reports a cut of a
       // request that was over long before.
       setExecuteFn(async (execArgs) => {

@@ -8,6 +8,10 @@ process.env.ADMIN_API_KEY = 'test-admin-key';
 process.env.LOG_LEVEL = 'error';
 // Tests sweep for retention when they mean to (gateway.retention.sweep()), not on a timer.
 process.env.RETENTION_SWEEP_INTERVAL_SECONDS = '0';
+// Every /graphql query runs compiled from its first run (in production, from its second), so the
+// whole suite checks compiled execution; test/graphql/compiled-execution.test.ts compares it with
+// the executor's answers.
+process.env.GRAPHQL_COMPILE_AFTER = '1';
 delete process.env.NODE_ENV;
 for (const name of [
   'ENABLE_DEBUG_ROUTES',

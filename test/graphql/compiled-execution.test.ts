@@ -1,22 +1,26 @@
 import { createGateway, type Gateway } from '../../src/app';
+import { compiledExecutionStats, compileRouteOperations } from '../../src/graphql/compiled-execution';
 import { schema } from '../../src/graphql/schema';
 import { compileRoutes } from '../../src/rest/compile';
-import { compiledExecutionStats, compileRouteOperations } from '../../src/rest/compiled-execution';
-import { testConfig } from '../support/gateway';
+import { configureGateway, testConfig } from '../support/gateway';
 import { addMessage, callFetch, newChat, newUser, type Reply, readReply } from '../support/http';
 
 /*
- * The REST routes' operations run compiled (src/rest/compiled-execution.ts) by default. Here the
- * same requests go to this file's gateway and to a second one on the same database with
- * REST_COMPILED_EXECUTION=false (the GraphQL executor), and the answers are compared: status,
- * content type and body, or, for a write, the body with its new ids and times set aside.
+ * REST routes' operations run compiled by default, and so does a /graphql query once it has run
+ * GRAPHQL_COMPILE_AFTER times (src/graphql/compiled-execution.ts). Here the same requests go to
+ * this file's gateway (compiling /graphql queries at their first run) and to a second one on the
+ * same database that interprets everything with the GraphQL executor, and the answers are
+ * compared: status, content type and body, or, for a write, the body with its new ids and times
+ * set aside.
  */
+
+configureGateway({ GRAPHQL_COMPILE_AFTER: '1' });
 
 const ADMIN = { 'x-admin-api-key': 'test-admin-key' };
 let interpreted: Gateway;
 
 beforeAll(async () => {
-  interpreted = await createGateway(testConfig({ REST_COMPILED_EXECUTION: 'false' }));
+  interpreted = await createGateway(testConfig({ REST_COMPILED_EXECUTION: 'false', GRAPHQL_COMPILE_AFTER: '0' }));
 });
 afterAll(() => interpreted.close());
 
@@ -159,6 +163,95 @@ describe('compiled REST operations', () => {
         path: path(0),
         ...comparable(plain, true),
       });
+    }
+  });
+
+  it('answers /graphql queries as the GraphQL executor does: selections, fragments, variables and errors', async () => {
+    const user = await newUser('jit-gql');
+    const chat = await newChat(user.user_id);
+    const first = await addMessage(chat.chat_id, 'what sold best?', 'user');
+    await addMessage(chat.chat_id, 'the blue one', 'ai');
+    const other = await newChat(user.user_id);
+    await addMessage(other.chat_id, 'root', 'user');
+    await callFetch('POST', `/chats/${other.chat_id}/messages`, {
+      content: 'an edit',
+      sender: 'user',
+      parent_id: null,
+    });
+
+    const CHAT = `query($c: Int!, $u: Int) { chat(chat_id: $c, user_id: $u) {
+      chat_id title created_at user_id branched active_leaf_id message_count last_message_at
+      messages { message_id chat_id content sender timestamp parent_id siblings { position count } }
+      user { user_id email chats(limit: 3) { chat_id } } } }`;
+    const queries: [string, Record<string, unknown>?, Record<string, string>?][] = [
+      [CHAT, { c: chat.chat_id, u: user.user_id }],
+      [CHAT, { c: other.chat_id }],
+      [CHAT, { c: chat.chat_id, u: user.user_id + 100000 }],
+      [CHAT, { c: 'seven' }],
+      [CHAT, {}],
+      [CHAT, { c: 2 ** 40 }],
+      [
+        `query Named($u: Int, $all: Boolean!) { ...Root }
+         fragment Root on Query { chats(user_id: $u, limit: 5) { ...ChatBits
+           tree: message_tree(limit: 10) @include(if: $all) { message_id parent_id }
+           page: messages_page(first: 1) { edges { cursor node { content } } pageInfo { hasNextPage endCursor } } } }
+         fragment ChatBits on Chat { __typename id: chat_id title }`,
+        { u: user.user_id, all: true },
+      ],
+      [
+        `query($u: Int) { a: chats(user_id: $u, limit: 1) { chat_id } b: chats(user_id: $u, limit: 2) { chat_id messages(limit: 1) { content } } }`,
+        { u: user.user_id },
+      ],
+      [`query($m: Int!) { message(message_id: $m) { content chat { chat_id } } }`, { m: first.message_id }],
+      [`{ search_chats(q: "blue", user_id: ${user.user_id}) { chat { chat_id } messages { content } } }`],
+      [`{ users { user_id } }`],
+      [`{ users { user_id } }`, {}, ADMIN],
+      [`{ chats(limit: 100000) { chat_id } }`],
+      [`{ chat(chat_id: 99999999) { chat_id } }`],
+      [`{ __schema { queryType { name } } __type(name: "Chat") { fields { name } } }`],
+      [`query Two { chats(limit: 1) { chat_id } } query Other { __typename }`],
+    ];
+    for (const [query, variables, headers] of queries) {
+      const body = { query, variables, ...(query.includes('query Two') ? { operationName: 'Two' } : {}) };
+      const runs = compiledExecutionStats.runs;
+      const compiled = await callFetch('POST', '/graphql', body, headers);
+      const ranCompiled = compiledExecutionStats.runs > runs;
+      const plain = await callInterpreted('POST', '/graphql', body, headers);
+      expect({ query, variables, ...comparable(compiled, false) }).toEqual({
+        query,
+        variables,
+        ...comparable(plain, false),
+      });
+      // A query that got to execution ran compiled (a refusal may come before: validation, variables).
+      if (compiled.json?.data) expect({ query, ranCompiled }).toEqual({ query, ranCompiled: true });
+    }
+  });
+
+  it('compiles a /graphql query at its GRAPHQL_COMPILE_AFTER-th run, and never a mutation', async () => {
+    const second = await createGateway(testConfig({ GRAPHQL_COMPILE_AFTER: '2' }));
+    try {
+      const post = async (query: string) => {
+        const res = await second.yoga.fetch('http://localhost/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query }),
+        });
+        expect(res.status).toBe(200);
+        return res.json();
+      };
+      const query = '{ chats(limit: 1) { chat_id title } }';
+      const runs: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const before = compiledExecutionStats.runs;
+        await post(query);
+        runs.push(compiledExecutionStats.runs - before);
+      }
+      expect(runs).toEqual([0, 1, 1]);
+      const before = compiledExecutionStats.runs;
+      for (let i = 0; i < 3; i++) await post('mutation { create_chat { chat_id } }');
+      expect(compiledExecutionStats.runs).toBe(before);
+    } finally {
+      await second.close();
     }
   });
 });
