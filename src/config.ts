@@ -53,7 +53,7 @@ export type Config = Readonly<{
    */
   restNodePath: boolean;
   /**
-   * Run the REST routes' operations compiled to JavaScript at start-up (src/rest/compiled-execution.ts)
+   * Run the REST routes' operations compiled to JavaScript at start-up (src/graphql/compiled-execution.ts)
    * rather than interpreted by the GraphQL executor; the answers are the same. Off: the executor runs them.
    */
   restCompiledExecution: boolean;

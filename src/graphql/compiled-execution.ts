@@ -1,15 +1,20 @@
 import {
   type DocumentNode,
   type ExecutionResult,
+  type FragmentDefinitionNode,
   GraphQLError,
   type GraphQLSchema,
   getOperationAST,
   getVariableValues,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
   type VariableDefinitionNode,
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { CompiledRoute } from '../rest/compile';
+import { MAX_CACHED_DOCUMENT } from './document-cache';
 
 /*
  * Operations compiled to JavaScript (graphql-jit) instead of interpreted field by field by the
@@ -18,16 +23,21 @@ import type { CompiledRoute } from '../rest/compile';
  * plugin only swaps the execute function, so error masking, metrics and the deadline still wrap it.
  *
  * - Every REST route's fixed operation is compiled at start-up (REST_COMPILED_EXECUTION).
- * - A /graphql query is compiled on its GRAPHQL_COMPILE_AFTER-th execution (0: never), so a
- *   document sent once costs no compilation. The compiled form lives as long as the parsed document
- *   does in Yoga's document cache (graphql/document-cache.ts). Mutations and subscriptions are
- *   always interpreted: they are few, and a mutation's cost is its writes.
+ * - A /graphql query is compiled on its GRAPHQL_COMPILE_AFTER-th run (0: never), so a document
+ *   sent once costs no compilation (useCompiledExecution says when exactly). The compiled form
+ *   lives as long as the parsed document does in Yoga's document cache (graphql/document-cache.ts).
+ *   Mutations and subscriptions are always interpreted: they are few, and a mutation's cost is its
+ *   writes.
  *
  * What graphql-jit does differently from the executor, and how it is made not to show:
  * - it checks no AbortSignal: the request deadline is checked before every resolver by the
- *   builder's deadline plugin (graphql/deadline.ts) and at the end here;
+ *   builder's deadline plugin (graphql/deadline-plugin.ts) and at the end here;
  * - it words variable errors its own way: a /graphql query's variables are checked by the
- *   executor's own rules first (REST's are checked before they get here, rest/arguments.ts).
+ *   executor's own rules first (REST's are checked before they get here, rest/arguments.ts);
+ * - its errors carry no document nodes, and those it raises itself no original error: they are
+ *   made again as the executor makes them (asExecutorResult).
+ * What still differs: when several fields fail, the order of the errors may, and a query that
+ * ends past its deadline is answered DEADLINE_EXCEEDED even if no field was left to check it.
  * test/graphql/compiled-execution.test.ts sends the same requests both ways and compares the answers.
  */
 
@@ -63,31 +73,34 @@ export function compileRouteOperations(
 
 /**
  * Runs a compiled operation. The standard executor checks the signal (the request deadline,
- * graphql/deadline.ts, whose check also reads the clock) before every field and stops at an
- * aborted one. A compiled operation checks it before every resolver (the builder's deadline
- * plugin), but a field whose resolver threw gives null and the operation goes on to the next. So
- * the answer is the signal's error as soon as it aborts, whatever the resolvers are still waiting
- * for, and an operation that finished past the deadline is answered with it too, as the executor
- * would have stopped at its next field. A query has nothing to undo.
+ * graphql/deadline.ts, whose check also reads the clock) before every field, and rejects with its
+ * reason once it aborted. A compiled operation checks it before every resolver (the builder's
+ * deadline plugin), but a field whose resolver threw gives null and the operation goes on to the
+ * next. So this rejects with the reason as soon as the signal aborts, whatever the resolvers are
+ * still waiting for, and when the operation finished past the deadline, as the executor would have
+ * stopped at its next field. A query has nothing to undo.
  */
 function runCompiled(query: CompiledQuery, args: Execution): ExecutionResult | Promise<ExecutionResult> {
   compiledExecutionStats.runs++;
+  const { signal, document } = args;
   const run = query.query(args.rootValue, args.contextValue, args.variableValues ?? {});
-  const result =
-    run instanceof Promise
-      ? run.then((done) => asExecutorResult(done, args.document))
-      : asExecutorResult(run, args.document);
-  const { signal } = args;
-  if (!signal) return result;
-  if (!(result instanceof Promise)) return unlessAborted(signal, result);
+  if (!(run instanceof Promise)) {
+    signal?.throwIfAborted();
+    return asExecutorResult(run, document);
+  }
+  const done = run.then((result) => {
+    signal?.throwIfAborted();
+    return asExecutorResult(result, document);
+  });
+  if (!signal) return done;
   return new Promise<ExecutionResult>((resolve, reject) => {
-    const onAbort = () => resolve(aborted(signal));
-    if (signal.aborted) return onAbort();
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    result.then(
+    done.then(
       (value) => {
         signal.removeEventListener('abort', onAbort);
-        resolve(unlessAborted(signal, value));
+        resolve(value);
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
@@ -101,6 +114,9 @@ function runCompiled(query: CompiledQuery, args: Execution): ExecutionResult | P
  * The result as the executor gives it. graphql-jit's errors are GraphQL errors with their
  * locations already computed, but without the document's nodes or source, from which Yoga (when it
  * masks an error) computes them again: so they are made again here with the source and positions.
+ * An error graphql-jit raised itself (a null for a non-null field, a value a scalar cannot
+ * serialize) has no original error, and Yoga would send it as it is; the executor makes those plain
+ * errors, which Yoga masks ("Unexpected error.") and logs, so they get a plain original error here.
  * Its result also lists `data` first.
  */
 function asExecutorResult(result: ExecutionResult, document: DocumentNode): ExecutionResult {
@@ -112,7 +128,7 @@ function asExecutorResult(result: ExecutionResult, document: DocumentNode): Exec
       source: positions?.length ? source : undefined,
       positions: positions?.length ? positions : undefined,
       path: error.path,
-      originalError: error.originalError ?? undefined,
+      originalError: error.originalError ?? new Error(error.message),
       extensions: error.extensions,
     });
   });
@@ -120,40 +136,71 @@ function asExecutorResult(result: ExecutionResult, document: DocumentNode): Exec
   return { errors, data, ...rest };
 }
 
-/** The offset in `body` of a 1-based line and column. */
+/** The offset in `body` of a 1-based line and column; lines end as the GraphQL lexer ends them. */
 function offsetOf(body: string, { line, column }: { line: number; column: number }): number {
+  const ends = /\r\n|[\n\r]/g;
   let offset = 0;
-  for (let at = 1; at < line; at++) offset = body.indexOf('\n', offset) + 1;
+  for (let at = 1; at < line && ends.exec(body); at++) offset = ends.lastIndex;
   return offset + column - 1;
-}
-
-function unlessAborted(signal: AbortSignal, result: ExecutionResult): ExecutionResult {
-  try {
-    signal.throwIfAborted();
-    return result;
-  } catch {
-    return aborted(signal);
-  }
-}
-
-const aborted = (signal: AbortSignal): ExecutionResult => ({ data: null, errors: [asGraphQLError(signal.reason)] });
-
-/** The abort's reason as the executor reports it: a GraphQL error whose original error carries the code. */
-function asGraphQLError(reason: unknown): GraphQLError {
-  if (reason instanceof GraphQLError) return reason;
-  const original = reason instanceof Error ? reason : new Error(String(reason));
-  return new GraphQLError(original.message, { originalError: original });
 }
 
 /** A /graphql query compiled, with the variables it declares. */
 type HotQuery = { query: CompiledQuery; variables: readonly VariableDefinitionNode[] };
 
-/** A /graphql document's operations: how often each ran, and its compiled form once it has one (null: never). */
-type Uses = Map<string, { runs: number; compiled?: HotQuery | null }>;
+/**
+ * A /graphql query operation: how many of its interpreted runs answered without an error, and its
+ * compiled form once it has one (null: it is never compiled).
+ */
+type Uses = { clean: number; compiled?: HotQuery | null };
 
 /**
- * Executes the REST routes' documents, and /graphql queries run `compileAfter` times, compiled. It
- * must come before the plugins that wrap execution (the deadline), so they wrap the compiled function.
+ * The most fields a compiled query may hold once its fragments are written out where they are
+ * spread (graphql-jit writes code for each). The limits on depth and complexity are checked only
+ * when the query runs, after compilation: without this bound, a small document whose fragments
+ * spread each other twice over would compile to code exponentially larger. An introspection query
+ * holds a few hundred; an application's queries, tens.
+ */
+export const MAX_COMPILED_FIELDS = 2_000;
+
+/** How many fields the operation holds with its fragments written out, counted up to `max` (then `max + 1`). */
+export function expandedFields(document: DocumentNode, operation: OperationDefinitionNode, max: number): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  // Each fragment counted once (validation has refused cycles), capped so the numbers stay small.
+  const counted = new Map<string, number>();
+  const count = (selections: SelectionSetNode | undefined): number => {
+    let total = 0;
+    for (const selection of selections?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) total += 1 + count(selection.selectionSet);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) total += count(selection.selectionSet);
+      else {
+        const name = selection.name.value;
+        let fields = counted.get(name);
+        if (fields === undefined) {
+          fields = count(fragments.get(name)?.selectionSet);
+          counted.set(name, fields);
+        }
+        total += fields;
+      }
+      if (total > max) return max + 1;
+    }
+    return total;
+  };
+  return count(operation.selectionSet);
+}
+
+/**
+ * Executes the REST routes' documents, and /graphql queries once they have run `compileAfter`
+ * times, compiled. It must come before the plugins that wrap execution (the deadline), so they
+ * wrap the compiled function.
+ *
+ * A /graphql query is compiled at its `compileAfter`-th run once the runs before it answered
+ * without an error (so a query the limits refuse never is), if Yoga's document cache keeps its
+ * document (a larger one is parsed anew for every request, and would be compiled anew too) and it
+ * holds at most MAX_COMPILED_FIELDS fields. The count is kept per operation node, so only
+ * operations that exist are counted, however many names callers send.
  */
 export function useCompiledExecution({
   routes,
@@ -165,30 +212,17 @@ export function useCompiledExecution({
   compiledRoutes: WeakMap<DocumentNode, CompiledQuery> | null;
   compileAfter: number;
 }): Plugin {
-  const uses = new WeakMap<DocumentNode, Uses>();
+  const uses = new WeakMap<OperationDefinitionNode, Uses>();
   const routeDocuments = new WeakSet(routes.map((route) => route.document));
 
-  /** The compiled form of a /graphql query, once it has run often enough; undefined until then. */
-  const hot = (args: Execution): HotQuery | undefined => {
-    let operations = uses.get(args.document);
-    if (!operations) {
-      operations = new Map();
-      uses.set(args.document, operations);
-    }
-    const name = args.operationName ?? '';
-    let entry = operations.get(name);
-    if (!entry) {
-      const operation = getOperationAST(args.document, args.operationName);
-      entry = operation?.operation === 'query' ? { runs: 0 } : { runs: 0, compiled: null };
-      operations.set(name, entry);
-    }
-    if (entry.compiled === undefined && ++entry.runs >= compileAfter) {
-      const result = compileQuery(args.schema, args.document, args.operationName ?? undefined);
-      const variables = getOperationAST(args.document, args.operationName)?.variableDefinitions ?? [];
-      entry.compiled = isCompiledQuery(result) ? { query: result, variables } : null;
-      if (entry.compiled) compiledExecutionStats.compiled++;
-    }
-    return entry.compiled ?? undefined;
+  const compile = (args: Execution, operation: OperationDefinitionNode): HotQuery | null => {
+    const size = args.document.loc?.source.body.length;
+    if (size === undefined || size > MAX_CACHED_DOCUMENT) return null;
+    if (expandedFields(args.document, operation, MAX_COMPILED_FIELDS) > MAX_COMPILED_FIELDS) return null;
+    const result = compileQuery(args.schema, args.document, operation.name?.value);
+    if (!isCompiledQuery(result)) return null;
+    compiledExecutionStats.compiled++;
+    return { query: result, variables: operation.variableDefinitions ?? [] };
   };
 
   return {
@@ -200,10 +234,29 @@ export function useCompiledExecution({
         return;
       }
       if (compileAfter === 0) return;
-      const query = hot(execution);
-      if (!query) return;
-      const interpret = executeFn as unknown as ExecuteFn;
-      setExecuteFn(((run: Execution) => runQuery(query, run, interpret)) as unknown as typeof executeFn);
+      // No operation by that name (the executor answers that), or not a query: interpreted.
+      const operation = getOperationAST(execution.document, execution.operationName);
+      if (operation?.operation !== 'query') return;
+      let entry = uses.get(operation);
+      if (!entry) {
+        entry = { clean: 0 };
+        uses.set(operation, entry);
+      }
+      if (entry.compiled === undefined && entry.clean >= compileAfter - 1)
+        entry.compiled = compile(execution, operation);
+      const hot = entry.compiled;
+      if (hot) {
+        const interpret = executeFn as unknown as ExecuteFn;
+        setExecuteFn(((run: Execution) => runQuery(hot, run, interpret)) as unknown as typeof executeFn);
+        return;
+      }
+      if (hot === null) return;
+      const counted = entry;
+      return {
+        onExecuteDone({ result }) {
+          if (!isAsyncIterable(result) && !result.errors?.length) counted.clean++;
+        },
+      };
     },
   };
 }

@@ -9,7 +9,7 @@ import type { YogaServerOptions } from 'graphql-yoga';
  */
 const MAX_CHARS = 256 * 1024;
 /** An application's operations are a few kilobytes; a larger document is parsed each time. */
-const MAX_DOCUMENT = 16 * 1024;
+export const MAX_CACHED_DOCUMENT = 16 * 1024;
 
 /** Least recently used first out, weighed by the length of the keys. */
 class TextKeyedCache<V> {
@@ -28,7 +28,7 @@ class TextKeyedCache<V> {
   }
 
   set(key: string, value: V): void {
-    if (key.length > MAX_DOCUMENT) return;
+    if (key.length > MAX_CACHED_DOCUMENT) return;
     if (this.#entries.delete(key)) this.#chars -= key.length;
     this.#entries.set(key, value);
     this.#chars += key.length;
@@ -61,7 +61,7 @@ export function createDocumentCache() {
     stats: () => ({
       chars: documents.chars + errors.chars,
       maxChars: 2 * MAX_CHARS,
-      maxDocument: MAX_DOCUMENT,
+      maxDocument: MAX_CACHED_DOCUMENT,
       hits: documents.hits,
     }),
   };

@@ -1,5 +1,11 @@
+import { buildSchema, GraphQLError, type GraphQLObjectType } from 'graphql';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { createGateway, type Gateway } from '../../src/app';
-import { compiledExecutionStats, compileRouteOperations } from '../../src/graphql/compiled-execution';
+import {
+  compiledExecutionStats,
+  compileRouteOperations,
+  useCompiledExecution,
+} from '../../src/graphql/compiled-execution';
 import { schema } from '../../src/graphql/schema';
 import { compileRoutes } from '../../src/rest/compile';
 import { configureGateway, testConfig } from '../support/gateway';
@@ -253,5 +259,98 @@ describe('compiled REST operations', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('answers an operation name that names nothing as the executor does, however often the query ran', async () => {
+    const query = '{ chats(limit: 1) { chat_id } }';
+    for (let i = 0; i < 2; i++) await callFetch('POST', '/graphql', { query });
+    for (const operationName of ['', 'Missing', 'x'.repeat(200)]) {
+      const body = { query, operationName };
+      const compiled = await callFetch('POST', '/graphql', body);
+      const plain = await callInterpreted('POST', '/graphql', body);
+      expect(compiled.status).toBe(400);
+      expect(comparable(compiled, false)).toEqual(comparable(plain, false));
+    }
+  });
+
+  it('does not compile a query whose fragments, written out, hold too many fields; the limits refuse it as before', async () => {
+    // Each fragment spreads the one before twice: 2^18 fields written out, from a document of 1.5 kB.
+    const levels = 18;
+    const fragments = ['fragment F0 on Chat { chat_id }'];
+    for (let k = 1; k <= levels; k++) {
+      fragments.push(
+        `fragment F${k} on Chat { a: user { chats(limit: 1) { ...F${k - 1} } } b: user { chats(limit: 1) { ...F${k - 1} } } }`,
+      );
+    }
+    const query = `{ chats(limit: 1) { ...F${levels} } } ${fragments.join(' ')}`;
+    const compiledBefore = compiledExecutionStats.compiled;
+    const started = performance.now();
+    for (let i = 0; i < 3; i++) {
+      const compiled = await callFetch('POST', '/graphql', { query });
+      const plain = await callInterpreted('POST', '/graphql', { query });
+      expect(comparable(compiled, false)).toEqual(comparable(plain, false));
+      expect(compiled.json.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    }
+    expect(compiledExecutionStats.compiled).toBe(compiledBefore);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('compiled execution against the executor, on a schema whose fields fail', () => {
+  // Failures the real schema cannot produce on purpose: a null for a non-null field, a value its
+  // scalar cannot serialize, errors thrown with and without a code. The executor's answers (Yoga
+  // masks what is unexpected) are the reference.
+  const failing = buildSchema(`
+    type Query {
+      ok: String
+      missing: String!
+      notANumber: Float
+      coded: String
+      unexpected: String
+      nested: Inner
+    }
+    type Inner { missing: String! ok: Int }
+  `);
+  const resolvers: Record<string, () => unknown> = {
+    ok: () => 'fine',
+    missing: () => null,
+    notANumber: () => 'twelve',
+    coded: () => {
+      throw new GraphQLError('A chat that is not there', { extensions: { code: 'NOT_FOUND' } });
+    },
+    unexpected: () => {
+      throw new Error('connection string with a password');
+    },
+    nested: () => ({ missing: null, ok: 1 }),
+  };
+  for (const [name, field] of Object.entries((failing.getQueryType() as GraphQLObjectType).getFields())) {
+    field.resolve = resolvers[name];
+  }
+  const yogaWith = (plugins: Plugin[]) => createYoga({ schema: failing, plugins, logging: false });
+  const compiled = yogaWith([useCompiledExecution({ routes: [], compiledRoutes: null, compileAfter: 1 })]);
+  const interpreted = yogaWith([]);
+
+  it.each([
+    ['{ ok }'],
+    ['{ ok missing }'],
+    ['{ ok notANumber }'],
+    ['{ ok coded }'],
+    ['{ ok unexpected }'],
+    ['{ ok nested { ok missing } }'],
+    ['{\r  ok\r  coded\r}'],
+  ])('%s', async (query) => {
+    const ask = async (yoga: typeof compiled) => {
+      const res = await yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+      });
+      return { status: res.status, body: await res.text() };
+    };
+    const runs = compiledExecutionStats.runs;
+    const answer = await ask(compiled);
+    expect(compiledExecutionStats.runs).toBe(runs + 1);
+    expect(answer).toEqual(await ask(interpreted));
+    expect(answer.body).not.toContain('password');
   });
 });
