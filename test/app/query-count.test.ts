@@ -123,3 +123,45 @@ describe('SQL statements per request', () => {
     expect(statements[0]).not.toMatch(/Message|User/);
   });
 });
+
+describe('SQL statements per write', () => {
+  it('POST /chats/{chat_id}/messages is one statement that also moves the chat’s last message time and active leaf', async () => {
+    const u = await newUser();
+    const chat = await newChat(u.user_id);
+    const first = await addMessage(chat.chat_id, 'first');
+    const statements = await statementsOf(() =>
+      call('POST', `/chats/${chat.chat_id}/messages?user_id=${u.user_id}`, { content: 'second', sender: 'ai' }),
+    );
+    // One INSERT: access check, parent and ID in it; the chat row moved in the same statement (a
+    // trigger on SQLite, a data-modifying WITH on PostgreSQL), with the search index.
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/INSERT INTO "Message"/);
+    const chats = await gql(
+      `query ($c: Int!) { chat(chat_id: $c) { last_message_at active_leaf_id messages { message_id parent_id timestamp } } }`,
+      { c: chat.chat_id },
+    );
+    const read = chats.json.data.chat;
+    const [, second] = read.messages;
+    expect(read.messages).toHaveLength(2);
+    expect(second.parent_id).toBe(first.message_id);
+    expect(read.active_leaf_id).toBe(second.message_id);
+    expect(read.last_message_at).toBe(second.timestamp);
+  });
+
+  it('another user’s chat, or one that does not exist, is a 404 that writes nothing', async () => {
+    const [owner, other] = [await newUser(), await newUser()];
+    const chat = await newChat(owner.user_id);
+    const refused = await call('POST', `/chats/${chat.chat_id}/messages?user_id=${other.user_id}`, {
+      content: 'not mine',
+      sender: 'user',
+    });
+    expect(refused.status).toBe(404);
+    const missing = await call('POST', `/chats/${chat.chat_id + 10_000}/messages`, { content: 'x', sender: 'user' });
+    expect(missing.status).toBe(404);
+    const after = await call('GET', `/chats/${chat.chat_id}?user_id=${owner.user_id}`);
+    expect(after.json.messages).toEqual([]);
+    const row = await db().chat.findUniqueOrThrow({ where: { chat_id: chat.chat_id } });
+    expect(row.last_message_at).toBeNull();
+    expect(row.active_leaf_id).toBeNull();
+  });
+});

@@ -76,39 +76,30 @@ export async function insertInChatOrder(ctx: Context, userId: number | null | un
 const sqliteTime = (at: Date) => at.toISOString().replace('Z', '+00:00');
 
 /**
- * SQLite: one writer at a time, so IDs follow commit order anyway. Access is checked, then the
- * message inserted and the chat's `last_message_at` moved forward. The parent is read in the
- * INSERT itself, and a trigger (migration branches_shares_feedback) makes the new message the
- * active leaf within the same statement: concurrent adds, whose awaits interleave on the one
- * connection, still each follow the one before.
+ * SQLite: one statement that checks access, reads the parent and inserts the message; triggers
+ * (migrations branches_shares_feedback and message_moves_last_message_at) make it the chat's
+ * active leaf and move the chat's `last_message_at` forward within that same statement, and the
+ * search index follows it. SQLite has one writer at a time, so IDs follow commit order anyway;
+ * concurrent adds, whose awaits interleave on the one connection, still each follow the one
+ * before, and a chat deleted meanwhile simply gives no row (a 404), never a half-written message.
  */
 export async function insertAfterCheck(ctx: Context, userId: number | null | undefined, m: NewMessage) {
-  await accessibleChatId(ctx, m.chat_id, userId);
+  const who = actingAs(ctx, userId);
+  if (!who.allowed) throw chatNotFound(m.chat_id);
+  const owner = who.userId ?? null;
   const follow = m.parent_id === undefined;
   const parent = m.parent_id ?? null;
-  let message: StoredMessage;
-  try {
-    const rows = await ctx.db.$queryRaw<
-      (Omit<StoredMessage, 'timestamp' | 'is_complete'> & { timestamp: string; is_complete: number | boolean })[]
-    >`
-      INSERT INTO "Message" (chat_id, content, sender, is_complete, "timestamp", parent_id)
-      VALUES (${m.chat_id}, ${m.content}, ${m.sender}, ${m.is_complete}, ${sqliteTime(new Date())},
-        CASE WHEN ${follow} THEN (SELECT active_leaf_id FROM "Chat" WHERE chat_id = ${m.chat_id}) ELSE ${parent} END)
-      RETURNING message_id, chat_id, content, sender, "timestamp", is_complete, parent_id`;
-    const row = rows[0] as (typeof rows)[number];
-    message = { ...row, timestamp: new Date(row.timestamp), is_complete: Boolean(row.is_complete) };
-  } catch (error) {
-    // The chat was deleted between the check and the insert (its foreign key refused the row).
-    if (!(await ctx.db.chat.findUnique({ where: { chat_id: m.chat_id }, select: { chat_id: true } }))) {
-      throw chatNotFound(m.chat_id);
-    }
-    throw error;
-  }
-  // Only forward: a concurrent add with a later time may have been here first.
-  await ctx.db.chat.updateMany({
-    where: { chat_id: m.chat_id, OR: [{ last_message_at: null }, { last_message_at: { lt: message.timestamp } }] },
-    data: { last_message_at: message.timestamp },
-  });
+  const rows = await ctx.db.$queryRaw<
+    (Omit<StoredMessage, 'timestamp' | 'is_complete'> & { timestamp: string; is_complete: number | boolean })[]
+  >`
+    INSERT INTO "Message" (chat_id, content, sender, is_complete, "timestamp", parent_id)
+    SELECT chat_id, ${m.content}, ${m.sender}, ${m.is_complete}, ${sqliteTime(new Date())},
+      CASE WHEN ${follow} THEN active_leaf_id ELSE ${parent} END
+    FROM "Chat" WHERE chat_id = ${m.chat_id} AND (${owner} IS NULL OR user_id IS NULL OR user_id = ${owner})
+    RETURNING message_id, chat_id, content, sender, "timestamp", is_complete, parent_id`;
+  const row = rows[0];
+  if (!row) throw chatNotFound(m.chat_id);
+  const message: StoredMessage = { ...row, timestamp: new Date(row.timestamp), is_complete: Boolean(row.is_complete) };
   // A new first message in a chat that had messages is a branch. The trigger cannot tell it from a
   // row written without a parent by other means, so it is marked here.
   if (m.parent_id === null) {

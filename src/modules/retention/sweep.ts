@@ -41,9 +41,10 @@ async function policies(db: Db, globalDays: number | null): Promise<Policy[]> {
 }
 
 /**
- * Not pinned, and nothing happened to it since `cutoff`. The messages themselves are asked too:
- * on SQLite a message is inserted a statement before its chat's `last_message_at` moves, and a
- * sweep's DELETE between the two must still see the chat as active.
+ * Not pinned, and nothing happened to it since `cutoff`. The gateway moves `last_message_at` in
+ * the statement that inserts a message, on both databases; the messages themselves are asked too,
+ * because on PostgreSQL a row written into the table by other means than the gateway does not move
+ * it (on SQLite a trigger does).
  */
 function inactiveSince(cutoff: Date): Prisma.ChatWhereInput {
   return {
