@@ -1,5 +1,5 @@
 import { type GraphQLArgument, getNamedType, isEnumType, isListType, isNonNullType } from 'graphql';
-import { announcesBody, BodyError, decodeUtf8, mediaTypeOf, parseJsonObject, readBody } from '../http/body';
+import { announcesBody, BodyError, type BodyReader, decodeUtf8, mediaTypeOf, parseJsonObject } from '../http/body';
 import { strictQuery } from '../http/query';
 import type { CompiledRoute } from './compile';
 
@@ -66,8 +66,12 @@ function coerce(arg: GraphQLArgument, value: unknown, fromUrl: boolean): unknown
  * nothing: forms and text/plain are what other sites can POST without a CORS preflight. An
  * empty body is `{}`, so bodiless POSTs (`POST /chats/`) work without a Content-Type.
  */
-async function readJsonBody(request: Request, maxBodyBytes: number): Promise<Record<string, unknown>> {
-  const bytes = await readBody(request, maxBodyBytes);
+async function readJsonBody(
+  request: Request,
+  readBytes: BodyReader,
+  maxBodyBytes: number,
+): Promise<Record<string, unknown>> {
+  const bytes = await readBytes(maxBodyBytes);
   if (bytes.length > 0 && mediaTypeOf(request) === null) throw unsupportedMediaType();
   return parseJsonObject(decodeUtf8(bytes), true);
 }
@@ -123,11 +127,12 @@ export function readQuery(url: URL): Query {
 export async function readArguments(
   route: CompiledRoute,
   request: Request,
+  readBytes: BodyReader,
   query: Query,
   match: RegExpMatchArray,
   maxBodyBytes: number,
 ) {
-  const body = route.hasBody ? await readJsonBody(request, maxBodyBytes) : {};
+  const body = route.hasBody ? await readJsonBody(request, readBytes, maxBodyBytes) : {};
   const values: Record<string, unknown> = {};
   for (const arg of route.graphqlField.args) {
     const source = route.sourceOf(arg);

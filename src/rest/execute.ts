@@ -1,7 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { HTTP_STATUS_BY_CODE } from '../graphql/errors';
-import { BodyError, CLOSE, codeOf } from '../http/body';
+import { BodyError, type BodyReader, CLOSE, codeOf, readBody } from '../http/body';
 import { detailResponse, errorResponse } from '../http/respond';
 import { checkMediaType, InputError, readArguments, readQuery } from './arguments';
 import type { CompiledRoute } from './compile';
@@ -47,17 +47,19 @@ export function noRouteResponse(found: readonly Match[]): Response {
 
 /**
  * The route's arguments from the request, checked against their GraphQL types; or, when they are
- * refused, the 4xx answer.
+ * refused, the 4xx answer. The body is read from the request, unless `readBytes` reads it from
+ * where it still is (Node's request, on the fast path).
  */
 export async function routeArguments(
   hit: Match,
   request: Request,
   url: URL,
   maxBodyBytes: number,
+  readBytes: BodyReader = (limit) => readBody(request, limit),
 ): Promise<{ values: Record<string, unknown> } | { refused: Response }> {
   try {
     checkMediaType(hit.route, request);
-    return { values: await readArguments(hit.route, request, readQuery(url), hit.match, maxBodyBytes) };
+    return { values: await readArguments(hit.route, request, readBytes, readQuery(url), hit.match, maxBodyBytes) };
   } catch (error) {
     if (error instanceof BodyError) {
       const headers = error.problem === 'too-large' ? CLOSE : undefined;

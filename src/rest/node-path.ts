@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import { readNodeBody } from '../http/body';
 import { COMPRESS_MIN_BYTES, chooseEncoding, compress, isCompressible, varyOnEncoding } from '../http/compression';
 import { failureResponse } from '../http/errors-guard';
 import { inRequest, type Logger, logResponse, type RequestFields, requestFields } from '../http/logging';
@@ -63,7 +63,7 @@ export function createNodeRestPath(options: {
     const url = new URL(`http://localhost${target}`);
     const hit = routeFor(matchPath(options.routes, url.pathname), method);
     if (!hit) return undefined;
-    return { hit, url, request: toRequest(req, res, url, method, hit.route.hasBody), method };
+    return { hit, url, request: toRequest(req, res, url, method), method };
   };
 
   const take = (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -107,7 +107,7 @@ export function createNodeRestPath(options: {
     }: { hit: Match; url: URL; request: Request; getEnveloped: GetEnveloped; fields: RequestFields },
   ): Promise<void> => {
     try {
-      const read = await routeArguments(hit, request, url, options.maxBodyBytes);
+      const read = await routeArguments(hit, request, url, options.maxBodyBytes, (limit) => readNodeBody(req, limit));
       if ('refused' in read) return await sendResponse(req, res, fields, read.refused);
       // The same server context Yoga's Node adapter gives: Node's req/res, and the request.
       const answer = await runRoute(hit.route, read.values, { req, res, request }, getEnveloped, options.onErrors);
@@ -175,9 +175,10 @@ export function createNodeRestPath(options: {
 /**
  * The request as the fetch API sees it, for the argument readers and the caller's identity: its
  * headers as Node reads them (a repeated `Authorization` or `Content-Type` counts once, as Yoga
- * sees it), and a signal that aborts when the client goes away before the answer is sent.
+ * sees it), and a signal that aborts when the client goes away before the answer is sent. Its body
+ * stays in Node's request, read by readNodeBody: nothing else on this path reads a body.
  */
-function toRequest(req: IncomingMessage, res: ServerResponse, url: URL, method: string, hasBody: boolean): Request {
+function toRequest(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
     if (Array.isArray(value)) for (const item of value) headers.append(name, item);
@@ -187,10 +188,5 @@ function toRequest(req: IncomingMessage, res: ServerResponse, url: URL, method: 
   res.once('close', () => {
     if (!res.writableFinished) closed.abort();
   });
-  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: closed.signal };
-  if (hasBody) {
-    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
-    init.duplex = 'half';
-  }
-  return new Request(url, init);
+  return new Request(url, { method, headers, signal: closed.signal });
 }

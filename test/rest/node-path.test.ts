@@ -145,6 +145,29 @@ async function rawStatus(base: string, head: string, body = ''): Promise<number>
   });
 }
 
+/** How many POSTs of a message were answered 400, from the request duration histogram. */
+async function answered400(): Promise<number> {
+  const text = await gateway().services.metrics.render();
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        l.includes('http_request_duration_seconds_count{') &&
+        l.includes('route="/chats/:chat_id/messages"') &&
+        l.includes('method="POST"') &&
+        l.includes('status="400"'),
+    );
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+async function waitFor(condition: () => Promise<boolean>, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('the Node fast path, on requests as clients may write them', () => {
   let server: Awaited<ReturnType<typeof listen>>;
   beforeAll(async () => {
@@ -171,6 +194,42 @@ describe('the Node fast path, on requests as clients may write them', () => {
     const before = served();
     expect(await rawStatus(server.base, head, body)).toBe(200);
     expect(served()).toBe(before + 1);
+  });
+
+  it('a body cut off by the client writes nothing, and the next requests are served', async () => {
+    const { hostname, port } = new URL(server.base);
+    const messages = async () => (await call('GET', `/chats/${chatId}`)).json.messages.length;
+    const before = await messages();
+    const cut400 = await answered400();
+    const taken = served();
+    const body = JSON.stringify({ content: 'never finished', sender: 'user' });
+    const head = [
+      `POST /chats/${chatId}/messages HTTP/1.1`,
+      'host: localhost',
+      'content-type: application/json',
+      `content-length: ${Buffer.byteLength(body)}`,
+    ].join('\r\n');
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(`${head}\r\n\r\n${body.slice(0, 10)}`);
+        // Gone once the server has taken the request, before the rest of its body.
+        const wait = setInterval(() => {
+          if (served() > taken) {
+            clearInterval(wait);
+            socket.destroy();
+            resolve();
+          }
+        }, 5);
+      });
+      socket.on('error', reject);
+    });
+    // The fast path took it, read what came, gave up on the rest (400, logged and counted even
+    // though nobody is left to read it) and added nothing.
+    await waitFor(async () => (await answered400()) === cut400 + 1);
+    expect(await messages()).toBe(before);
+    const whole = await call('POST', `/chats/${chatId}/messages`, { content: 'finished', sender: 'user' });
+    expect(whole.status).toBe(200);
+    expect(await messages()).toBe(before + 1);
   });
 });
 
