@@ -169,7 +169,13 @@ function auth(env: Env): AuthConfig {
 
 export type DatabaseConfig =
   | Readonly<{ provider: 'sqlite'; url: string; file: string }>
-  | Readonly<{ provider: 'postgresql'; url: string; poolSize: number }>;
+  | Readonly<{
+      provider: 'postgresql';
+      url: string;
+      poolSize: number;
+      /** Each SQL text prepared once per connection (src/db/pg-statements.ts). */
+      preparedStatements: boolean;
+    }>;
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -382,7 +388,12 @@ function database(env: Env, root: string): DatabaseConfig {
     } catch {
       throw new ConfigError('DATABASE_URL is not a valid postgresql:// URL');
     }
-    return { provider: 'postgresql', url, poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000) };
+    return {
+      provider: 'postgresql',
+      url,
+      poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+      preparedStatements: boolean(env, 'DATABASE_PREPARED_STATEMENTS', true),
+    };
   }
   if (!url.startsWith('file:')) {
     throw new ConfigError(`DATABASE_URL must be a postgresql:// URL or a SQLite file: URL, got "${url}"`);

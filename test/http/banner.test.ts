@@ -34,7 +34,12 @@ describe('the start-up lines', () => {
 
   it('show the PostgreSQL server and database, never its credentials', () => {
     expect(
-      describeDatabase({ provider: 'postgresql', url: 'postgresql://app:s3cret@db.internal:5432/chat', poolSize: 10 }),
+      describeDatabase({
+        provider: 'postgresql',
+        url: 'postgresql://app:s3cret@db.internal:5432/chat',
+        poolSize: 10,
+        preparedStatements: true,
+      }),
     ).toBe('PostgreSQL db.internal:5432/chat');
   });
 });
