@@ -392,7 +392,12 @@ function database(env: Env, root: string): DatabaseConfig {
       provider: 'postgresql',
       url,
       poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
-      preparedStatements: boolean(env, 'DATABASE_PREPARED_STATEMENTS', true),
+      // Prisma's own switch for a pooler that cannot keep prepared statements, honoured as the default.
+      preparedStatements: boolean(
+        env,
+        'DATABASE_PREPARED_STATEMENTS',
+        new URL(url).searchParams.get('pgbouncer') !== 'true',
+      ),
     };
   }
   if (!url.startsWith('file:')) {

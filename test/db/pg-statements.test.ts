@@ -2,7 +2,7 @@ import pg from 'pg';
 import { adapterFactory } from '../../src/db/adapters';
 import { namingClient, resultFollowsTable, StatementNames } from '../../src/db/pg-statements';
 import { usePostgres } from '../support/databases';
-import { configureGateway, db, gateway } from '../support/gateway';
+import { configureGateway, db, gateway, testConfig } from '../support/gateway';
 import { addMessage, call, newChat, newUser } from '../support/http';
 
 // One connection, so that the statements the gateway prepared are all listed on it.
@@ -23,43 +23,81 @@ describe('resultFollowsTable', () => {
       ),
     ).toBe(false);
     expect(resultFollowsTable('SELECT COUNT(*) FROM "Chat"')).toBe(false);
+    expect(resultFollowsTable('(SELECT * FROM "a") UNION ALL (SELECT * FROM "b")')).toBe(true);
     expect(resultFollowsTable('SELECT "title" FROM "Chat" WHERE "title" = \'*(\' AND "x" = \'it\'\'s\'')).toBe(false);
     expect(resultFollowsTable('SELECT "a*b" FROM "t"')).toBe(false);
   });
 });
 
 describe('StatementNames', () => {
-  it('gives one name per text, none to SELECT *, and none past its maximum', () => {
-    const names = new StatementNames(3);
-    const a = names.nameOf('SELECT "chat_id" FROM "Chat" WHERE "chat_id" = $1');
-    expect(a).toMatch(/^cg_\d+$/);
-    expect(names.nameOf('SELECT "chat_id" FROM "Chat" WHERE "chat_id" = $1')).toBe(a);
-    expect(names.nameOf('SELECT * FROM "Budget"')).toBeUndefined();
-    expect(names.nameOf('SELECT COUNT(*) FROM "Chat"')).toMatch(/^cg_\d+$/);
-    expect(names.nameOf('SELECT 4')).toBeUndefined();
+  const CHAT = 'SELECT "chat_id" FROM "Chat" WHERE "chat_id" = $1';
+
+  it('names a text at its second use, the same name every time after', () => {
+    const names = new StatementNames();
+    expect(names.nameOf(CHAT)).toBeUndefined();
+    const name = names.nameOf(CHAT);
+    expect(name).toMatch(/^cg_\d+$/);
+    expect(names.nameOf(CHAT)).toBe(name);
+    expect(names.nameOf('SELECT COUNT(*) FROM "Chat" WHERE "user_id" = $1')).toBeUndefined();
+    expect(names.nameOf('SELECT COUNT(*) FROM "Chat" WHERE "user_id" = $1')).not.toBe(name);
     expect(names.stats).toEqual({ named: 3, unnamed: 2 });
   });
 
-  it('stops naming a text whose result type changed under it, and only that one', () => {
+  it('never names a SELECT *, nor more than its maximum', () => {
+    const names = new StatementNames(1);
+    for (let i = 0; i < 3; i++) expect(names.nameOf('SELECT * FROM "Budget" WHERE "budget_id" = $1')).toBeUndefined();
+    names.nameOf(CHAT);
+    expect(names.nameOf(CHAT)).toBeDefined();
+    names.nameOf('SELECT 2 WHERE $1');
+    expect(names.nameOf('SELECT 2 WHERE $1')).toBeUndefined();
+  });
+
+  it('stops naming a text whose result type changed under it (by SQLSTATE, in any language), and only that one', () => {
     const names = new StatementNames();
-    const name = names.nameOf('SELECT x FROM t');
-    names.noteFailure('SELECT x FROM t', new Error('syntax error at or near "x"'));
-    expect(names.nameOf('SELECT x FROM t')).toBe(name);
-    names.noteFailure('SELECT x FROM t', new Error('cached plan must not change result type'));
-    expect(names.nameOf('SELECT x FROM t')).toBeUndefined();
+    names.nameOf(CHAT);
+    const name = names.nameOf(CHAT);
+    names.noteFailure(CHAT, Object.assign(new Error('syntax error'), { code: '42601' }));
+    expect(names.nameOf(CHAT)).toBe(name);
+    names.noteFailure(
+      CHAT,
+      Object.assign(new Error('le plan en cache ne doit pas modifier le type en résultat'), {
+        code: '0A000',
+        routine: 'RevalidateCachedQuery',
+      }),
+    );
+    expect(names.nameOf(CHAT)).toBeUndefined();
+    expect(names.nameOf(CHAT)).toBeUndefined();
+    names.nameOf('SELECT 3 WHERE $1');
+    expect(names.nameOf('SELECT 3 WHERE $1')).toBeDefined();
+  });
+
+  it('names nothing more once a pooler lost a prepared statement or mixed them up', () => {
+    for (const code of ['26000', '42P05']) {
+      const names = new StatementNames();
+      names.nameOf(CHAT);
+      names.nameOf(CHAT);
+      names.noteFailure(CHAT, Object.assign(new Error('prepared statement "cg_1" does not exist'), { code }));
+      expect(names.nameOf(CHAT)).toBeUndefined();
+      names.nameOf('SELECT 4 WHERE $1');
+      expect(names.nameOf('SELECT 4 WHERE $1')).toBeUndefined();
+    }
   });
 });
 
 (usePostgres ? describe : describe.skip)('named statements on PostgreSQL', () => {
-  const url = () => {
-    const database = gateway().services.config.database;
-    if (database.provider !== 'postgresql') throw new Error('PostgreSQL only');
-    return database;
+  const database = () => {
+    const config = gateway().services.config.database;
+    if (config.provider !== 'postgresql') throw new Error('PostgreSQL only');
+    return config;
   };
+  const LIST = { text: 'SELECT statement FROM pg_prepared_statements WHERE $1::int = 1', values: [1] };
 
-  /** The statements a connection prepared, read on that same connection. */
-  const prepared = async (query: (sql: string) => Promise<{ statement: string }[]>) =>
-    (await query('SELECT name, statement FROM pg_prepared_statements')).map((r) => r.statement);
+  /** A pool of one connection, as the gateway makes it, and what that connection prepared. */
+  function onePool(names = new StatementNames()) {
+    const pool = new pg.Pool({ connectionString: database().url, max: 1, Client: namingClient(names) });
+    const prepared = async () => (await pool.query(LIST)).rows.map((r) => r.statement as string);
+    return { pool, prepared };
+  }
 
   it('the gateway’s own queries are prepared, and answer as before', async () => {
     const u = await newUser();
@@ -70,42 +108,45 @@ describe('StatementNames', () => {
       expect(read.status).toBe(200);
       expect(read.json.messages.map((m: { content: string }) => m.content)).toEqual(['prepared once']);
     }
-    // This query is itself sent named, so the connection it runs on lists it; and the chat read,
-    // one statement with its messages in a lateral join, was prepared on it too.
-    const sql = 'SELECT name, statement FROM pg_prepared_statements';
-    const statements = await prepared((s) => db().$queryRawUnsafe(s));
-    expect(statements).toContain(sql);
+    await addMessage(chat.chat_id, 'and again');
+    // Its second use names this query too; the gateway has one connection (DATABASE_POOL_SIZE=1).
+    const list = () => db().$queryRawUnsafe<{ statement: string }[]>(LIST.text, 1);
+    await list();
+    const statements = (await list()).map((r) => r.statement);
+    expect(statements).toContain(LIST.text);
+    // The chat read, one statement with its messages in a lateral join, and the message insert.
     expect(statements.filter((s) => /FROM "public"."Chat"[\s\S]*JOIN LATERAL/.test(s))).toHaveLength(1);
     expect(statements.some((s) => /INSERT INTO "Message"/.test(s))).toBe(true);
   });
 
-  it('DATABASE_PREPARED_STATEMENTS=false sends every query unnamed', async () => {
-    const adapter = await adapterFactory({ ...url(), preparedStatements: false, poolSize: 1 }).connect();
+  it('DATABASE_PREPARED_STATEMENTS=false, or pgbouncer=true in the URL, sends every query unnamed', async () => {
+    expect(testConfig({ DATABASE_URL: `${database().url}?pgbouncer=true` }).database).toMatchObject({
+      preparedStatements: false,
+    });
+    expect(testConfig({ DATABASE_PREPARED_STATEMENTS: 'false' }).database).toMatchObject({ preparedStatements: false });
+    expect(testConfig({}).database).toMatchObject({ preparedStatements: true });
+    const adapter = await adapterFactory({ ...database(), preparedStatements: false, poolSize: 1 }).connect();
     try {
-      const run = async (sql: string) => {
-        const result = await adapter.queryRaw({ sql, args: [], argTypes: [] });
-        return result.rows.map((row) => ({ statement: row[1] as string }));
-      };
-      await run('SELECT 1');
-      expect(await prepared(run)).toEqual([]);
+      const pool = (adapter as unknown as { underlyingDriver(): pg.Pool }).underlyingDriver();
+      for (let i = 0; i < 3; i++) expect((await pool.query(LIST)).rows).toEqual([]);
     } finally {
       await adapter.dispose();
     }
   });
 
   it('a column whose type changes under a prepared statement fails that query once, then answers unnamed', async () => {
-    const names = new StatementNames();
-    const pool = new pg.Pool({ connectionString: url().url, max: 1, Client: namingClient(names) });
+    const { pool, prepared } = onePool();
     const table = `named_${process.pid}_${Date.now()}`;
     try {
       await pool.query(`CREATE TABLE ${table} (x int)`);
       await pool.query(`INSERT INTO ${table} VALUES (1)`);
-      const select = { text: `SELECT x FROM ${table} WHERE x IS NOT NULL`, values: [] };
+      const select = { text: `SELECT x FROM ${table} WHERE x <> $1`, values: [0] };
       expect((await pool.query(select)).rows).toEqual([{ x: 1 }]);
-      const { rows } = await pool.query({ text: 'SELECT statement FROM pg_prepared_statements', values: [] });
-      expect(rows.map((r) => r.statement)).toContain(select.text);
-      await pool.query(`ALTER TABLE ${table} ALTER COLUMN x TYPE text`);
-      await expect(pool.query(select)).rejects.toThrow(/cached plan must not change result type/);
+      expect((await pool.query(select)).rows).toEqual([{ x: 1 }]);
+      await prepared();
+      expect(await prepared()).toContain(select.text);
+      await pool.query(`ALTER TABLE ${table} ALTER COLUMN x TYPE bigint`);
+      await expect(pool.query(select)).rejects.toMatchObject({ code: '0A000' });
       expect((await pool.query(select)).rows).toEqual([{ x: '1' }]);
       expect((await pool.query(select)).rows).toEqual([{ x: '1' }]);
     } finally {
@@ -114,14 +155,33 @@ describe('StatementNames', () => {
     }
   });
 
-  it('a statement that fails to parse is not kept as prepared: the same text answers once it can', async () => {
+  it('a statement lost on the server (as behind a pooler) fails once, then everything goes unnamed', async () => {
     const names = new StatementNames();
-    const pool = new pg.Pool({ connectionString: url().url, max: 1, Client: namingClient(names) });
-    const table = `later_${process.pid}_${Date.now()}`;
-    const select = { text: `SELECT count(*)::int AS n FROM ${table}`, values: [] };
+    const { pool, prepared } = onePool(names);
     try {
+      await prepared();
+      expect(await prepared()).toEqual([LIST.text]);
+      await pool.query('DEALLOCATE ALL');
+      await expect(pool.query(LIST)).rejects.toMatchObject({ code: '26000' });
+      expect(await prepared()).toEqual([]);
+      expect(await prepared()).toEqual([]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('a named statement that fails to parse is prepared again once it can be', async () => {
+    const { pool } = onePool();
+    const table = `later_${process.pid}_${Date.now()}`;
+    const select = { text: `SELECT count(*)::int AS n FROM ${table} WHERE $1::int = 1`, values: [1] };
+    try {
+      await pool.query(`CREATE TABLE ${table} (x int)`);
+      expect((await pool.query(select)).rows).toEqual([{ n: 0 }]);
+      await pool.query(`DROP TABLE ${table}`);
+      // Its second use, named: the parse fails.
       await expect(pool.query(select)).rejects.toThrow(/does not exist/);
       await pool.query(`CREATE TABLE ${table} (x int)`);
+      expect((await pool.query(select)).rows).toEqual([{ n: 0 }]);
       expect((await pool.query(select)).rows).toEqual([{ n: 0 }]);
     } finally {
       await pool.query(`DROP TABLE IF EXISTS ${table}`);
