@@ -69,8 +69,17 @@ const chatExists = db.prepare('SELECT 1 FROM "Chat" WHERE chat_id = ?').pluck();
 const chatExistsFor = db.prepare('SELECT 1 FROM "Chat" WHERE chat_id = ? AND (user_id IS NULL OR user_id = ?)').pluck();
 // Since the live-updates migration the gateway also stamps the chat with its last message time;
 // the floor does the same write (in one transaction with the insert) where the column exists.
+// Since migration message_moves_last_message_at a trigger on "Message" does that write within the
+// insert, for the floor as for the gateway: then the floor leaves it to the trigger.
 const hasLastMessageAt = chatColumns.includes('last_message_at');
-const touchChat = hasLastMessageAt ? db.prepare('UPDATE "Chat" SET last_message_at = ? WHERE chat_id = ?') : null;
+const triggerMovesIt = db
+  .prepare(
+    `SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'Message' AND sql LIKE '%last_message_at%'`,
+  )
+  .pluck()
+  .get();
+const touchChat =
+  hasLastMessageAt && !triggerMovesIt ? db.prepare('UPDATE "Chat" SET last_message_at = ? WHERE chat_id = ?') : null;
 const insertMessage = db.prepare(
   'INSERT INTO "Message" (chat_id, content, sender, timestamp) VALUES (?, ?, ?, ?) RETURNING message_id, chat_id, content, sender, timestamp',
 );
