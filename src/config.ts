@@ -435,7 +435,7 @@ export function loadConfig(env: Env): Config {
     alertWebhook: alertWebhook(env),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
-    heapGrowthPercent: integer(env, 'HEAP_GROWTH_PERCENT', 20, 5, 300),
+    heapGrowthPercent: integer(env, 'HEAP_GROWTH_PERCENT', 50, 5, 300),
     auth: Object.freeze(auth(env)),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
     redisUrl: redis(env),
