@@ -6,7 +6,7 @@ import { AppError, badInput, notFound } from '../../graphql/errors';
 import { assertAllowance } from '../budgets/spend';
 import { publishChatChange } from '../chats/events';
 import { leafUnder } from './branches';
-import { accessibleChat, accessibleChatId, insertAfterCheck, insertInChatOrder } from './store';
+import { accessibleChat, accessibleChatId, insertInChatOrder, insertOnSqlite } from './store';
 import { Sender } from './types';
 
 /** Text as it can be stored, possibly empty (a streamed answer starts empty). */
@@ -74,7 +74,7 @@ builder.mutationField('add_message', (t) =>
       const message =
         ctx.config.database.provider === 'postgresql'
           ? await insertInChatOrder(ctx, user_id, data)
-          : await insertAfterCheck(ctx, user_id, data);
+          : await insertOnSqlite(ctx, user_id, data);
       ctx.pubsub.publish('message_added', chat_id, { message_id: message.message_id });
       ctx.metrics.increment('messages_written_total', { sender });
       return message;

@@ -83,7 +83,7 @@ const sqliteTime = (at: Date) => at.toISOString().replace('Z', '+00:00');
  * concurrent adds, whose awaits interleave on the one connection, still each follow the one
  * before, and a chat deleted meanwhile simply gives no row (a 404), never a half-written message.
  */
-export async function insertAfterCheck(ctx: Context, userId: number | null | undefined, m: NewMessage) {
+export async function insertOnSqlite(ctx: Context, userId: number | null | undefined, m: NewMessage) {
   const who = actingAs(ctx, userId);
   if (!who.allowed) throw chatNotFound(m.chat_id);
   const owner = who.userId ?? null;
