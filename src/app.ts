@@ -1,10 +1,13 @@
 import cluster from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type CORSOptions, createYoga, maskError } from 'graphql-yoga';
+import type pg from 'pg';
 import { createAuth } from './auth/identify';
 import { createStreamSlots } from './auth/stream-guard';
 import type { Config } from './config';
+import { postgresPool } from './db/adapters';
 import { createDb, prepareDb } from './db/client';
+import { postgresReader, type SqlReader, type StatementObserver, sqliteReader } from './db/direct';
 import { isDatabaseUnavailable } from './db/errors';
 import { compileRouteOperations, useCompiledExecution } from './graphql/compiled-execution';
 import { type Context, contextFactory, type Services } from './graphql/context';
@@ -20,7 +23,7 @@ import { renderGraphiQLPage, useGraphiQLFiles } from './http/graphiql';
 import { useGraphQLBody } from './http/graphql-body';
 import { createHealthChecks, OPERATIONS_PATHS } from './http/health';
 import { useHomePage } from './http/home';
-import { createLogger, currentRequest } from './http/logging';
+import { createLogger, currentRequest, type Logger } from './http/logging';
 import { createMetrics } from './http/metrics';
 import { createRateLimit } from './http/rate-limit';
 import { useAcceptCheck, useNoIntrospection } from './http/security';
@@ -108,13 +111,19 @@ export async function createGateway(config: Config): Promise<Gateway> {
   try {
     // Spans still buffered are sent when the gateway closes.
     if (tracing) closers.push(() => tracing.shutdown());
-    const db = createDb(config, logger);
-    db.$on('query', (event) => {
-      metrics.observeQuery(event.query, event.duration);
+    // Prisma's adapter and the direct reads share PostgreSQL's pool; the adapter ends it.
+    const pool = config.database.provider === 'postgresql' ? postgresPool(config.database) : null;
+    const db = createDb(config, logger, pool ?? undefined);
+    const observeStatement: StatementObserver = (sql, startedAt, durationMs) => {
+      metrics.observeQuery(sql, durationMs);
       // The statement's span, under the request that ran it (the event fires in its async context).
-      currentRequest()?.trace?.query(event.query, event.timestamp, event.duration);
-    });
+      currentRequest()?.trace?.query(sql, startedAt, durationMs);
+    };
+    db.$on('query', (event) => observeStatement(event.query, event.timestamp, event.duration));
     closers.push(() => db.$disconnect());
+    const sql = config.restDirectReads ? directSql(config.database, pool, observeStatement, logger) : null;
+    // Closed before the database (closers run last first).
+    if (sql) closers.push(() => sql.close());
     const pubsub = createEventBus({
       redisUrl: config.redisUrl,
       prefix: config.redisPrefix,
@@ -135,7 +144,18 @@ export async function createGateway(config: Config): Promise<Gateway> {
     // Budget alerts go out from the database (an outbox), stopped before the database closes.
     const alerts = createAlertOutbox({ db, logger, config });
     closers.push(() => alerts.stop());
-    const services: Services = Object.freeze({ config, db, pubsub, auth, prices, streams, logger, metrics, alerts });
+    const services: Services = Object.freeze({
+      config,
+      db,
+      sql,
+      pubsub,
+      auth,
+      prices,
+      streams,
+      logger,
+      metrics,
+      alerts,
+    });
     // Every RETENTION_SWEEP_INTERVAL_SECONDS, on one instance at a time; stopped before the database closes.
     const retention = createRetentionSweeper(services);
     closers.push(() => retention.stop());
@@ -270,4 +290,23 @@ export async function createGateway(config: Config): Promise<Gateway> {
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * The direct reads' SQL (db/direct.ts): on PostgreSQL through Prisma's pool, on SQLite a second
+ * connection. Its statements are observed and logged at debug level as Prisma's are (createDb).
+ */
+function directSql(
+  database: Config['database'],
+  pool: pg.Pool | null,
+  observe: StatementObserver,
+  logger: Logger,
+): SqlReader {
+  const observed: StatementObserver = (sql, startedAt, durationMs) => {
+    observe(sql, startedAt, durationMs);
+    if (logger.isLevelEnabled('debug')) logger.debug({ sql, duration_ms: durationMs }, 'sql');
+  };
+  if (database.provider === 'sqlite') return sqliteReader(database.file, observed);
+  if (!pool) throw new Error('a PostgreSQL gateway reads through its pool');
+  return postgresReader(pool, observed);
 }

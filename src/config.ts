@@ -58,6 +58,11 @@ export type Config = Readonly<{
    */
   restCompiledExecution: boolean;
   /**
+   * Answer GET /chats/{chat_id} and GET /chats/ from SQL without the GraphQL executor
+   * (src/rest/direct.ts); the answers are the same. Off: their operations run like every route's.
+   */
+  restDirectReads: boolean;
+  /**
    * A /graphql query is compiled to JavaScript (src/graphql/compiled-execution.ts) once it has run
    * this many times, and runs compiled after that; 0: /graphql queries are always interpreted.
    */
@@ -443,6 +448,7 @@ export function loadConfig(env: Env): Config {
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     restNodePath: boolean(env, 'REST_NODE_PATH', true),
     restCompiledExecution: boolean(env, 'REST_COMPILED_EXECUTION', true),
+    restDirectReads: boolean(env, 'REST_DIRECT_READS', true),
     graphqlCompileAfter: integer(env, 'GRAPHQL_COMPILE_AFTER', 2, 0, 1_000_000),
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 256),
     enableGraphiql: boolean(env, 'ENABLE_GRAPHIQL', !isProduction),

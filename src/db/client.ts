@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Config } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../http/logging';
@@ -13,9 +14,9 @@ export type Db = PrismaClient<'query'>;
 /**
  * A Prisma client for the configured database, patched as PRISMA_PATCHES allows. The two
  * generated clients have the same API (one schema); they differ in the SQL they compile to, and
- * only the configured one is loaded.
+ * only the configured one is loaded. On PostgreSQL it runs on `pool` when given (adapters.ts).
  */
-export function createDb(config: Config, logger: Logger): Db {
+export function createDb(config: Config, logger: Logger, pool?: pg.Pool): Db {
   const Client =
     config.database.provider === 'postgresql'
       ? ((require('../generated/prisma-postgresql/client') as typeof import('../generated/prisma-postgresql/client'))
@@ -24,7 +25,7 @@ export function createDb(config: Config, logger: Logger): Db {
   const patches = { enabled: config.prismaPatches, logger };
   // Query events let tests count the SQL a request runs (the N+1 guard) and operators see it at debug level.
   const db: Db = new Client({
-    adapter: patchAdapter(adapterFactory(config.database), config.database, patches),
+    adapter: patchAdapter(adapterFactory(config.database, pool), config.database, patches),
     log: [{ emit: 'event', level: 'query' }],
   });
   patchClient(db, config.database, patches);

@@ -2,6 +2,7 @@ import type { Auth, Identity } from '../auth/identify';
 import type { StreamSlots } from '../auth/stream-guard';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
+import type { SqlReader } from '../db/direct';
 import type { Logger } from '../http/logging';
 import type { Metrics } from '../http/metrics';
 import type { AlertOutbox } from '../modules/budgets/outbox';
@@ -16,6 +17,11 @@ import type { EventBus } from './pubsub';
 export type Services = Readonly<{
   config: Config;
   db: Db;
+  /**
+   * Read-only SQL without Prisma, for the REST reads served directly (src/rest/direct.ts); null
+   * when REST_DIRECT_READS is off. Resolvers use `db`.
+   */
+  sql: SqlReader | null;
   pubsub: EventBus;
   auth: Auth;
   prices: PriceTable;

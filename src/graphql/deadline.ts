@@ -3,6 +3,10 @@ import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../http/logging';
 import { AppError } from './errors';
 
+/** The error of a query cut at its deadline (503 on REST, with Retry-After). */
+export const deadlineExceeded = (ms: number) =>
+  new AppError('DEADLINE_EXCEEDED', `The request ran past its deadline of ${ms} ms`);
+
 /**
  * An AbortSignal that aborts `ms` after it is made, with a DEADLINE_EXCEEDED error as its reason.
  * The executor Yoga runs (@graphql-tools/executor) calls `throwIfAborted()` before every field
@@ -21,7 +25,7 @@ function deadlineSignal(ms: number, logger: Pick<Logger, 'warn'>): { signal: Abo
     settled = true;
     clearTimeout(timer);
     logger.warn({ deadline_ms: ms }, 'query cut at its deadline');
-    controller.abort(new AppError('DEADLINE_EXCEEDED', `The request ran past its deadline of ${ms} ms`));
+    controller.abort(deadlineExceeded(ms));
   };
   const timer = setTimeout(expire, ms).unref();
   const throwIfAborted = signal.throwIfAborted.bind(signal);

@@ -1,11 +1,21 @@
 import { usePostgres } from '../support/databases';
-import { db } from '../support/gateway';
+import { db, gateway } from '../support/gateway';
 import { addMessage, call, gql, newChat, newUser } from '../support/http';
 
-// Every SQL statement Prisma sends, so a test can assert how many a request runs (as Pothos'
-// plugin-prisma tests do): an N+1 regression shows up as a count that grows with the data.
+// Every SQL statement Prisma sends, and every one a direct read sends (src/rest/direct.ts), so a
+// test can assert how many a request runs (as Pothos' plugin-prisma tests do): an N+1 regression
+// shows up as a count that grows with the data.
 let recording: string[] | null = null;
-beforeAll(() => db().$on('query', (event) => recording?.push(event.query)));
+beforeAll(() => {
+  db().$on('query', (event) => recording?.push(event.query));
+  const direct = gateway().services.sql;
+  if (!direct) return;
+  const rows = direct.rows.bind(direct);
+  jest.spyOn(direct, 'rows').mockImplementation((sql, params) => {
+    recording?.push(sql);
+    return rows(sql, params);
+  });
+});
 
 async function statementsOf(request: () => Promise<unknown>) {
   recording = [];
@@ -89,8 +99,12 @@ describe('SQL statements per request', () => {
     const [chat] = (await call('GET', `/chats/?user_id=${u.user_id}`)).json;
     const statements = await statementsOf(() => call('GET', `/chats/${chat.chat_id}?user_id=${u.user_id}`));
     // PostgreSQL: the chat and its newest messages in one statement (a lateral join); SQLite: the
-    // chat, then its messages.
+    // chat, then its messages. So for the route's read straight from SQL, and for its operation.
     expect(statements).toHaveLength(usePostgres ? 1 : 2);
+    const operation = /* GraphQL */ `query ($c: Int!, $u: Int) { chat(chat_id: $c, user_id: $u) {
+      chat_id title created_at user_id messages(limit: 1000) { message_id chat_id content sender timestamp } } }`;
+    const operationStatements = await statementsOf(() => gql(operation, { c: chat.chat_id, u: u.user_id }));
+    expect(operationStatements).toHaveLength(usePostgres ? 1 : 2);
     const read = await call('GET', `/chats/${chat.chat_id}?user_id=${u.user_id}`);
     expect(read.json.messages.map((m: { content: string }) => m.content)).toEqual(
       Array.from({ length: 25 }, (_, j) => `m${j}`),

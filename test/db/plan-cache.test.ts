@@ -1,7 +1,10 @@
 import { planCacheStats } from '../../src/db/patches/plan-cache';
 import { usePostgres } from '../support/databases';
-import { db } from '../support/gateway';
+import { configureGateway, db } from '../support/gateway';
 import { addMessage, call, newChat, newUser } from '../support/http';
+
+// The chat reads here go through the Prisma client, not straight to SQL (src/rest/direct.ts).
+configureGateway({ REST_DIRECT_READS: 'false' });
 
 // Cached plans are shared between calls that differ only in their filter values: each call must
 // still see its own values, and a value that changes the SQL (null) must not reuse a plan.

@@ -20,13 +20,16 @@ import { addMessage, callFetch, newChat, newUser, type Reply, readReply } from '
  * set aside.
  */
 
-configureGateway({ GRAPHQL_COMPILE_AFTER: '1' });
+// Without direct reads (test/rest/direct-reads.test.ts), so every REST read runs its operation.
+configureGateway({ GRAPHQL_COMPILE_AFTER: '1', REST_DIRECT_READS: 'false' });
 
 const ADMIN = { 'x-admin-api-key': 'test-admin-key' };
 let interpreted: Gateway;
 
 beforeAll(async () => {
-  interpreted = await createGateway(testConfig({ REST_COMPILED_EXECUTION: 'false', GRAPHQL_COMPILE_AFTER: '0' }));
+  interpreted = await createGateway(
+    testConfig({ REST_COMPILED_EXECUTION: 'false', GRAPHQL_COMPILE_AFTER: '0', REST_DIRECT_READS: 'false' }),
+  );
 });
 afterAll(() => interpreted.close());
 

@@ -1,5 +1,5 @@
 import { usePostgres } from '../support/databases';
-import { db } from '../support/gateway';
+import { db, gateway } from '../support/gateway';
 import { addMessage, call, gql, listen, newChat, newUser } from '../support/http';
 import { subscribe } from '../support/sse';
 
@@ -11,21 +11,32 @@ import { subscribe } from '../support/sse';
 export function deadlineCases(): void {
   const DEADLINE_MS = 500;
 
-  // Counts the SQL statements a request runs; with `stall` set, the first one holds the process
-  // (synchronously, as a slow step would) until the deadline has surely passed.
+  // Counts the SQL statements a request runs, through Prisma or read directly (src/rest/direct.ts);
+  // with `stall` set, the first one holds the process (synchronously, as a slow step would) until
+  // the deadline has surely passed.
   let recording: string[] | null = null;
   let stall = false;
-  beforeAll(() =>
-    db().$on('query', (event) => {
-      recording?.push(event.query);
-      if (!stall) return;
-      stall = false;
-      const until = performance.now() + DEADLINE_MS + 50;
-      while (performance.now() < until) {
-        // busy: nothing else runs, the deadline passes
-      }
-    }),
-  );
+  const ran = (sql: string) => {
+    recording?.push(sql);
+    if (!stall) return;
+    stall = false;
+    const until = performance.now() + DEADLINE_MS + 50;
+    while (performance.now() < until) {
+      // busy: nothing else runs, the deadline passes
+    }
+  };
+  beforeAll(() => {
+    db().$on('query', (event) => ran(event.query));
+    const direct = gateway().services.sql;
+    if (direct) {
+      const rows = direct.rows.bind(direct);
+      jest.spyOn(direct, 'rows').mockImplementation(async (sql, params) => {
+        const result = await rows(sql, params);
+        ran(`direct: ${sql}`);
+        return result;
+      });
+    }
+  });
 
   async function run<T>(request: () => Promise<T>, { stalled }: { stalled: boolean }) {
     recording = [];
@@ -98,14 +109,51 @@ export function deadlineCases(): void {
       }
     });
 
-    it('answers a REST read past its deadline with 503, Retry-After and a detail', async () => {
-      const u = await newUser();
-      const c = await newChat(u.user_id);
-      await addMessage(c.chat_id, 'hello');
-      const { result } = await run(() => call('GET', `/chats/${c.chat_id}?user_id=${u.user_id}`), { stalled: true });
-      expect(result.status).toBe(503);
-      expect(result.headers.get('retry-after')).toMatch(/^\d+$/);
-      expect(result.json).toEqual({ detail: `The request ran past its deadline of ${DEADLINE_MS} ms` });
+    // The chat is read directly from SQL (src/rest/direct.ts); its messages page by its operation.
+    it.each([
+      ['', true],
+      ['/messages', false],
+    ])(
+      'answers a REST read (/chats/{id}%s) past its deadline with 503, Retry-After and a detail',
+      async (tail, direct) => {
+        const u = await newUser();
+        const c = await newChat(u.user_id);
+        await addMessage(c.chat_id, 'hello');
+        const path = `/chats/${c.chat_id}${tail}?user_id=${u.user_id}`;
+        const { result, statements } = await run(() => call('GET', path), { stalled: true });
+        expect(result.status).toBe(503);
+        expect(result.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(result.json).toEqual({ detail: `The request ran past its deadline of ${DEADLINE_MS} ms` });
+        // A direct read cut at the deadline is not tried again by the route's operation.
+        expect(statements.length).toBeGreaterThan(0);
+        expect(statements.filter((sql) => sql.startsWith('direct: ') !== direct)).toEqual([]);
+      },
+    );
+
+    it('answers a direct REST read at the deadline while its statement still waits, without waiting for it', async () => {
+      const c = await newChat();
+      const direct = gateway().services.sql;
+      if (!direct) throw new Error('this gateway reads directly');
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const bound = setTimeout(release, 20_000);
+      const rows = direct.rows;
+      direct.rows = async (sql, params) => {
+        await held;
+        return rows(sql, params);
+      };
+      try {
+        const started = performance.now();
+        const r = await call('GET', `/chats/${c.chat_id}`);
+        expect(r.status).toBe(503);
+        expect(performance.now() - started).toBeLessThan(DEADLINE_MS + 5_000);
+      } finally {
+        direct.rows = rows;
+        clearTimeout(bound);
+        release();
+      }
     });
 
     it('does not cut a mutation that started its writes: the answer tells what was written', async () => {

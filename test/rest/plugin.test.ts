@@ -125,8 +125,16 @@ describe('unexpected errors', () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
+  // The list is read straight from SQL first (src/rest/direct.ts): a failure there leaves it to
+  // the route's operation, whose failure is the one answered.
+  const failing = (message: string) => {
+    jest.spyOn(db().chat, 'findMany').mockRejectedValue(new Error(message));
+    const direct = gateway().services.sql;
+    if (direct) jest.spyOn(direct, 'rows').mockRejectedValue(new Error(message));
+  };
+
   it('are masked: REST 500 {"detail": "Internal Server Error"}, GraphQL INTERNAL_SERVER_ERROR', async () => {
-    jest.spyOn(db().chat, 'findMany').mockRejectedValue(new Error('secret database detail'));
+    failing('secret database detail');
     const rest = await call('GET', '/chats/');
     expect(rest.status).toBe(500);
     expect(rest.json).toEqual({ detail: 'Internal Server Error' });
@@ -152,7 +160,7 @@ describe('unexpected errors', () => {
   });
 
   it('are logged with the request’s method and path and the original stack', async () => {
-    jest.spyOn(db().chat, 'findMany').mockRejectedValue(new Error('disk on fire'));
+    failing('disk on fire');
     await call('GET', '/chats/?limit=5');
     const errors = lines.map((l) => JSON.parse(l)).filter((l) => l.level === 'error' || l.level === 'fatal');
     expect(errors).toHaveLength(1);

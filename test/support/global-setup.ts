@@ -15,9 +15,16 @@ function redisUrl(): Record<string, string> {
 }
 
 /**
+ * The suite runs in a time zone that is not UTC (+05:30), unless TZ says otherwise: a stored time
+ * read in the process' own zone rather than as the UTC it is would then fail the tests, as it
+ * would answer wrong times on a server in such a zone.
+ */
+const timeZone = () => ({ TZ: process.env.TZ || 'Asia/Kolkata' });
+
+/**
  * Migrates one template database with the real CLI (as `npm start` does); every test file then
  * works on its own copy of it (setup-env.ts), so files never see each other's rows.
  */
 export default function globalSetup() {
-  Object.assign(process.env, createTemplate(), redisUrl());
+  Object.assign(process.env, timeZone(), createTemplate(), redisUrl());
 }
