@@ -111,8 +111,15 @@ export async function createGateway(config: Config): Promise<Gateway> {
   try {
     // Spans still buffered are sent when the gateway closes.
     if (tracing) closers.push(() => tracing.shutdown());
-    // Prisma's adapter and the direct reads share PostgreSQL's pool; the adapter ends it.
+    // Prisma's adapter and the direct reads share PostgreSQL's pool. The adapter ends it when it
+    // disconnects, if it ever connected; otherwise this does, after it (closers run last first).
     const pool = config.database.provider === 'postgresql' ? postgresPool(config.database) : null;
+    if (pool) {
+      // An idle connection the server dropped (a restart, idle_session_timeout) is an 'error'
+      // event on the pool, which would end the process unheard before Prisma's adapter listens.
+      pool.on('error', (error) => logger.warn({ err: error }, 'an idle PostgreSQL connection failed'));
+      closers.push(() => (pool.ended ? undefined : pool.end()));
+    }
     const db = createDb(config, logger, pool ?? undefined);
     const observeStatement: StatementObserver = (sql, startedAt, durationMs) => {
       metrics.observeQuery(sql, durationMs);
@@ -301,12 +308,11 @@ function directSql(
   pool: pg.Pool | null,
   observe: StatementObserver,
   logger: Logger,
-): SqlReader {
+): SqlReader | null {
   const observed: StatementObserver = (sql, startedAt, durationMs) => {
     observe(sql, startedAt, durationMs);
     if (logger.isLevelEnabled('debug')) logger.debug({ sql, duration_ms: durationMs }, 'sql');
   };
   if (database.provider === 'sqlite') return sqliteReader(database.file, observed);
-  if (!pool) throw new Error('a PostgreSQL gateway reads through its pool');
-  return postgresReader(pool, observed);
+  return pool && postgresReader(pool, observed);
 }

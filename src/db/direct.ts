@@ -41,9 +41,11 @@ const MAX_KEPT = 32;
 
 export function sqliteReader(file: string, observe: StatementObserver): SqlReader {
   let connection: Database.Database | null = null;
+  let closed = false;
   const kept = new Map<string, Database.Statement>();
   // Opened at the first read: by then the gateway has connected and the file exists.
   const open = () => {
+    if (closed) throw new Error('the SQLite reader is closed');
     if (!connection) {
       connection = new Database(file, { fileMustExist: true });
       connection.pragma('query_only = ON');
@@ -68,6 +70,7 @@ export function sqliteReader(file: string, observe: StatementObserver): SqlReade
       return rows;
     },
     async close() {
+      closed = true;
       kept.clear();
       connection?.close();
       connection = null;

@@ -32,6 +32,20 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** A driver's own codes for the same: the socket's, and SQLite's busy or locked file. */
+const UNAVAILABLE_DRIVER_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|SQLITE_BUSY\w*|SQLITE_LOCKED\w*)$/;
+
+/**
+ * The same for an error straight from a driver (pg or better-sqlite3, as the direct reads of
+ * src/db/direct.ts get them), which Prisma has not wrapped.
+ */
+export function isDriverUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as Error & { code?: unknown }).code;
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_DRIVER_CODES.test(code))) return true;
+  return UNAVAILABLE_MESSAGE.test(error.message);
+}
+
 /** A Prisma error with this code, e.g. P2002 (unique violation), P2003 (foreign key), P2025 (no row). */
 export function isPrismaError(error: unknown, code: string): boolean {
   return (

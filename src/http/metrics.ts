@@ -47,6 +47,10 @@ const COUNTERS = {
     help: 'Model cost recorded in the usage ledger, in US dollars, by model and provider.',
     labels: ['model', 'provider'],
   },
+  rest_direct_reads_total: {
+    help: 'REST reads answered straight from SQL (served), left to their GraphQL operation (declined), or whose SQL failed (failed), by route.',
+    labels: ['route', 'outcome'],
+  },
   retention_chats_deleted_total: {
     help: 'Chats the retention sweep deleted for inactivity (their model usage is kept).',
     labels: [],

@@ -1,9 +1,12 @@
 import type { SqlReader } from '../db/direct';
+import { isDriverUnavailable } from '../db/errors';
 import type { Context } from '../graphql/context';
 import { deadlineExceeded } from '../graphql/deadline';
+import { databaseUnavailable } from '../graphql/errors';
 import { currentRequest } from '../http/logging';
 import { listChats, readChatWithMessages } from '../modules/chats/direct-reads';
 import type { CompiledRoute } from './compile';
+import { CHAT, chatWithMessages, type RouteSettings } from './routes';
 
 /*
  * The two most frequent REST reads, answered from SQL without the GraphQL executor and the Prisma
@@ -16,52 +19,82 @@ import type { CompiledRoute } from './compile';
  * the caller is identified by the same context factory, and the access rules are the same
  * functions (auth/access.ts). A read that cannot answer exactly as the resolvers would (a caller
  * the resolvers refuse, a chat not found, a branched chat, a tag filter, an argument out of
- * range) answers undefined and the route's operation runs as before; so does one whose SQL failed,
- * and the executor reports the database's error as it always has. REQUEST_DEADLINE_MS holds a
- * direct read as it holds the operation (503 past it). test/rest/direct-reads.test.ts
- * sends the same requests to a gateway without direct reads and compares the answers.
+ * range, a stored value the schema would refuse) answers undefined and the route's operation runs
+ * as before; so does one whose SQL failed, and the executor reports the error as it always has.
+ * A database that cannot be reached is answered 503 at once, as the executor would answer it,
+ * rather than waited for twice. REQUEST_DEADLINE_MS holds a direct read as it holds the operation.
+ * test/rest/direct-reads.test.ts sends the same requests to a gateway without direct reads and
+ * compares the answers.
  */
 
-type DirectRead = (sql: SqlReader, ctx: Context, args: Record<string, unknown>) => Promise<object | undefined>;
+type DirectRead = {
+  /** The route's selection this read answers: another selection (a changed route) is not read here. */
+  selection: (settings: RouteSettings) => string;
+  read: (sql: SqlReader, ctx: Context, args: Record<string, unknown>) => Promise<object | undefined>;
+};
 
 const DIRECT_READS = new Map<string, DirectRead>([
-  ['GET /chats/:chat_id', (sql, ctx, args) => readChatWithMessages(sql, ctx, args, ctx.config.maxMessagesPerRead)],
-  ['GET /chats/', listChats],
+  [
+    'GET /chats/:chat_id',
+    {
+      selection: chatWithMessages,
+      read: (sql, ctx, args) => readChatWithMessages(sql, ctx, args, ctx.config.maxMessagesPerRead),
+    },
+  ],
+  ['GET /chats/', { selection: () => CHAT, read: listChats }],
 ]);
 
-/** Reads answered directly and reads left to the executor, for tests. */
-export const directReadStats = { served: 0, declined: 0, failed: 0 };
+/** Each compiled route's direct read, once its selection was checked; null for none. */
+const readsOf = new WeakMap<object, DirectRead | null>();
 
-/** True when the route has a direct read: only its routes are worth looking at. */
+function directReadOf(route: CompiledRoute, settings: RouteSettings): DirectRead | null {
+  let found = readsOf.get(route);
+  if (found === undefined) {
+    const entry = DIRECT_READS.get(`${route.method} ${route.path}`);
+    found = entry && entry.selection(settings) === route.selection ? entry : null;
+    readsOf.set(route, found);
+  }
+  return found;
+}
+
+/** True when the route may have a direct read: only its routes are worth a look. */
 export function hasDirectRead(route: Pick<CompiledRoute, 'method' | 'path'>): boolean {
   return DIRECT_READS.has(`${route.method} ${route.path}`);
 }
 
 /**
  * The route's JSON answer read directly, or undefined for the route's operation to answer. The
- * context is the one the operation would run with.
+ * context is the one the operation would run with. Throws the error to answer when the deadline
+ * passed or the database cannot be reached.
  */
 export async function readDirectly(
-  route: Pick<CompiledRoute, 'method' | 'path' | 'fieldName'>,
+  route: CompiledRoute,
   ctx: Context,
   args: Record<string, unknown>,
 ): Promise<string | undefined> {
-  const read = DIRECT_READS.get(`${route.method} ${route.path}`);
+  const sql = ctx.sql;
+  const direct = sql && directReadOf(route, ctx.config);
   // Without a verified caller the resolvers' scope check answers (401/403).
-  if (!read || !ctx.sql || !ctx.authenticated) return undefined;
+  if (!direct || !ctx.authenticated) return undefined;
+  const count = (outcome: 'served' | 'declined' | 'failed') =>
+    ctx.metrics.increment('rest_direct_reads_total', { route: route.path, outcome });
   // The same span an operation has, so the statements' spans have a parent.
   const endSpan = currentRequest()?.trace?.operation('query', route.fieldName);
   try {
-    const value = await withinDeadline(read(ctx.sql, ctx, args), ctx);
-    if (value === undefined) {
-      directReadStats.declined++;
-      return undefined;
-    }
-    directReadStats.served++;
-    return JSON.stringify(value);
+    const value = await withinDeadline(() => direct.read(sql, ctx, args), ctx);
+    count(value === undefined ? 'declined' : 'served');
+    return value === undefined ? undefined : JSON.stringify(value);
   } catch (error) {
-    if (error instanceof DeadlineError) throw error.cause;
-    directReadStats.failed++;
+    if (error instanceof DeadlineError) {
+      ctx.metrics.increment('graphql_errors_total', { code: 'DEADLINE_EXCEEDED' });
+      throw error.answer;
+    }
+    count('failed');
+    if (isDriverUnavailable(error)) {
+      ctx.metrics.increment('database_unavailable_total');
+      ctx.metrics.increment('graphql_errors_total', { code: 'SERVICE_UNAVAILABLE' });
+      throw databaseUnavailable();
+    }
     ctx.logger.warn({ err: error, route: route.path }, 'direct read failed: the route’s operation answers');
     return undefined;
   } finally {
@@ -71,19 +104,19 @@ export async function readDirectly(
 
 /** A read cut at the request's deadline: answered as the executor answers it, never retried. */
 class DeadlineError extends Error {
-  constructor(override readonly cause: Error) {
-    super(cause.message);
+  constructor(readonly answer: Error) {
+    super(answer.message);
   }
 }
 
 /**
  * The read's value, as REQUEST_DEADLINE_MS holds the route's operation to it (graphql/deadline.ts):
- * no answer is awaited past the deadline, and one that came after it is not used. A SQLite read
- * runs synchronously, so only the second applies to it, as to the executor's statements.
+ * no answer is awaited past the deadline, and one that came after it is not used. The clock
+ * starts before the read does: a SQLite statement runs synchronously, within the call.
  */
-async function withinDeadline<T>(read: Promise<T>, ctx: Context): Promise<T> {
+async function withinDeadline<T>(read: () => Promise<T>, ctx: Context): Promise<T> {
   const ms = ctx.config.requestDeadlineMs;
-  if (ms === 0) return read;
+  if (ms === 0) return read();
   const endsAt = performance.now() + ms;
   const cut = () => {
     ctx.logger.warn({ deadline_ms: ms }, 'query cut at its deadline');
@@ -94,7 +127,7 @@ async function withinDeadline<T>(read: Promise<T>, ctx: Context): Promise<T> {
     timer = setTimeout(() => reject(cut()), ms).unref();
   });
   try {
-    const value = await Promise.race([read, expired]);
+    const value = await Promise.race([read(), expired]);
     if (performance.now() >= endsAt) throw cut();
     return value;
   } finally {

@@ -3,7 +3,7 @@ import { adapterFactory } from '../../src/db/adapters';
 import { namingClient, resultFollowsTable, StatementNames } from '../../src/db/pg-statements';
 import { usePostgres } from '../support/databases';
 import { configureGateway, db, gateway, testConfig } from '../support/gateway';
-import { addMessage, call, newChat, newUser } from '../support/http';
+import { addMessage, call, gql, newChat, newUser } from '../support/http';
 
 // One connection, so that the statements the gateway prepared are all listed on it.
 configureGateway({ DATABASE_POOL_SIZE: '1' });
@@ -108,14 +108,21 @@ describe('StatementNames', () => {
       expect(read.status).toBe(200);
       expect(read.json.messages.map((m: { content: string }) => m.content)).toEqual(['prepared once']);
     }
+    // The same read through its GraphQL operation (the REST route reads straight from SQL, src/rest/direct.ts).
+    const query = 'query ($c: Int!) { chat(chat_id: $c) { title messages { content } } }';
+    for (let i = 0; i < 2; i++) {
+      expect((await gql(query, { c: chat.chat_id })).json.data.chat.messages).toEqual([{ content: 'prepared once' }]);
+    }
     await addMessage(chat.chat_id, 'and again');
     // Its second use names this query too; the gateway has one connection (DATABASE_POOL_SIZE=1).
     const list = () => db().$queryRawUnsafe<{ statement: string }[]>(LIST.text, 1);
     await list();
     const statements = (await list()).map((r) => r.statement);
     expect(statements).toContain(LIST.text);
-    // The chat read, one statement with its messages in a lateral join, and the message insert.
+    // The chat read, one statement with its messages in a lateral join (or as JSON, read directly),
+    // and the message insert.
     expect(statements.filter((s) => /FROM "public"."Chat"[\s\S]*JOIN LATERAL/.test(s))).toHaveLength(1);
+    expect(statements.filter((s) => /json_agg[\s\S]*FROM "Chat" c/.test(s))).toHaveLength(1);
     expect(statements.some((s) => /INSERT INTO "Message"/.test(s))).toBe(true);
   });
 

@@ -30,8 +30,9 @@ export function deadlineCases(): void {
     const direct = gateway().services.sql;
     if (direct) {
       const rows = direct.rows.bind(direct);
-      jest.spyOn(direct, 'rows').mockImplementation(async (sql, params) => {
-        const result = await rows(sql, params);
+      // Stalled within the call, as a slow SQLite statement (run synchronously) would be.
+      jest.spyOn(direct, 'rows').mockImplementation((sql, params) => {
+        const result = rows(sql, params);
         ran(`direct: ${sql}`);
         return result;
       });

@@ -1,6 +1,5 @@
 import { SignJWT } from 'jose';
 import { createGateway, type Gateway } from '../../src/app';
-import { directReadStats } from '../../src/rest/direct';
 import { createUser } from '../support/auth-matrix';
 import { usePostgres } from '../support/databases';
 import { configureGateway, db, gateway, testConfig } from '../support/gateway';
@@ -30,18 +29,29 @@ async function fetchFrom(target: Gateway, path: string, headers: Record<string, 
 
 const answerOf = (r: Reply) => ({ status: r.status, type: r.headers.get('content-type'), body: r.text });
 
+/** How many reads `target` answered directly (or whatever `outcome` says), over both routes. */
+async function directReads(target: Gateway, outcome: 'served' | 'declined' | 'failed' = 'served') {
+  let total = 0;
+  for (const route of ['/chats/:chat_id', '/chats/']) {
+    total += await target.services.metrics.value('rest_direct_reads_total', { route, outcome });
+  }
+  return total;
+}
+
 /**
  * The answer over a socket (the Node fast path) and through Yoga's fetch handler, both from this
- * file's gateway, each equal to the resolvers' answer; and whether the direct read served them.
+ * file's gateway, each equal to the resolvers' answer; and whether the direct read served both.
  */
 async function compare(path: string, headers: Record<string, string> = {}, target = gateway(), reference = plain) {
-  const before = directReadStats.served;
+  const before = await directReads(target);
   const overSocket = target === gateway() ? await call('GET', path, undefined, headers) : undefined;
   const throughYoga = await fetchFrom(target, path, headers);
-  const served = directReadStats.served - before;
+  const served = (await directReads(target)) - before;
   const expected = answerOf(await fetchFrom(reference, path, headers));
   if (overSocket) expect({ path, ...answerOf(overSocket) }).toEqual({ path, ...expected });
   expect({ path, ...answerOf(throughYoga) }).toEqual({ path, ...expected });
+  // Both requests, or neither.
+  expect({ path, served: served === 0 || served === (overSocket ? 2 : 1) }).toEqual({ path, served: true });
   return { status: throughYoga.status, direct: served > 0, json: throughYoga.json };
 }
 
@@ -87,6 +97,26 @@ describe('direct reads', () => {
       where: { message_id: message.message_id },
       data: { timestamp: new Date('2024-01-02T03:04:06.000Z') },
     });
+    // Times as SQLite's CURRENT_TIMESTAMP writes them, without a zone (read as UTC).
+    chats.zoneless = (await newChat(user.user_id)).chat_id;
+    const zoneless = await addMessage(chats.zoneless, 'no zone');
+    await db().$executeRawUnsafe(
+      `UPDATE "Chat" SET created_at = '2024-01-03 04:05:06' WHERE chat_id = ${chats.zoneless}`,
+    );
+    await db().$executeRawUnsafe(
+      `UPDATE "Message" SET "timestamp" = '2024-01-03 04:05:07.5' WHERE message_id = ${zoneless.message_id}`,
+    );
+    // Two chats made in the same millisecond: the newer ID first.
+    chats.tieA = (await newChat(user.user_id)).chat_id;
+    chats.tieB = (await newChat(user.user_id)).chat_id;
+    await db().chat.updateMany({
+      where: { chat_id: { in: [chats.tieA, chats.tieB] } },
+      data: { created_at: new Date('2025-06-07T08:09:10.111Z') },
+    });
+    // A sender the schema does not know (no constraint stops it): the executor's to refuse.
+    chats.oddSender = (await newChat(user.user_id)).chat_id;
+    const odd = await addMessage(chats.oddSender, 'beep');
+    await db().message.update({ where: { message_id: odd.message_id }, data: { sender: 'robot' } });
     const folder = (await call('POST', '/folders', { name: 'direct', user_id: user.user_id })).json;
     folderId = folder.folder_id;
     chats.organised = (await newChat(user.user_id)).chat_id;
@@ -109,7 +139,10 @@ describe('direct reads', () => {
       [`/chats/${chats.anonymous}?user_id=${u}`, { status: 200, direct: true }],
       [`/chats/${chats.roundTime}`, { status: 200, direct: true }],
       [`/chats/${chats.organised}?user_id=${u}`, { status: 200, direct: true }],
-      // Left to the resolvers: a branched chat, another user's chat, a missing one, bad arguments.
+      [`/chats/${chats.zoneless}`, { status: 200, direct: true }],
+      // Left to the resolvers: a branched chat, another user's chat, a missing one, bad arguments,
+      // a stored value the schema refuses.
+      [`/chats/${chats.oddSender}`, { status: 500, direct: false }],
       [`/chats/${chats.branched}?user_id=${u}`, { status: 200, direct: false }],
       [`/chats/${chats.others}?user_id=${u}`, { status: 404, direct: false }],
       ['/chats/2147483647', { status: 404, direct: false }],
@@ -127,6 +160,11 @@ describe('direct reads', () => {
     expect([round.created_at, round.messages[0].timestamp]).toEqual([
       '2024-01-02T03:04:05.000Z',
       '2024-01-02T03:04:06.000Z',
+    ]);
+    const zoneless = (await call('GET', `/chats/${chats.zoneless}`)).json;
+    expect([zoneless.created_at, zoneless.messages[0].timestamp]).toEqual([
+      '2024-01-03T04:05:06.000Z',
+      '2024-01-03T04:05:07.500Z',
     ]);
   });
 
@@ -157,13 +195,11 @@ describe('direct reads', () => {
       expect({ path, status, direct }).toEqual({ path, ...expected });
     }
     const list = (await call('GET', `/chats/?user_id=${u}&limit=100`)).json as { chat_id: number }[];
-    // Newest first, archived chats left out.
-    expect(list.map((c) => c.chat_id)).toEqual(
-      Object.entries(chats)
-        .filter(([name]) => !['anonymous', 'others', 'archived'].includes(name))
-        .map(([, id]) => id)
-        .sort((a, b) => (a === chats.roundTime ? 1 : b === chats.roundTime ? -1 : b - a)),
-    );
+    // Newest first, the tie by ID; archived chats left out.
+    const ids = list.map((c) => c.chat_id);
+    expect(ids.indexOf(chats.tieB as number)).toBe(ids.indexOf(chats.tieA as number) - 1);
+    expect(ids).not.toContain(chats.archived);
+    expect(ids.at(-1)).toBe(chats.roundTime);
   });
 
   it('reads what was just written', async () => {
@@ -183,14 +219,33 @@ describe('direct reads', () => {
   it('leaves a read whose SQL failed to the route’s operation, which answers', async () => {
     const sql = gateway().services.sql;
     if (!sql) throw new Error('this gateway reads directly');
-    const rows = jest.spyOn(sql, 'rows').mockRejectedValueOnce(new Error('the database went away'));
-    const failed = directReadStats.failed;
+    const rows = jest.spyOn(sql, 'rows').mockRejectedValue(new Error('no such column: c.branched'));
+    const failed = await directReads(gateway(), 'failed');
     try {
       const { status, direct } = await compare(`/chats/${chats.plain}`);
-      expect({ status, direct }).toEqual({ status: 200, direct: true });
-      expect(directReadStats.failed).toBe(failed + 1);
+      expect({ status, direct }).toEqual({ status: 200, direct: false });
+      expect(await directReads(gateway(), 'failed')).toBe(failed + 2);
     } finally {
       rows.mockRestore();
+    }
+  });
+
+  it('answers 503 at once when the database cannot be reached, as the operation would', async () => {
+    const sql = gateway().services.sql;
+    if (!sql) throw new Error('this gateway reads directly');
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const rows = jest.spyOn(sql, 'rows').mockRejectedValue(refused);
+    const findFirst = jest.spyOn(db().chat, 'findFirst');
+    try {
+      const r = await call('GET', `/chats/${chats.plain}`);
+      expect(r.status).toBe(503);
+      expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(r.json).toEqual({ detail: 'The database is unavailable; try again in a few seconds' });
+      // Not asked twice: the route's operation did not run.
+      expect(findFirst).not.toHaveBeenCalled();
+    } finally {
+      rows.mockRestore();
+      findFirst.mockRestore();
     }
   });
 
@@ -211,10 +266,9 @@ describe('direct reads', () => {
 
   it('is off with REST_DIRECT_READS=false', async () => {
     expect(plain.services.sql).toBeNull();
-    const before = { ...directReadStats };
     await fetchFrom(plain, `/chats/${chats.plain}`);
     await fetchFrom(plain, '/chats/');
-    expect(directReadStats).toEqual(before);
+    for (const outcome of ['served', 'declined', 'failed'] as const) expect(await directReads(plain, outcome)).toBe(0);
   });
 });
 
@@ -247,9 +301,10 @@ describe('direct reads with AUTH_MODE=jwt', () => {
       ['owner', await bearer({}, String(a))],
       ['other', await bearer({}, String(b))],
       ['admin', await bearer({ role: 'admin' })],
+      ['admin who is a user', await bearer({ role: 'admin' }, String(b))],
       ['bad token', { authorization: 'Bearer not.a.jwt' }],
     ];
-    const seen: Record<string, number[]> = {};
+    const seen: Record<string, string[]> = {};
     for (const [caller, headers] of callers) {
       seen[caller] = [];
       for (const path of [
@@ -258,17 +313,19 @@ describe('direct reads with AUTH_MODE=jwt', () => {
         `/chats/?user_id=${a}`,
         '/chats/',
       ]) {
-        const { status } = await compare(path, headers, secured, securedPlain);
-        seen[caller]?.push(status);
+        const { status, direct } = await compare(path, headers, secured, securedPlain);
+        seen[caller]?.push(`${status}${direct ? ' direct' : ''}`);
       }
     }
-    // Not the same answer for everyone: the access rules ran.
+    // Not the same answer for everyone: the access rules ran, and the direct reads answered
+    // every caller the resolvers let through, except another user's chat (a 404 is theirs).
     expect(seen).toEqual({
-      anonymous: [401, 401, 401, 401],
-      owner: [200, 200, 200, 200],
-      other: [404, 404, 200, 200],
-      admin: [200, 200, 200, 200],
-      'bad token': [401, 401, 401, 401],
+      anonymous: ['401', '401', '401', '401'],
+      owner: ['200 direct', '200 direct', '200 direct', '200 direct'],
+      other: ['404', '404', '200 direct', '200 direct'],
+      admin: ['200 direct', '200 direct', '200 direct', '200 direct'],
+      'admin who is a user': ['200 direct', '200 direct', '200 direct', '200 direct'],
+      'bad token': ['401', '401', '401', '401'],
     });
   });
 });

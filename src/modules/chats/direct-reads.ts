@@ -14,24 +14,54 @@ import type { Context } from '../../graphql/context';
 
 type Args = Record<string, unknown>;
 
-/** A stored time as the DateTime scalar answers it (the ISO 8601 form of a UTC instant). */
-function isoTime(value: unknown, dialect: SqlReader['dialect']): string {
-  // PostgreSQL's `timestamp(3)` is UTC without a zone (as Prisma reads it), in text or JSON form;
-  // SQLite holds what Prisma's adapter wrote: ISO 8601 text, or epoch milliseconds.
-  const date =
-    dialect === 'postgresql'
-      ? new Date(`${String(value).replace(' ', 'T')}Z`)
-      : new Date(typeof value === 'string' ? value : Number(value));
-  // An unreadable time (it should not be stored) is the executor's to answer.
+/** The time of day at the end of a stored time, with its zone if it has one. */
+const TIME_OF_DAY = /\d{2}:\d{2}:\d{2}(?:\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)?$/;
+
+/**
+ * A stored time's text as Prisma's client reads it (@prisma/client 6.19's runtime does exactly
+ * this): without a zone it is UTC, a zone of hours only gets its minutes, a space before the time
+ * becomes `T`, and a date alone is its midnight, UTC. PostgreSQL's `timestamp(3)` is always
+ * without a zone; SQLite holds what Prisma's adapter wrote (`+00:00`), or what SQLite's
+ * CURRENT_TIMESTAMP writes (`2026-01-02 03:04:05`) in a row inserted without the column.
+ */
+function asUtcText(text: string): string {
+  const match = TIME_OF_DAY.exec(text);
+  if (match === null) return `${text}T00:00:00Z`;
+  const [whole, zone, minutes] = match;
+  let utc = text;
+  if (zone !== undefined && zone !== 'Z' && minutes === undefined) utc = `${text}:00`;
+  else if (zone === undefined) utc = `${text}Z`;
+  if (whole.length === text.length) return `1970-01-01T${utc}`;
+  const separator = match.index - 1;
+  return utc[separator] === ' ' ? `${utc.slice(0, separator)}T${utc.slice(separator + 1)}` : utc;
+}
+
+/** A stored time as the DateTime scalar answers it (the ISO 8601 form of the instant). */
+function isoTime(value: unknown): string {
+  // Epoch milliseconds, as Prisma's SQLite adapter may be set to write them.
+  const date = typeof value === 'string' ? new Date(asUtcText(value)) : new Date(Number(value));
+  // An unreadable time throws: the read fails and the route's operation answers.
   return date.toISOString();
 }
 
-const idOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+const INT32_MAX = 2 ** 31 - 1;
+/** An ID as the Int type answers it; one that Int cannot hold is the executor's to refuse. */
+function intOf(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || Math.abs(n) > INT32_MAX) throw new RangeError(`not a GraphQL Int: ${String(value)}`);
+  return n;
+}
+const intOrNull = (value: unknown) => (value === null || value === undefined ? null : intOf(value));
 const isTrue = (value: unknown) => value === 1 || value === 't' || value === true;
+/** The Sender enum's values; another stored value is the executor's to refuse. */
+const SENDERS = new Set(['user', 'ai']);
 
 /** An Int argument as given, or undefined when absent. */
 const givenInt = (value: unknown): number | null | undefined =>
   value === undefined || value === null ? (value as null | undefined) : (value as number);
+
+/** True when `args` holds nothing but `known`: an argument added to the field is the resolvers' to apply. */
+const onlyKnown = (args: Args, known: readonly string[]) => Object.keys(args).every((name) => known.includes(name));
 
 /** The chat's condition for the caller: that user's and anonymous chats, or any with no user. */
 function chatCondition(sql: SqlReader, userId: number | null | undefined) {
@@ -53,6 +83,7 @@ export async function readChatWithMessages(
   args: Args,
   messageLimit: number,
 ): Promise<object | undefined> {
+  if (!onlyKnown(args, ['chat_id', 'user_id'])) return undefined;
   const who = actingAs(ctx, givenInt(args.user_id));
   if (!who.allowed || typeof args.chat_id !== 'number') return undefined;
   const params: unknown[] = who.userId == null ? [args.chat_id] : [args.chat_id, who.userId];
@@ -68,7 +99,7 @@ export async function readChatWithMessages(
     );
     if (!chat || isTrue(chat.branched)) return undefined;
     const messages = JSON.parse(chat.messages as string) as [number, string, string, string][];
-    return chatAnswer(chat, sql, messages);
+    return chatAnswer(chat, messages);
   }
   const [chat] = await sql.rows(
     `SELECT c.chat_id, c.title, c.created_at, c.user_id, c.branched FROM "Chat" c WHERE ${chatCondition(sql, who.userId)}`,
@@ -81,23 +112,24 @@ export async function readChatWithMessages(
     [chat.chat_id, messageLimit],
   );
   const messages = newest.reverse().map((m) => [m.message_id, m.content, m.sender, m.timestamp] as const);
-  return chatAnswer(chat, sql, messages);
+  return chatAnswer(chat, messages);
 }
 
-/** The route's JSON, in the order of its selection. */
-function chatAnswer(chat: Row, sql: SqlReader, messages: readonly (readonly unknown[])[]) {
-  const chatId = Number(chat.chat_id);
+/** The route's JSON, in the order of its selection; undefined when a stored value is not the schema's. */
+function chatAnswer(chat: Row, messages: readonly (readonly unknown[])[]) {
+  if (messages.some(([, , sender]) => !SENDERS.has(sender as string))) return undefined;
+  const chatId = intOf(chat.chat_id);
   return {
     chat_id: chatId,
     title: chat.title,
-    created_at: isoTime(chat.created_at, sql.dialect),
-    user_id: idOrNull(chat.user_id),
+    created_at: isoTime(chat.created_at),
+    user_id: intOrNull(chat.user_id),
     messages: messages.map(([messageId, content, sender, timestamp]) => ({
-      message_id: Number(messageId),
+      message_id: intOf(messageId),
       chat_id: chatId,
       content,
       sender,
-      timestamp: isoTime(timestamp, sql.dialect),
+      timestamp: isoTime(timestamp),
     })),
   };
 }
@@ -110,6 +142,7 @@ const optionalInt = (value: unknown) => value === undefined || value === null ||
 
 /** `Query.chats(user_id, folder_id, pinned, archived, limit, offset) { chat_id user_id title created_at }`. */
 export async function listChats(sql: SqlReader, ctx: Context, args: Args): Promise<object | undefined> {
+  if (!onlyKnown(args, ['user_id', 'folder_id', 'tag', 'pinned', 'archived', 'limit', 'offset'])) return undefined;
   const { user_id, folder_id, tag, pinned, archived, limit, offset } = args;
   // Tags, and what the resolvers refuse, are theirs to answer.
   if (tag !== undefined && tag !== null) return undefined;
@@ -138,9 +171,9 @@ export async function listChats(sql: SqlReader, ctx: Context, args: Args): Promi
     [...params, (limit as number | undefined) ?? DEFAULT_LIMIT, (offset as number | undefined) ?? 0],
   );
   return rows.map((chat) => ({
-    chat_id: Number(chat.chat_id),
-    user_id: idOrNull(chat.user_id),
+    chat_id: intOf(chat.chat_id),
+    user_id: intOrNull(chat.user_id),
     title: chat.title,
-    created_at: isoTime(chat.created_at, sql.dialect),
+    created_at: isoTime(chat.created_at),
   }));
 }
