@@ -223,11 +223,23 @@ export function seedBulk(
     })();
 
     const pool = messagePool();
-    const insMsg = db.prepare(`INSERT INTO "Message" (chat_id, content, sender, timestamp) VALUES (?, ?, ?, ?)`);
+    // Since branches, each message the service adds answers the one before it (its parent_id).
+    const threaded = db.prepare(`SELECT name FROM pragma_table_info('Message')`).pluck().all().includes('parent_id');
+    const insMsg = threaded
+      ? db.prepare(`INSERT INTO "Message" (chat_id, content, sender, timestamp, parent_id) VALUES (?, ?, ?, ?, ?)`)
+      : db.prepare(`INSERT INTO "Message" (chat_id, content, sender, timestamp) VALUES (?, ?, ?, ?)`);
+    const lastOf = new Float64Array(chats + 1);
     let n = 0;
     let pending = [];
     const flush = db.transaction((rows) => {
-      for (const r of rows) insMsg.run(r[0], r[1], r[2], r[3]);
+      for (const r of rows) {
+        if (!threaded) {
+          insMsg.run(r[0], r[1], r[2], r[3]);
+          continue;
+        }
+        const { lastInsertRowid } = insMsg.run(r[0], r[1], r[2], r[3], lastOf[r[0]] || null);
+        lastOf[r[0]] = Number(lastInsertRowid);
+      }
     });
     for (let round = 0; round < maxPer; round++) {
       const sender = round % 2 === 0 ? 'user' : 'ai';
