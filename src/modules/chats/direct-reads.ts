@@ -8,8 +8,8 @@ import type { Context } from '../../graphql/context';
  * why). Each answers exactly what the route's GraphQL operation answers through the resolvers in
  * queries.ts and types.ts, or undefined when it cannot, and then the executor answers: a branched
  * chat, a chat not found, a tag filter, an argument the resolvers refuse, a caller the resolvers
- * refuse. test/rest/direct-reads.test.ts sends the same requests to a gateway without direct
- * reads and compares the answers.
+ * refuse, a stored value the schema refuses. test/rest/direct-reads.test.ts sends the same
+ * requests to a gateway without direct reads and compares the answers.
  */
 
 type Args = Record<string, unknown>;
@@ -63,7 +63,7 @@ const givenInt = (value: unknown): number | null | undefined =>
 /** True when `args` holds nothing but `known`: an argument added to the field is the resolvers' to apply. */
 const onlyKnown = (args: Args, known: readonly string[]) => Object.keys(args).every((name) => known.includes(name));
 
-/** The chat's condition for the caller: that user's and anonymous chats, or any with no user. */
+/** The chat access rule (auth/access.ts) in SQL: with a user, that user's chats and anonymous ones; without, any. */
 function chatCondition(sql: SqlReader, userId: number | null | undefined) {
   const p = placeholders(sql);
   const id = `c.chat_id = ${p()}`;
