@@ -48,7 +48,7 @@ const COUNTERS = {
     labels: ['model', 'provider'],
   },
   rest_direct_reads_total: {
-    help: 'REST reads answered straight from SQL (served), left to their GraphQL operation (declined), or whose SQL failed (failed), by route.',
+    help: 'REST reads answered straight from SQL (served), left to their GraphQL operation (declined), or whose SQL or stored values could not be read (failed: then answered by the operation, or 503 when the database is unreachable), by route.',
     labels: ['route', 'outcome'],
   },
   retention_chats_deleted_total: {

@@ -55,14 +55,10 @@ export type RestRoute = Readonly<{
   clearedByNull?: readonly string[];
 }>;
 
-/** A chat in the list (GET /chats/); src/rest/direct.ts answers it too. */
-export const CHAT = 'chat_id user_id title created_at';
+const CHAT = 'chat_id user_id title created_at';
 const MESSAGE = 'message_id chat_id content sender timestamp';
-/**
- * GET /chats/{chat_id}'s answer: one read returns at most MAX_MESSAGES_PER_READ messages (the
- * newest). src/rest/direct.ts answers it too.
- */
-export const chatWithMessages = ({ maxMessagesPerRead }: RouteSettings) =>
+/** GET /chats/{chat_id}'s answer: one read returns at most MAX_MESSAGES_PER_READ messages (the newest). */
+const chatWithMessages = ({ maxMessagesPerRead }: RouteSettings) =>
   `chat_id title created_at user_id messages(limit: ${maxMessagesPerRead}) { ${MESSAGE} }`;
 const FOLDER = 'folder_id user_id name parent_id created_at';
 const SHARE = 'share_id token url created_at expires_at';

@@ -1,5 +1,9 @@
 import { SignJWT } from 'jose';
 import { createGateway, type Gateway } from '../../src/app';
+import type { Context } from '../../src/graphql/context';
+import { schema } from '../../src/graphql/schema';
+import { compileRoutes } from '../../src/rest/compile';
+import { readDirectly } from '../../src/rest/direct';
 import { createUser } from '../support/auth-matrix';
 import { usePostgres } from '../support/databases';
 import { configureGateway, db, gateway, testConfig } from '../support/gateway';
@@ -262,6 +266,19 @@ describe('direct reads', () => {
     } finally {
       rows.mockRestore();
     }
+  });
+
+  it('leaves a route whose selection changed in routes.ts to its operation', async () => {
+    const route = compileRoutes(schema, testConfig(SMALL_READS)).find(
+      (r) => r.method === 'GET' && r.path === '/chats/:chat_id',
+    );
+    if (!route) throw new Error('no route GET /chats/:chat_id');
+    const ctx = { ...gateway().services, authenticated: true, userId: null, isAdmin: false, failure: null } as Context;
+    const args = { chat_id: chats.plain };
+    expect(JSON.parse((await readDirectly(route, ctx, args)) ?? 'null')).toMatchObject({ chat_id: chats.plain });
+    // A field added to the route's answer: the direct read does not answer it.
+    const widened = { ...route, selection: route.selection.replace('timestamp', 'timestamp parent_id') };
+    expect(await readDirectly(widened, ctx, args)).toBeUndefined();
   });
 
   it('is off with REST_DIRECT_READS=false', async () => {
