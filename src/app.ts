@@ -23,7 +23,7 @@ import { renderGraphiQLPage, useGraphiQLFiles } from './http/graphiql';
 import { useGraphQLBody } from './http/graphql-body';
 import { createHealthChecks, OPERATIONS_PATHS } from './http/health';
 import { useHomePage } from './http/home';
-import { createLogger, currentRequest, type Logger } from './http/logging';
+import { createLogger, currentRequest } from './http/logging';
 import { createMetrics } from './http/metrics';
 import { createRateLimit } from './http/rate-limit';
 import { useAcceptCheck, useNoIntrospection } from './http/security';
@@ -121,14 +121,17 @@ export async function createGateway(config: Config): Promise<Gateway> {
       closers.push(() => (pool.ended ? undefined : pool.end()));
     }
     const db = createDb(config, logger, pool ?? undefined);
+    // Every statement, Prisma's and the direct reads' (db/direct.ts), is observed the same way.
+    const logStatements = logger.isLevelEnabled('debug');
     const observeStatement: StatementObserver = (sql, startedAt, durationMs) => {
       metrics.observeQuery(sql, durationMs);
       // The statement's span, under the request that ran it (the event fires in its async context).
       currentRequest()?.trace?.query(sql, startedAt, durationMs);
+      if (logStatements) logger.debug({ sql, duration_ms: durationMs }, 'sql');
     };
     db.$on('query', (event) => observeStatement(event.query, event.timestamp, event.duration));
     closers.push(() => db.$disconnect());
-    const sql = config.restDirectReads ? directSql(config.database, pool, observeStatement, logger) : null;
+    const sql = config.restDirectReads ? directSql(config.database, pool, observeStatement) : null;
     // Closed before the database (closers run last first).
     if (sql) closers.push(() => sql.close());
     const pubsub = createEventBus({
@@ -299,20 +302,8 @@ export async function createGateway(config: Config): Promise<Gateway> {
   }
 }
 
-/**
- * The direct reads' SQL (db/direct.ts): on PostgreSQL through Prisma's pool, on SQLite a second
- * connection. Its statements are observed and logged at debug level as Prisma's are (createDb).
- */
-function directSql(
-  database: Config['database'],
-  pool: pg.Pool | null,
-  observe: StatementObserver,
-  logger: Logger,
-): SqlReader | null {
-  const observed: StatementObserver = (sql, startedAt, durationMs) => {
-    observe(sql, startedAt, durationMs);
-    if (logger.isLevelEnabled('debug')) logger.debug({ sql, duration_ms: durationMs }, 'sql');
-  };
-  if (database.provider === 'sqlite') return sqliteReader(database.file, observed);
-  return pool && postgresReader(pool, observed);
+/** The direct reads' SQL (db/direct.ts): on PostgreSQL through Prisma's pool, on SQLite a second connection. */
+function directSql(database: Config['database'], pool: pg.Pool | null, observe: StatementObserver): SqlReader | null {
+  if (database.provider === 'sqlite') return sqliteReader(database.file, observe);
+  return pool && postgresReader(pool, observe);
 }

@@ -23,15 +23,13 @@ export function createDb(config: Config, logger: Logger, pool?: pg.Pool): Db {
           .PrismaClient as unknown as typeof PrismaClient)
       : PrismaClient;
   const patches = { enabled: config.prismaPatches, logger };
-  // Query events let tests count the SQL a request runs (the N+1 guard) and operators see it at debug level.
+  // Query events let tests count the SQL a request runs (the N+1 guard); createGateway observes
+  // them (metrics, spans, the debug log) as it observes the direct reads' statements.
   const db: Db = new Client({
     adapter: patchAdapter(adapterFactory(config.database, pool), config.database, patches),
     log: [{ emit: 'event', level: 'query' }],
   });
   patchClient(db, config.database, patches);
-  if (logger.isLevelEnabled('debug')) {
-    db.$on('query', (event) => logger.debug({ sql: event.query, duration_ms: event.duration }, 'sql'));
-  }
   return db;
 }
 
