@@ -5,10 +5,12 @@ import type pg from 'pg';
 import { createAuth } from './auth/identify';
 import { createStreamSlots } from './auth/stream-guard';
 import type { Config } from './config';
+import { createAdapterSql } from './db/adapter-sql';
 import { postgresPool } from './db/adapters';
 import { createDb, prepareDb } from './db/client';
 import { postgresReader, type SqlReader, type StatementObserver, sqliteReader } from './db/direct';
 import { isDatabaseUnavailable } from './db/errors';
+import type { Prisma } from './generated/prisma/client';
 import { compileRouteOperations, useCompiledExecution } from './graphql/compiled-execution';
 import { type Context, contextFactory, type Services } from './graphql/context';
 import { useRequestDeadline } from './graphql/deadline';
@@ -23,7 +25,7 @@ import { renderGraphiQLPage, useGraphiQLFiles } from './http/graphiql';
 import { useGraphQLBody } from './http/graphql-body';
 import { createHealthChecks, OPERATIONS_PATHS } from './http/health';
 import { useHomePage } from './http/home';
-import { createLogger, currentRequest } from './http/logging';
+import { createLogger, currentRequest, requestLogger, yogaLogger } from './http/logging';
 import { createMetrics } from './http/metrics';
 import { createRateLimit } from './http/rate-limit';
 import { useAcceptCheck, useNoIntrospection } from './http/security';
@@ -120,15 +122,26 @@ export async function createGateway(config: Config): Promise<Gateway> {
       pool.on('error', (error) => logger.warn({ err: error }, 'an idle PostgreSQL connection failed'));
       closers.push(() => (pool.ended ? undefined : pool.end()));
     }
-    const db = createDb(config, logger, pool ?? undefined);
     // Every statement, Prisma's and the direct reads' (db/direct.ts), is observed the same way.
     const logStatements = logger.isLevelEnabled('debug');
+    // A statement's span and debug line name the request that ran it, which only its async
+    // context can tell (the event fires in it): each request gets one only when something uses
+    // it, since on Node 20 and 22 that costs every request (see inRequest in http/logging.ts).
+    const propagate = tracing !== null || logStatements;
     const observeStatement: StatementObserver = (sql, startedAt, durationMs) => {
       metrics.observeQuery(sql, durationMs);
-      // The statement's span, under the request that ran it (the event fires in its async context).
-      currentRequest()?.trace?.query(sql, startedAt, durationMs);
-      if (logStatements) logger.debug({ sql, duration_ms: durationMs }, 'sql');
+      if (!propagate) return;
+      const request = currentRequest();
+      request?.trace?.query(sql, startedAt, durationMs);
+      if (logStatements) requestLogger(logger, request).debug({ sql, duration_ms: durationMs }, 'sql');
     };
+    // The hottest writes' statements go straight to the adapter the client connects through.
+    const adapterSql = createAdapterSql(
+      config.database.provider,
+      (statement) => db.$queryRaw(statement as Prisma.Sql),
+      observeStatement,
+    );
+    const db = createDb(config, logger, pool ?? undefined, adapterSql.watch);
     db.$on('query', (event) => observeStatement(event.query, event.timestamp, event.duration));
     closers.push(() => db.$disconnect());
     const sql = config.restDirectReads ? directSql(config.database, pool, observeStatement) : null;
@@ -158,6 +171,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
       config,
       db,
       sql,
+      adapterSql: adapterSql.sql,
       pubsub,
       auth,
       prices,
@@ -206,6 +220,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
             logger,
             metrics,
             tracing,
+            propagate,
           })
         : null;
 
@@ -213,7 +228,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
       schema,
       graphqlEndpoint: GRAPHQL_ENDPOINT,
       context: contextFactory(services),
-      logging: logger,
+      logging: yogaLogger(logger),
       // A small page; its megabytes of scripts are separate, cacheable files (useGraphiQLFiles).
       renderGraphiQL: renderGraphiQLPage,
       graphiql: config.enableGraphiql ? { title: 'chat-gateway' } : false,
@@ -272,7 +287,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
 
     let closed: Promise<void> | undefined;
     // Request logging and security headers sit in the guard, so they cover its own answers too.
-    const yoga = withErrorGuard(app, { graphqlEndpoint: GRAPHQL_ENDPOINT, logger, metrics, tracing });
+    const yoga = withErrorGuard(app, { graphqlEndpoint: GRAPHQL_ENDPOINT, logger, metrics, tracing, propagate });
     return Object.freeze({
       yoga,
       listener: nodePath

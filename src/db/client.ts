@@ -1,3 +1,4 @@
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type pg from 'pg';
 import type { Config } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
@@ -16,7 +17,13 @@ export type Db = PrismaClient<'query'>;
  * generated clients have the same API (one schema); they differ in the SQL they compile to, and
  * only the configured one is loaded. On PostgreSQL it runs on `pool` when given (adapters.ts).
  */
-export function createDb(config: Config, logger: Logger, pool?: pg.Pool): Db {
+export function createDb(
+  config: Config,
+  logger: Logger,
+  pool?: pg.Pool,
+  /** Sees the adapter factory the client will connect through (db/adapter-sql.ts watches it). */
+  watch: (factory: SqlMigrationAwareDriverAdapterFactory) => SqlMigrationAwareDriverAdapterFactory = (f) => f,
+): Db {
   const Client =
     config.database.provider === 'postgresql'
       ? ((require('../generated/prisma-postgresql/client') as typeof import('../generated/prisma-postgresql/client'))
@@ -26,7 +33,7 @@ export function createDb(config: Config, logger: Logger, pool?: pg.Pool): Db {
   // Query events let tests count the SQL a request runs (the N+1 guard); createGateway observes
   // them (metrics, spans, the debug log) as it observes the direct reads' statements.
   const db: Db = new Client({
-    adapter: patchAdapter(adapterFactory(config.database, pool), config.database, patches),
+    adapter: watch(patchAdapter(adapterFactory(config.database, pool), config.database, patches)),
     log: [{ emit: 'event', level: 'query' }],
   });
   patchClient(db, config.database, patches);

@@ -15,19 +15,23 @@ const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
+    type AdapterCause = { kind?: unknown; originalCode?: unknown };
     const e = current as Error & {
       code?: unknown;
-      meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } };
+      meta?: { driverAdapterError?: { cause?: AdapterCause } };
       originalError?: unknown;
     };
     if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
-    const kind = e.meta?.driverAdapterError?.cause?.kind;
-    if (typeof kind === 'string' && UNAVAILABLE_KINDS.has(kind)) return true;
-    const sqlState = e.meta?.driverAdapterError?.cause?.originalCode;
-    if (typeof sqlState === 'string' && UNAVAILABLE_SQLSTATE.test(sqlState)) return true;
+    // Wrapped by the client, or straight from the adapter (statements of db/adapter-sql.ts).
+    const cause =
+      e.name === 'DriverAdapterError' ? (e.cause as AdapterCause | undefined) : e.meta?.driverAdapterError?.cause;
+    if (typeof cause?.kind === 'string' && UNAVAILABLE_KINDS.has(cause.kind)) return true;
+    if (typeof cause?.originalCode === 'string' && UNAVAILABLE_SQLSTATE.test(cause.originalCode)) return true;
     if (e.name.startsWith('PrismaClient') && UNAVAILABLE_MESSAGE.test(e.message)) return true;
     if (e.name === 'PrismaClientInitializationError') return true;
-    current = e.originalError ?? e.cause;
+    // What an adapter passes on unconverted: the pool's own connection errors.
+    if (isDriverUnavailable(e)) return true;
+    current = e.originalError ?? (e.name === 'DriverAdapterError' ? undefined : e.cause);
   }
   return false;
 }

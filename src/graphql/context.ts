@@ -1,6 +1,7 @@
 import type { Auth, Identity } from '../auth/identify';
 import type { StreamSlots } from '../auth/stream-guard';
 import type { Config } from '../config';
+import type { AdapterSql } from '../db/adapter-sql';
 import type { Db } from '../db/client';
 import type { SqlReader } from '../db/direct';
 import type { Logger } from '../http/logging';
@@ -22,6 +23,11 @@ export type Services = Readonly<{
    * when REST_DIRECT_READS is off. Resolvers use `db`.
    */
   sql: SqlReader | null;
+  /**
+   * Statements on the client's own connection without the client's request pipeline, for the
+   * hottest writes (db/adapter-sql.ts). Everything else uses `db`.
+   */
+  adapterSql: AdapterSql;
   pubsub: EventBus;
   auth: Auth;
   prices: PriceTable;
@@ -32,8 +38,11 @@ export type Services = Readonly<{
   alerts: Pick<AlertOutbox, 'nudge'>;
 }>;
 
-/** Who is calling, and the gateway's services. Built once per request, for GraphQL and REST alike. */
-export type Context = Readonly<Identity & Services>;
+/**
+ * Who is calling, and the gateway's services. Built once per request, for GraphQL and REST alike;
+ * Yoga adds the fetch Request being served (a context made outside a request has none).
+ */
+export type Context = Readonly<Identity & Services & { request?: Request }>;
 
 /** Yoga's context factory: the caller, as established once per request (the rate limiter may have asked first). */
 export function contextFactory(services: Services) {

@@ -1,6 +1,6 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Logger } from '../http/logging';
+import { type Logger, requestLogger, requestOf } from '../http/logging';
 import { AppError } from './errors';
 
 /** The error of a query cut at its deadline (503 on REST, with Retry-After). */
@@ -14,7 +14,10 @@ export const deadlineExceeded = (ms: number) =>
  * alone fires only when the event loop is free, never in the middle of a long synchronous stretch
  * (thousands of fields resolving without I/O), so every check also reads the clock.
  */
-function deadlineSignal(ms: number, logger: Pick<Logger, 'warn'>): { signal: AbortSignal; clear: () => void } {
+function deadlineSignal(
+  ms: number,
+  logger: { warn(fields: object, message: string): void },
+): { signal: AbortSignal; clear: () => void } {
   const controller = new AbortController();
   const { signal } = controller;
   const endsAt = performance.now() + ms;
@@ -52,12 +55,15 @@ export const DEADLINE = Symbol('deadline');
  * that was made, and a retry would make it twice. Their selections are bounded by the complexity
  * limit. Subscriptions are not cut either: a stream is meant to stay open.
  */
-export function useRequestDeadline(ms: number, logger: Pick<Logger, 'warn'>): Plugin {
+export function useRequestDeadline(ms: number, logger: Logger): Plugin {
   if (ms === 0) return {};
   return {
     onExecute({ args, executeFn, setExecuteFn, extendContext }) {
       if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
-      const { signal, clear } = deadlineSignal(ms, logger);
+      const request = requestOf((args.contextValue as { request?: Request }).request);
+      const { signal, clear } = deadlineSignal(ms, {
+        warn: (fields: object, message: string) => requestLogger(logger, request).warn(fields, message),
+      });
       (args as { signal?: AbortSignal }).signal = signal;
       // For the resolvers' own check (DeadlinePlugin), which compiled operations rely on.
       extendContext({ [DEADLINE]: signal } as Record<symbol, AbortSignal>);

@@ -1,6 +1,6 @@
 import { type ExecutionResult, type GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { currentRequest } from '../http/logging';
+import { noteRequestOfErrors, requestOf } from '../http/logging';
 import type { Metrics } from '../http/metrics';
 
 type ErrorLike = Partial<Pick<GraphQLError, 'extensions'>>;
@@ -14,7 +14,8 @@ const isResult = (value: unknown): value is ExecutionResult =>
  * Names each GraphQL request's operation (its log line, metrics and span carry it) and counts the
  * errors in answers by `extensions.code`: a query that does not parse or validate on /graphql,
  * and every error of an execution on either surface (REST routes run their operation through
- * the same pipeline).
+ * the same pipeline). Its errors note the request they failed in, for the line Yoga logs when it
+ * masks one (http/logging.ts, yogaLogger).
  */
 export function useOperationMetrics(metrics: Pick<Metrics, 'increment' | 'operationLabel'>): Plugin {
   const count = (errors: readonly ErrorLike[] | undefined, fallback: string) => {
@@ -30,7 +31,7 @@ export function useOperationMetrics(metrics: Pick<Metrics, 'increment' | 'operat
       return ({ result }) => count(result as readonly ErrorLike[], 'GRAPHQL_VALIDATION_FAILED');
     },
     onExecute({ args }) {
-      const request = currentRequest();
+      const request = requestOf((args.contextValue as { request?: Request }).request);
       const operation =
         request?.trace || request?.route === undefined ? getOperationAST(args.document, args.operationName) : null;
       const name = args.operationName ?? operation?.name?.value;
@@ -42,6 +43,8 @@ export function useOperationMetrics(metrics: Pick<Metrics, 'increment' | 'operat
         onExecuteDone({ result }) {
           const errors = isResult(result) ? (result.errors as readonly ErrorLike[] | undefined) : undefined;
           count(errors, 'INTERNAL_SERVER_ERROR');
+          // Before Yoga masks them (its plugin comes after ours) and logs what it masked.
+          noteRequestOfErrors(errors, request);
           endSpan?.(errors?.length ?? 0);
         },
       };

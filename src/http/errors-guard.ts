@@ -2,7 +2,7 @@ import { createServerAdapter, type ServerAdapterInitialContext } from '@whatwg-n
 import { isDatabaseUnavailable } from '../db/errors';
 import { databaseUnavailable, RETRY_AFTER_SECONDS } from '../graphql/errors';
 import { useCompression } from './compression';
-import { type Logger, useRequestLogging } from './logging';
+import { type Logger, requestLogger, requestOf, useRequestLogging } from './logging';
 import type { Metrics } from './metrics';
 import { errorResponse } from './respond';
 import { useSecurityHeaders } from './security';
@@ -49,15 +49,21 @@ export function withErrorGuard(
     logger,
     metrics,
     tracing = null,
+    propagate = false,
   }: {
     graphqlEndpoint: string;
     logger: Logger;
     metrics: Pick<Metrics, 'increment' | 'observeResponse'>;
     tracing?: Tracing | null;
+    /** Each request also in an async context of its own (see inRequest in logging.ts). */
+    propagate?: boolean;
   },
 ) {
   const fail = (request: Request, error: unknown): Response =>
-    failureResponse(error, new URL(request.url).pathname === graphqlEndpoint, { logger, metrics });
+    failureResponse(error, new URL(request.url).pathname === graphqlEndpoint, {
+      logger: requestLogger(logger, requestOf(request)),
+      metrics,
+    });
   return createServerAdapter<Context>(
     (request, context) => {
       try {
@@ -69,6 +75,6 @@ export function withErrorGuard(
       }
     },
     // Compression last: it sees the headers every other plugin set.
-    { plugins: [useRequestLogging(logger, metrics, tracing), useSecurityHeaders(), useCompression()] },
+    { plugins: [useRequestLogging(logger, metrics, tracing, propagate), useSecurityHeaders(), useCompression()] },
   );
 }

@@ -18,19 +18,36 @@ export type RequestFields = {
   operation?: string;
   /** The request's trace, while tracing is on (http/tracing.ts). */
   trace?: RequestTrace;
+  /** The request's logger, once something logged during it (requestLogger). */
+  logger?: Logger;
 };
 
-const current = new AsyncLocalStorage<RequestFields>();
-
-/**
- * One structured (JSON lines) logger for the whole process. Inside a request every line carries
- * the request's id, method and path, so an error logged deep down (e.g. by Yoga when it masks
- * an unexpected error) can be traced to the call that caused it.
+/*
+ * How what happens during a request is tied to it.
+ *
+ * Explicitly, always: each HTTP layer registers the request's fields under its fetch Request
+ * (inRequest), where the code that learns something about the request (its route, its operation)
+ * or logs during it finds them (requestOf, requestLogger), from the request or the GraphQL
+ * context that holds it. Lines logged during a request carry its id, method and path that way.
+ *
+ * Implicitly (AsyncLocalStorage), only when a gateway asks for it (`propagate`: with tracing on,
+ * or LOG_LEVEL=debug): what Prisma reports of a statement comes with no request, and only the
+ * async context can tell which request ran it, for its span and its debug line (currentRequest).
+ * On Node 20 and 22 an active AsyncLocalStorage adds a promise hook to every promise the process
+ * makes, about 15% of a REST read's CPU (bench/README.md, "Changes measured"), so it is not used
+ * for what the explicit tie already does. (Node 24's AsyncContextFrame makes it nearly free.)
  */
+const current = new AsyncLocalStorage<RequestFields>();
+const byRequest = new WeakMap<Request, RequestFields>();
+
 /** Where the lines go (stdout); exported so tests can read what was logged. */
 export const logStream = pino.destination({ dest: 1, sync: true });
 
-/** A gateway's logger, at its LOG_LEVEL. */
+/**
+ * A gateway's structured (JSON lines) logger, at its LOG_LEVEL. Lines written during a request go
+ * through requestLogger, so an error logged deep down (e.g. by Yoga when it masks an unexpected
+ * error) can be traced to the call that caused it.
+ */
 export function createLogger(level: LogLevel) {
   return pino(
     {
@@ -39,15 +56,6 @@ export function createLogger(level: LogLevel) {
       // "level":"info" and an ISO time rather than pino's numbers: what log collectors and people read.
       formatters: { level: (label) => ({ level: label }) },
       timestamp: pino.stdTimeFunctions.isoTime,
-      mixin: () => {
-        const fields = current.getStore();
-        if (!fields) return {};
-        const { req_id, method, path, trace } = fields;
-        // With tracing on, each line names its trace and span, for finding one from the other.
-        return trace
-          ? { req_id, method, path, trace_id: trace.traceId, span_id: trace.spanId }
-          : { req_id, method, path };
-      },
     },
     logStream,
   );
@@ -76,14 +84,73 @@ export function requestFields(givenId: string | null | undefined, method: string
  */
 export const loggedPath = (path: string) => (path.startsWith('/shared/') ? '/shared/[token]' : path);
 
-/** Runs `fn` as part of the request: every line it logs carries the request's id, method and path. */
-export function inRequest<T>(fields: RequestFields, fn: () => T): T {
-  return current.run(fields, fn);
+/**
+ * Runs `fn` as the handling of `request`, whose fields are found with requestOf(request) from then
+ * on; with `propagate`, also in an async context of its own (currentRequest).
+ */
+export function inRequest<T>(request: Request, fields: RequestFields, propagate: boolean, fn: () => T): T {
+  byRequest.set(request, fields);
+  return propagate ? current.run(fields, fn) : fn();
 }
 
-/** The request being served, if any: the layers that learn what it is (route, operation) note it here. */
+/** The fields of the request being served: the layers that learn what it is (route, operation) note it here. */
+export function requestOf(request: Request | undefined): RequestFields | undefined {
+  return request && byRequest.get(request);
+}
+
+/**
+ * The request whose async context this is, only while its gateway propagates it (see inRequest):
+ * for what comes without a request, as Prisma's statement events do. Anything else uses requestOf.
+ */
 export function currentRequest(): RequestFields | undefined {
   return current.getStore();
+}
+
+/** What each line logged during a request carries. */
+function bindingsOf({ req_id, method, path, trace }: RequestFields): Record<string, string> {
+  // With tracing on, each line names its trace and span, for finding one from the other.
+  return trace ? { req_id, method, path, trace_id: trace.traceId, span_id: trace.spanId } : { req_id, method, path };
+}
+
+/** The logger for lines written during a request (`base` outside one): each carries the request's id, method and path. */
+export function requestLogger(base: Logger, fields: RequestFields | undefined): Logger {
+  if (!fields) return base;
+  // Made at the request's first such line, then kept: most requests log none.
+  fields.logger ??= base.child(bindingsOf(fields));
+  return fields.logger;
+}
+
+/** Where an error that GraphQL execution reported notes the request it failed in (noteRequestOfErrors). */
+const REQUEST_OF_ERROR = Symbol('request of error');
+
+/**
+ * Notes on each error of an execution's result the request it failed in, for the line Yoga logs
+ * when it masks one (yogaLogger). Yoga logs it with nothing but the error.
+ */
+export function noteRequestOfErrors(errors: readonly unknown[] | undefined, fields: RequestFields | undefined): void {
+  if (!errors || !fields) return;
+  for (const error of errors) {
+    if (typeof error === 'object' && error !== null && Object.isExtensible(error)) {
+      (error as Record<symbol, unknown>)[REQUEST_OF_ERROR] = fields;
+    }
+  }
+}
+
+/** Yoga's logger: an error it logs (one it masked) is logged with its request, when noted. */
+export function yogaLogger(base: Logger) {
+  type Log = (...args: unknown[]) => void;
+  const call = (logger: Logger, level: 'debug' | 'info' | 'warn' | 'error', args: unknown[]) =>
+    (logger[level] as Log).apply(logger, args);
+  const requestIn = (value: unknown) =>
+    typeof value === 'object' && value !== null
+      ? ((value as Record<symbol, unknown>)[REQUEST_OF_ERROR] as RequestFields | undefined)
+      : undefined;
+  return {
+    debug: (...args: unknown[]) => call(base, 'debug', args),
+    info: (...args: unknown[]) => call(base, 'info', args),
+    warn: (...args: unknown[]) => call(base, 'warn', args),
+    error: (...args: unknown[]) => call(requestLogger(base, requestIn(args[0])), 'error', args),
+  };
 }
 
 /** Pages outside the REST route map, as metric labels; any other unmapped path is "unmatched". */
@@ -93,7 +160,7 @@ const FILE_FOLDERS = ['/docs', '/graphiql'];
 const pageOf = (path: string) =>
   PAGES.has(path) ? path : (FILE_FOLDERS.find((folder) => path.startsWith(`${folder}/`)) ?? 'unmatched');
 
-/** The one line logged per response, inside the request (see inRequest), its metrics, and the end of its span. */
+/** The one line logged per response, its metrics, and the end of its span. */
 export function logResponse(
   logger: Logger,
   metrics: Pick<Metrics, 'observeResponse'>,
@@ -102,10 +169,8 @@ export function logResponse(
 ): void {
   const seconds = (performance.now() - fields.started) / 1000;
   const duration_ms = Math.round(seconds * 10_000) / 10;
-  logger.info(
-    fields.operation ? { status, duration_ms, operation: fields.operation } : { status, duration_ms },
-    'request',
-  );
+  const line = fields.operation ? { status, duration_ms, operation: fields.operation } : { status, duration_ms };
+  logger.info({ ...bindingsOf(fields), ...line }, 'request');
   const route = fields.route ?? pageOf(fields.path);
   metrics.observeResponse({ route, operation: fields.operation ?? '', method: fields.method, status }, seconds);
   fields.trace?.end(status, route);
@@ -119,6 +184,8 @@ export function useRequestLogging(
   logger: Logger,
   metrics: Pick<Metrics, 'observeResponse'>,
   tracing: Tracing | null,
+  /** Also in an async context of its own (see inRequest). */
+  propagate: boolean,
 ): Plugin {
   return {
     instrumentation: {
@@ -129,11 +196,11 @@ export function useRequestLogging(
           new URL(request.url).pathname,
         );
         if (tracing) fields.trace = tracing.begin(request.method, fields.path, (name) => request.headers.get(name));
-        return inRequest(fields, wrapped);
+        return inRequest(request, fields, propagate, wrapped);
       },
     },
-    onResponse({ response }) {
-      const fields = current.getStore();
+    onResponse({ request, response }) {
+      const fields = requestOf(request);
       if (!fields) return;
       response.headers.set('x-request-id', fields.req_id);
       logResponse(logger, metrics, fields, response.status);

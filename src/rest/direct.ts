@@ -3,7 +3,7 @@ import { isDriverUnavailable } from '../db/errors';
 import type { Context } from '../graphql/context';
 import { deadlineExceeded } from '../graphql/deadline';
 import { databaseUnavailable } from '../graphql/errors';
-import { currentRequest } from '../http/logging';
+import { requestLogger, requestOf } from '../http/logging';
 import { listChats, readChatWithMessages } from '../modules/chats/direct-reads';
 import type { CompiledRoute } from './compile';
 import type { RouteSettings } from './routes';
@@ -84,7 +84,7 @@ export async function readDirectly(
   const count = (outcome: 'served' | 'declined' | 'failed') =>
     ctx.metrics.increment('rest_direct_reads_total', { route: route.path, outcome });
   // The same span an operation has, so the statements' spans have a parent.
-  const endSpan = currentRequest()?.trace?.operation('query', route.fieldName);
+  const endSpan = requestOf(ctx.request)?.trace?.operation('query', route.fieldName);
   try {
     const value = await withinDeadline(() => direct.read(sql, ctx, args), ctx);
     count(value === undefined ? 'declined' : 'served');
@@ -100,7 +100,10 @@ export async function readDirectly(
       ctx.metrics.increment('graphql_errors_total', { code: 'SERVICE_UNAVAILABLE' });
       throw databaseUnavailable();
     }
-    ctx.logger.warn({ err: error, route: route.path }, 'direct read failed: the route’s operation answers');
+    requestLogger(ctx.logger, requestOf(ctx.request)).warn(
+      { err: error, route: route.path },
+      'direct read failed: the route’s operation answers',
+    );
     return undefined;
   } finally {
     endSpan?.(0);
@@ -124,7 +127,7 @@ async function withinDeadline<T>(read: () => Promise<T>, ctx: Context): Promise<
   if (ms === 0) return read();
   const endsAt = performance.now() + ms;
   const cut = () => {
-    ctx.logger.warn({ deadline_ms: ms }, 'query cut at its deadline');
+    requestLogger(ctx.logger, requestOf(ctx.request)).warn({ deadline_ms: ms }, 'query cut at its deadline');
     return new DeadlineError(deadlineExceeded(ms));
   };
   let timer: NodeJS.Timeout | undefined;

@@ -1,7 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import { isDatabaseUnavailable } from '../db/errors';
 import { databaseUnavailable, HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_SECONDS } from '../graphql/errors';
-import type { Logger } from '../http/logging';
+import { type Logger, requestLogger, requestOf } from '../http/logging';
 import { detailResponse } from '../http/respond';
 
 /**
@@ -10,8 +10,8 @@ import { detailResponse } from '../http/respond';
  * could not coerce) answers 422 like the rest of the input errors. Anything without a known code
  * was masked by Yoga (and logged) and answers a bare 500.
  */
-export function restErrorHandler(options: { bearer: boolean; logger: Pick<Logger, 'error'> }) {
-  return (errors: ReadonlyArray<unknown>): Response => {
+export function restErrorHandler(options: { bearer: boolean; logger: Logger }) {
+  return (errors: ReadonlyArray<unknown>, request?: Request): Response => {
     const error = errors[0] as Partial<GraphQLError> | undefined;
     // E.g. an API key looked up while building the context, which fails before execution.
     if (isDatabaseUnavailable(error)) {
@@ -38,7 +38,7 @@ export function restErrorHandler(options: { bearer: boolean; logger: Pick<Logger
     }
     if (status >= 500) {
       // Yoga already logged what it masked; anything else failed outside execution.
-      if (!extensions.unexpected) options.logger.error(error, 'REST request failed');
+      if (!extensions.unexpected) requestLogger(options.logger, requestOf(request)).error(error, 'REST request failed');
       return detailResponse(status, 'Internal Server Error');
     }
     if (typeof extensions.retry_after === 'number') {

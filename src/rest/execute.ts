@@ -88,15 +88,17 @@ export type GetEnveloped = YogaServerInstance<Record<string, unknown>, Record<st
  * Runs a route's operation, parsed and validated once at start-up (compile.ts), with the checked
  * arguments as its variables, through Yoga's execution pipeline: the same context, error masking
  * and deadline as /graphql. `initial` is the server context (Node's req/res) with the request.
- * Errors go through `onErrors`, which maps their codes to HTTP statuses.
+ * Errors go through `onErrors`, which maps their codes to HTTP statuses (and logs, with the request,
+ * what it must).
  */
 export async function runRoute(
   route: CompiledRoute,
   variableValues: Record<string, unknown>,
   initial: Record<string, unknown>,
   getEnveloped: GetEnveloped,
-  onErrors: (errors: readonly unknown[]) => Response,
+  onErrors: (errors: readonly unknown[], request?: Request) => Response,
 ): Promise<RouteAnswer> {
+  const request = initial.request as Request | undefined;
   try {
     const enveloped = getEnveloped(initial);
     const contextValue = await enveloped.contextFactory(initial);
@@ -112,13 +114,13 @@ export async function runRoute(
       variableValues,
       operationName: route.fieldName,
     })) as ExecutionResult;
-    if (result.errors) return { kind: 'error', response: onErrors(result.errors) };
+    if (result.errors) return { kind: 'error', response: onErrors(result.errors, request) };
     const value = result.data?.[route.fieldName];
     if (route.download) return { kind: 'file', file: value as DownloadedFile };
     return { kind: 'json', body: JSON.stringify(value ?? null) };
   } catch (error) {
     // E.g. a credential refused while the context is built.
-    return { kind: 'error', response: onErrors([error]) };
+    return { kind: 'error', response: onErrors([error], request) };
   }
 }
 

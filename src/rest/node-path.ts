@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readNodeBody } from '../http/body';
 import { COMPRESS_MIN_BYTES, chooseEncoding, compress, isCompressible, varyOnEncoding } from '../http/compression';
 import { failureResponse } from '../http/errors-guard';
-import { inRequest, type Logger, logResponse, type RequestFields, requestFields } from '../http/logging';
+import { inRequest, type Logger, logResponse, type RequestFields, requestFields, requestLogger } from '../http/logging';
 import type { Metrics } from '../http/metrics';
 import { securityHeadersFor } from '../http/security';
 import type { Tracing } from '../http/tracing';
@@ -37,7 +37,7 @@ export type NodeRestPath = {
 export function createNodeRestPath(options: {
   routes: readonly CompiledRoute[];
   maxBodyBytes: number;
-  onErrors: (errors: readonly unknown[]) => Response;
+  onErrors: (errors: readonly unknown[], request?: Request) => Response;
   /** Yoga's execution pipeline, once Yoga is built. */
   getEnveloped: () => GetEnveloped | undefined;
   /** True once the gateway is closed: Yoga's health plugin answers every request 503. */
@@ -45,6 +45,8 @@ export function createNodeRestPath(options: {
   logger: Logger;
   metrics: Pick<Metrics, 'increment' | 'observeResponse'>;
   tracing: Tracing | null;
+  /** Each request also in an async context of its own (see inRequest in http/logging.ts). */
+  propagate: boolean;
 }): NodeRestPath {
   const stats = { served: 0 };
 
@@ -87,9 +89,12 @@ export function createNodeRestPath(options: {
         return Array.isArray(value) ? value.join(',') : value;
       });
     }
-    inRequest(fields, () => serve(req, res, { hit, url, request, getEnveloped, fields })).catch((error: unknown) => {
+    const served = inRequest(request, fields, options.propagate, () =>
+      serve(req, res, { hit, url, request, getEnveloped, fields }),
+    );
+    served.catch((error: unknown) => {
       // Only if answering the error failed too: log it and end the connection rather than leave it hanging.
-      options.logger.error({ err: error }, 'request failed outside GraphQL execution');
+      requestLogger(options.logger, fields).error({ err: error }, 'request failed outside GraphQL execution');
       res.destroy();
     });
     return true;
@@ -115,7 +120,8 @@ export function createNodeRestPath(options: {
       const body = answer.kind === 'json' ? answer.body : answer.file.content;
       await send(req, res, fields, 200, answerHeaders(answer, hit.route), body);
     } catch (error) {
-      await sendResponse(req, res, fields, failureResponse(error, false, options));
+      const failure = failureResponse(error, false, { ...options, logger: requestLogger(options.logger, fields) });
+      await sendResponse(req, res, fields, failure);
     }
   };
 

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { currentRequest } from '../http/logging';
+import { requestOf } from '../http/logging';
 import type { CompiledRoute } from './compile';
 import {
   answerHeaders,
@@ -27,7 +27,7 @@ export function useRestRoutes(
   }: {
     graphqlEndpoint: string;
     maxBodyBytes: number;
-    onErrors: (errors: readonly unknown[]) => Response;
+    onErrors: (errors: readonly unknown[], request?: Request) => Response;
     /** Hands over Yoga's execution pipeline once Yoga is built, for the Node fast path. */
     onGetEnveloped?: (getEnveloped: GetEnveloped) => void;
   },
@@ -43,7 +43,7 @@ export function useRestRoutes(
       const found = matchPath(routes, url.pathname);
       const hit = routeFor(found, request.method);
       if (!hit) return endResponse(noRouteResponse(found));
-      const served = currentRequest();
+      const served = requestOf(request);
       if (served) served.route = hit.route.path;
       const read = await routeArguments(hit, request, url, maxBodyBytes);
       if ('refused' in read) return endResponse(read.refused);

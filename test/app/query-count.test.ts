@@ -2,12 +2,19 @@ import { usePostgres } from '../support/databases';
 import { db, gateway } from '../support/gateway';
 import { addMessage, call, gql, newChat, newUser } from '../support/http';
 
-// Every SQL statement Prisma sends, and every one a direct read sends (src/rest/direct.ts), so a
-// test can assert how many a request runs (as Pothos' plugin-prisma tests do): an N+1 regression
-// shows up as a count that grows with the data.
+// Every SQL statement Prisma sends, every one a direct read sends (src/rest/direct.ts) and every one
+// sent straight to Prisma's adapter (src/db/adapter-sql.ts), so a test can assert how many a
+// request runs (as Pothos' plugin-prisma tests do): an N+1 regression shows up as a count that
+// grows with the data.
 let recording: string[] | null = null;
 beforeAll(() => {
   db().$on('query', (event) => recording?.push(event.query));
+  const { adapterSql } = gateway().services;
+  const adapterRows = adapterSql.rows.bind(adapterSql);
+  jest.spyOn(adapterSql, 'rows').mockImplementation((statement) => {
+    recording?.push(statement.sql);
+    return adapterRows(statement);
+  });
   const direct = gateway().services.sql;
   if (!direct) return;
   const rows = direct.rows.bind(direct);

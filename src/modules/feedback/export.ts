@@ -2,7 +2,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Auth } from '../../auth/identify';
 import type { Db } from '../../db/client';
 import { AppError } from '../../graphql/errors';
-import type { Logger } from '../../http/logging';
+import { type Logger, requestLogger, requestOf } from '../../http/logging';
 import { detailResponse, downloadHeaders, refuseDownload } from '../../http/respond';
 import { type Cell, type Format, writer } from '../usage/export';
 import { FEEDBACK_COLUMNS, type FeedbackFilter, feedbackFilter, feedbackPage } from './rows';
@@ -79,12 +79,7 @@ function rowsStream(db: Db, query: ExportQuery, logger: Pick<Logger, 'error'>, a
 }
 
 /** The feedback export route, for admins, as a Yoga plugin. */
-export function useFeedbackExport(options: {
-  db: Db;
-  auth: Auth;
-  logger: Pick<Logger, 'error'>;
-  bearer: boolean;
-}): Plugin {
+export function useFeedbackExport(options: { db: Db; auth: Auth; logger: Logger; bearer: boolean }): Plugin {
   return {
     async onRequest({ request, url, serverContext, endResponse }) {
       if (url.pathname !== FEEDBACK_EXPORT_PATH) return;
@@ -107,7 +102,11 @@ export function useFeedbackExport(options: {
       if (request.method === 'HEAD') return endResponse(new Response(null, { headers }));
       const socket = (serverContext as { req?: { socket?: { destroy(): void } } }).req?.socket;
       const abort = () => socket?.destroy();
-      endResponse(new Response(rowsStream(options.db, query, options.logger, abort), { headers }));
+      endResponse(
+        new Response(rowsStream(options.db, query, requestLogger(options.logger, requestOf(request)), abort), {
+          headers,
+        }),
+      );
     },
   };
 }

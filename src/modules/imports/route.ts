@@ -2,7 +2,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Context, Services } from '../../graphql/context';
 import { AppError } from '../../graphql/errors';
 import { BodyError, CLOSE, codeOf, mediaTypeOf } from '../../http/body';
-import { currentRequest } from '../../http/logging';
+import { requestOf } from '../../http/logging';
 import { detailResponse, errorResponse } from '../../http/respond';
 import { emptyPlan, importOwner, limitsOf, planConversation, planImport, writeImport } from './service';
 import { readJsonItems } from './stream';
@@ -66,7 +66,7 @@ export function useChatImport(services: Services): Plugin {
       // Other methods are left to the REST routes, which answer them as GET/PUT/DELETE /chats/{chat_id}
       // (422: not an ID), the same whether Yoga or the Node fast path serves them.
       if (url.pathname !== IMPORT_PATH || request.method !== 'POST') return;
-      const served = currentRequest();
+      const served = requestOf(request);
       if (served) served.route = IMPORT_PATH;
       // Who is calling, before a byte of a possibly large body is read.
       const ctx: Context = { ...services, ...(await auth.identify(request, serverContext)) };

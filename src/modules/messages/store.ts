@@ -1,5 +1,5 @@
 import { actingAs, chatFor } from '../../auth/access';
-import type { Prisma } from '../../generated/prisma/client';
+import { Prisma } from '../../generated/prisma/client';
 import type { Context } from '../../graphql/context';
 import { chatNotFound } from '../../graphql/errors';
 
@@ -50,7 +50,8 @@ export async function insertInChatOrder(ctx: Context, userId: number | null | un
   const owner = who.userId ?? null;
   const follow = m.parent_id === undefined;
   const parent = m.parent_id ?? null;
-  const rows = await ctx.db.$queryRaw<StoredMessage[]>`
+  // Straight to the driver adapter (db/adapter-sql.ts): the same statement as through the client.
+  const rows = await ctx.adapterSql.rows<StoredMessage>(Prisma.sql`
     WITH locked AS (
       SELECT chat_id, active_leaf_id FROM "Chat"
       WHERE chat_id = ${m.chat_id} AND (${owner}::int IS NULL OR user_id IS NULL OR user_id = ${owner}::int)
@@ -66,7 +67,7 @@ export async function insertInChatOrder(ctx: Context, userId: number | null | un
     )
     INSERT INTO "Message" (message_id, chat_id, content, sender, is_complete, "timestamp", parent_id)
     SELECT message_id, chat_id, ${m.content}, ${m.sender}, ${m.is_complete}, last_message_at, parent_id FROM chat
-    RETURNING message_id, chat_id, content, sender, "timestamp", is_complete, parent_id`;
+    RETURNING message_id, chat_id, content, sender, "timestamp", is_complete, parent_id`);
   const row = rows[0];
   if (!row) throw chatNotFound(m.chat_id);
   return row;
@@ -89,14 +90,15 @@ export async function insertOnSqlite(ctx: Context, userId: number | null | undef
   const owner = who.userId ?? null;
   const follow = m.parent_id === undefined;
   const parent = m.parent_id ?? null;
-  const rows = await ctx.db.$queryRaw<
-    (Omit<StoredMessage, 'timestamp' | 'is_complete'> & { timestamp: string; is_complete: number | boolean })[]
-  >`
+  // Straight to the driver adapter (db/adapter-sql.ts): the same statement as through the client.
+  const rows = await ctx.adapterSql.rows<
+    Omit<StoredMessage, 'timestamp' | 'is_complete'> & { timestamp: string; is_complete: number | boolean }
+  >(Prisma.sql`
     INSERT INTO "Message" (chat_id, content, sender, is_complete, "timestamp", parent_id)
     SELECT chat_id, ${m.content}, ${m.sender}, ${m.is_complete}, ${sqliteTime(new Date())},
       CASE WHEN ${follow} THEN active_leaf_id ELSE ${parent} END
     FROM "Chat" WHERE chat_id = ${m.chat_id} AND (${owner} IS NULL OR user_id IS NULL OR user_id = ${owner})
-    RETURNING message_id, chat_id, content, sender, "timestamp", is_complete, parent_id`;
+    RETURNING message_id, chat_id, content, sender, "timestamp", is_complete, parent_id`);
   const row = rows[0];
   if (!row) throw chatNotFound(m.chat_id);
   const message: StoredMessage = { ...row, timestamp: new Date(row.timestamp), is_complete: Boolean(row.is_complete) };

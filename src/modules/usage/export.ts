@@ -2,7 +2,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Auth } from '../../auth/identify';
 import type { Db } from '../../db/client';
 import { AppError } from '../../graphql/errors';
-import type { Logger } from '../../http/logging';
+import { type Logger, requestLogger, requestOf } from '../../http/logging';
 import { detailResponse, downloadHeaders, refuseDownload } from '../../http/respond';
 import { GROUP_KEYS, type GroupKey, parseInstant, usageSummary } from './summary';
 import { canonicalTimeZone } from './time-zones';
@@ -253,12 +253,7 @@ async function summaryText(db: Db, query: ExportQuery): Promise<string> {
 }
 
 /** The export route, for admins, as a Yoga plugin. */
-export function useUsageExport(options: {
-  db: Db;
-  auth: Auth;
-  logger: Pick<Logger, 'error'>;
-  bearer: boolean;
-}): Plugin {
+export function useUsageExport(options: { db: Db; auth: Auth; logger: Logger; bearer: boolean }): Plugin {
   return {
     async onRequest({ request, url, serverContext, endResponse }) {
       if (url.pathname !== USAGE_EXPORT_PATH) return;
@@ -291,7 +286,11 @@ export function useUsageExport(options: {
       }
       const socket = (serverContext as { req?: { socket?: { destroy(): void } } }).req?.socket;
       const abort = () => socket?.destroy();
-      endResponse(new Response(rowsStream(options.db, query, options.logger, abort), { headers }));
+      endResponse(
+        new Response(rowsStream(options.db, query, requestLogger(options.logger, requestOf(request)), abort), {
+          headers,
+        }),
+      );
     },
   };
 }
