@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import type { AdapterSql } from '../db/adapter-sql';
 import type { Db } from '../db/client';
 import type { SqlReader } from '../db/direct';
-import type { Logger } from '../http/logging';
+import { type Logger, noteRequestOfErrors, requestOf } from '../http/logging';
 import type { Metrics } from '../http/metrics';
 import type { AlertOutbox } from '../modules/budgets/outbox';
 import type { PriceTable } from '../modules/usage/pricing';
@@ -46,8 +46,13 @@ export type Context = Readonly<Identity & Services & { request?: Request }>;
 
 /** Yoga's context factory: the caller, as established once per request (the rate limiter may have asked first). */
 export function contextFactory(services: Services) {
-  return async (initial: { request: Request }): Promise<Context> => ({
-    ...services,
-    ...(await services.auth.identify(initial.request, initial)),
-  });
+  return async (initial: { request: Request }): Promise<Context> => {
+    try {
+      return { ...services, ...(await services.auth.identify(initial.request, initial)) };
+    } catch (error) {
+      // Yoga masks and logs it with nothing but the error: the error names its request.
+      noteRequestOfErrors([error], requestOf(initial.request));
+      throw error;
+    }
+  };
 }

@@ -86,6 +86,16 @@ describe.each([
     ]);
   });
 
+  it('a failure while identifying the caller on /graphql is logged with its request', async () => {
+    jest.spyOn(gw.services.auth, 'identify').mockRejectedValue(new Error('identify failed'));
+    const r = await graphql('{ chats { chat_id } }', 'req-identify');
+    expect(JSON.stringify(await r.json())).not.toMatch(/identify failed/);
+    const errors = logged().filter((l) => l.level === 'error');
+    expect(errors.map((l) => [l.err?.message, l.req_id, l.path])).toEqual([
+      ['identify failed', 'req-identify', '/graphql'],
+    ]);
+  });
+
   it('a REST request served by the Node fast path logs its failures with its id', async () => {
     jest.spyOn(gw.services.db.chat, 'findMany').mockImplementation(failsAfter(5, 'list failed') as never);
     const direct = gw.services.sql;
