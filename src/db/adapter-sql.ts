@@ -1,12 +1,14 @@
 import {
   type ArgType,
   ColumnTypeEnum,
+  DriverAdapterError,
   type SqlDriverAdapter,
   type SqlMigrationAwareDriverAdapterFactory,
   type SqlResultSet,
 } from '@prisma/driver-adapter-utils';
 import type { DatabaseConfig } from '../config';
 import type { Row, StatementObserver } from './direct';
+import { isDriverUnavailable } from './errors';
 
 /*
  * Statements sent straight to the driver adapter that Prisma's client runs on: the same SQLite
@@ -21,9 +23,8 @@ import type { Row, StatementObserver } from './direct';
  * of hot paths come here; everything else uses the client. Until the client has connected (at its
  * first statement) there is no adapter yet, and the statement goes through the client.
  *
- * Rows come back as objects, converted the way the client converts a raw query's columns: whole
- * numbers as numbers, booleans as booleans, times as Dates (SQLite's RETURNING columns have no
- * declared type, so there they arrive as the stored text and 0/1, as they do through the client).
+ * Rows come back as objects, each column converted by its type as the client converts a raw
+ * query's (columnValue), so a caller gets what `db.$queryRaw` gave it.
  */
 
 /** A statement as `Prisma.sql` builds it: `?` placeholders in `sql`, `$1`... in `text`. */
@@ -51,19 +52,24 @@ function argTypeOf(value: unknown): ArgType {
   return { scalarType: 'unknown', arity };
 }
 
-/** A value as the client gives a raw query's column of this type. */
+/**
+ * A value as the client gives a raw query's column of this type (its runtime's `$t`, then the
+ * deserialisation by type name): Int as a number, BigInt as a bigint, Boolean from true, 1, "1" or
+ * "true", DateTime and Date as a Date; other types as the adapter gives them (these statements
+ * return none).
+ */
 function columnValue(value: unknown, type: number): unknown {
   if (value === null) return null;
   switch (type) {
     case ColumnTypeEnum.Int32:
-    case ColumnTypeEnum.Int64: {
+      return Math.trunc(Number(value));
+    case ColumnTypeEnum.Int64:
       // SQLite's adapter gives 64-bit integers as text.
-      const number = Number(value);
-      if (!Number.isSafeInteger(number)) throw new RangeError(`an integer past 2^53 in a row: ${String(value)}`);
-      return number;
-    }
+      return typeof value === 'number' ? BigInt(Math.trunc(value)) : BigInt(value as string);
     case ColumnTypeEnum.Boolean:
-      return Boolean(value);
+      if (typeof value === 'string') return value === 'true' || value === '1';
+      if (typeof value === 'number') return value === 1;
+      return value === true;
     case ColumnTypeEnum.DateTime:
     case ColumnTypeEnum.Date:
       return new Date(value as string);
@@ -114,7 +120,18 @@ export function createAdapterSql(
       const args = [...statement.values];
       const startedAt = new Date();
       const start = performance.now();
-      const result = await connected.queryRaw({ sql: text, args, argTypes: args.map(argTypeOf) });
+      let result: SqlResultSet;
+      try {
+        result = await connected.queryRaw({ sql: text, args, argTypes: args.map(argTypeOf) });
+      } catch (error) {
+        // The pool's own connection errors come through unconverted; the client would report
+        // them as unreachable, and so does this (db/errors.ts reads the adapter's kinds).
+        if (isDriverUnavailable(error)) {
+          const payload = { kind: 'DatabaseNotReachable', message: (error as Error).message };
+          throw new DriverAdapterError(payload as ConstructorParameters<typeof DriverAdapterError>[0]);
+        }
+        throw error;
+      }
       observe(text, startedAt, performance.now() - start);
       return toObjects<T>(result);
     },

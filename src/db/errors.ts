@@ -29,8 +29,6 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (typeof cause?.originalCode === 'string' && UNAVAILABLE_SQLSTATE.test(cause.originalCode)) return true;
     if (e.name.startsWith('PrismaClient') && UNAVAILABLE_MESSAGE.test(e.message)) return true;
     if (e.name === 'PrismaClientInitializationError') return true;
-    // What an adapter passes on unconverted: the pool's own connection errors.
-    if (isDriverUnavailable(e)) return true;
     current = e.originalError ?? (e.name === 'DriverAdapterError' ? undefined : e.cause);
   }
   return false;

@@ -30,6 +30,24 @@ export function useOperationMetrics(metrics: Pick<Metrics, 'increment' | 'operat
     onValidate() {
       return ({ result }) => count(result as readonly ErrorLike[], 'GRAPHQL_VALIDATION_FAILED');
     },
+    onSubscribe({ args }) {
+      // A subscription's errors (its start, or an event's) note their request too, before Yoga
+      // masks and logs them.
+      const request = requestOf((args.contextValue as { request?: Request }).request);
+      if (!request) return;
+      const note = (result: unknown) => {
+        if (isResult(result)) noteRequestOfErrors(result.errors, request);
+      };
+      return {
+        onSubscribeResult({ result }) {
+          if (isResult(result)) return note(result);
+          return { onNext: ({ result: event }) => note(event) };
+        },
+        onSubscribeError({ error }) {
+          noteRequestOfErrors([error], request);
+        },
+      };
+    },
     onExecute({ args }) {
       const request = requestOf((args.contextValue as { request?: Request }).request);
       const operation =

@@ -17,7 +17,8 @@ type HealthOptions = {
   db: Db;
   database: DatabaseConfig;
   graphqlEndpoint: string;
-  logger: Pick<Logger, 'warn'>;
+  /** The logger for lines written while serving `request` (requestLogger, in logging.ts). */
+  loggerFor: (request: Request) => Pick<Logger, 'warn'>;
   metrics: Pick<Metrics, 'render' | 'contentType'>;
   /** With a token, `/metrics` answers only requests bearing it (METRICS_TOKEN). */
   metricsToken: string | null;
@@ -37,7 +38,7 @@ const expectedMigrations = (database: DatabaseConfig) =>
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name);
 
-async function notReadyBecause({ db, database, logger }: HealthOptions): Promise<string | null> {
+async function notReadyBecause({ db, database }: HealthOptions, logger: Pick<Logger, 'warn'>): Promise<string | null> {
   let applied: Set<string>;
   try {
     const rows = await db.$queryRawUnsafe<{ migration_name: string }[]>(
@@ -87,7 +88,7 @@ export function createHealthChecks(options: HealthOptions): {
         );
       }
       if (url.pathname !== OPERATIONS_PATHS.ready) return;
-      const reason = draining ? 'shutting down' : await notReadyBecause(options);
+      const reason = draining ? 'shutting down' : await notReadyBecause(options, options.loggerFor(request));
       endResponse(
         reason === null
           ? Response.json({ status: 'ready' })

@@ -136,7 +136,10 @@ export function noteRequestOfErrors(errors: readonly unknown[] | undefined, fiel
   }
 }
 
-/** Yoga's logger: an error it logs (one it masked) is logged with its request, when noted. */
+/**
+ * Yoga's logger: an error it logs (one it masked) is logged with its request, when noted; any
+ * other line with the request of the async context, when the gateway keeps one (inRequest).
+ */
 export function yogaLogger(base: Logger) {
   type Log = (...args: unknown[]) => void;
   const call = (logger: Logger, level: 'debug' | 'info' | 'warn' | 'error', args: unknown[]) =>
@@ -145,11 +148,12 @@ export function yogaLogger(base: Logger) {
     typeof value === 'object' && value !== null
       ? ((value as Record<symbol, unknown>)[REQUEST_OF_ERROR] as RequestFields | undefined)
       : undefined;
+  const loggerFor = (args: unknown[]) => requestLogger(base, requestIn(args[0]) ?? current.getStore());
   return {
-    debug: (...args: unknown[]) => call(base, 'debug', args),
-    info: (...args: unknown[]) => call(base, 'info', args),
-    warn: (...args: unknown[]) => call(base, 'warn', args),
-    error: (...args: unknown[]) => call(requestLogger(base, requestIn(args[0])), 'error', args),
+    debug: (...args: unknown[]) => call(loggerFor(args), 'debug', args),
+    info: (...args: unknown[]) => call(loggerFor(args), 'info', args),
+    warn: (...args: unknown[]) => call(loggerFor(args), 'warn', args),
+    error: (...args: unknown[]) => call(loggerFor(args), 'error', args),
   };
 }
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createGateway, type Gateway } from '../../src/app';
 import { logStream } from '../../src/http/logging';
 import { testConfig } from '../support/gateway';
+import { subscribe } from '../support/sse';
 
 /*
  * Every line logged during a request names it (req_id, method, path), whether the gateway keeps an
@@ -83,6 +84,21 @@ describe.each([
     expect(errors.map((l) => [l.err?.message, l.req_id, l.method, l.path]).sort()).toEqual([
       ['chat failed', 'req-chat', 'POST', '/graphql'],
       ['list failed', 'req-list', 'POST', '/graphql'],
+    ]);
+  });
+
+  it('an error Yoga masks in a subscription (over Server-Sent Events) is logged with its request', async () => {
+    jest.spyOn(gw.services.db.chat, 'findFirst').mockRejectedValue(new Error('subscribe failed'));
+    const query = 'subscription ($c: Int!) { message_added(chat_id: $c) { message_id } }';
+    const sub = await subscribe(base, query, { c: 1 }, { 'x-request-id': 'req-sub' });
+    try {
+      expect((await sub.next()).errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+    } finally {
+      sub.close();
+    }
+    const errors = logged().filter((l) => l.level === 'error');
+    expect(errors.map((l) => [l.err?.message, l.req_id, l.path])).toEqual([
+      ['subscribe failed', 'req-sub', '/graphql'],
     ]);
   });
 
