@@ -55,8 +55,9 @@ function argTypeOf(value: unknown): ArgType {
 /**
  * A value as the client gives a raw query's column of this type (its runtime's `$t`, then the
  * deserialisation by type name): Int as a number, BigInt as a bigint, Boolean from true, 1, "1" or
- * "true", DateTime and Date as a Date; other types as the adapter gives them (these statements
- * return none).
+ * "true", DateTime and Date as a Date; text and floating-point numbers as the adapter gives them.
+ * The client converts other types (JSON, bytes, decimals, arrays...) in ways not repeated here, so
+ * a statement returning one fails loudly rather than answer differently: add its conversion first.
  */
 function columnValue(value: unknown, type: number): unknown {
   if (value === null) return null;
@@ -73,8 +74,14 @@ function columnValue(value: unknown, type: number): unknown {
     case ColumnTypeEnum.DateTime:
     case ColumnTypeEnum.Date:
       return new Date(value as string);
-    default:
+    case ColumnTypeEnum.Text:
+    case ColumnTypeEnum.Character:
+    case ColumnTypeEnum.Float:
+    case ColumnTypeEnum.Double:
+    case ColumnTypeEnum.UnknownNumber:
       return value;
+    default:
+      throw new TypeError(`adapter-sql: column type ${type} is not converted as Prisma's client converts it`);
   }
 }
 

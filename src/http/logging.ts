@@ -142,18 +142,22 @@ export function noteRequestOfErrors(errors: readonly unknown[] | undefined, fiel
  */
 export function yogaLogger(base: Logger) {
   type Log = (...args: unknown[]) => void;
-  const call = (logger: Logger, level: 'debug' | 'info' | 'warn' | 'error', args: unknown[]) =>
-    (logger[level] as Log).apply(logger, args);
+  type Level = 'debug' | 'info' | 'warn' | 'error';
+  const call = (logger: Logger, level: Level, args: unknown[]) => (logger[level] as Log).apply(logger, args);
   const requestIn = (value: unknown) =>
     typeof value === 'object' && value !== null
       ? ((value as Record<symbol, unknown>)[REQUEST_OF_ERROR] as RequestFields | undefined)
       : undefined;
-  const loggerFor = (args: unknown[]) => requestLogger(base, requestIn(args[0]) ?? current.getStore());
+  // Yoga writes a debug line on every request: nothing is made for a line the level drops.
+  const log = (level: Level, args: unknown[]) => {
+    if (!base.isLevelEnabled(level)) return;
+    call(requestLogger(base, requestIn(args[0]) ?? current.getStore()), level, args);
+  };
   return {
-    debug: (...args: unknown[]) => call(loggerFor(args), 'debug', args),
-    info: (...args: unknown[]) => call(loggerFor(args), 'info', args),
-    warn: (...args: unknown[]) => call(loggerFor(args), 'warn', args),
-    error: (...args: unknown[]) => call(loggerFor(args), 'error', args),
+    debug: (...args: unknown[]) => log('debug', args),
+    info: (...args: unknown[]) => log('info', args),
+    warn: (...args: unknown[]) => log('warn', args),
+    error: (...args: unknown[]) => log('error', args),
   };
 }
 
