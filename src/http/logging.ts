@@ -34,8 +34,9 @@ export type RequestFields = {
  * or LOG_LEVEL=debug): what Prisma reports of a statement comes with no request, and only the
  * async context can tell which request ran it, for its span and its debug line (currentRequest).
  * On Node 20 and 22 an active AsyncLocalStorage adds a promise hook to every promise the process
- * makes, about 15% of a REST read's CPU (bench/README.md, "Changes measured"), so it is not used
- * for what the explicit tie already does. (Node 24's AsyncContextFrame makes it nearly free.)
+ * makes, about a tenth of a /graphql read's CPU and 3% of a REST read's (bench/README.md,
+ * "Changes measured"), so it is not used for what the explicit tie already does. (Node 24's
+ * AsyncContextFrame makes it nearly free.)
  */
 const current = new AsyncLocalStorage<RequestFields>();
 const byRequest = new WeakMap<Request, RequestFields>();
