@@ -25,7 +25,7 @@ import { renderGraphiQLPage, useGraphiQLFiles } from './http/graphiql';
 import { useGraphQLBody } from './http/graphql-body';
 import { createHealthChecks, OPERATIONS_PATHS } from './http/health';
 import { useHomePage } from './http/home';
-import { createLogger, currentRequest, requestLogger, requestOf, yogaLogger } from './http/logging';
+import { createLogger, currentRequest, requestLogger, yogaLogger } from './http/logging';
 import { createMetrics } from './http/metrics';
 import { createRateLimit } from './http/rate-limit';
 import { useAcceptCheck, useNoIntrospection } from './http/security';
@@ -187,7 +187,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
       db,
       database: config.database,
       graphqlEndpoint: GRAPHQL_ENDPOINT,
-      loggerFor: (request) => requestLogger(logger, requestOf(request)),
+      loggerFor: (request) => requestLogger(logger, request),
       metrics,
       metricsToken: config.metricsToken,
     });

@@ -1,7 +1,7 @@
 import type { Context } from '../graphql/context';
 import { AppError } from '../graphql/errors';
 import type { EventStream } from '../graphql/pubsub';
-import { requestLogger, requestOf } from '../http/logging';
+import { requestLogger } from '../http/logging';
 import type { Metrics } from '../http/metrics';
 
 /** The request parts Yoga adds to the context: the fetch request and, on a Node server, the response. */
@@ -150,9 +150,7 @@ export function guardStream<T>(
     if (!res) return;
     setTimeout(() => {
       if (res.writableFinished) return;
-      requestLogger(ctx.logger, requestOf(ctx.request)).warn(
-        'subscriber did not read its last event; closing its connection',
-      );
+      requestLogger(ctx.logger, ctx.request).warn('subscriber did not read its last event; closing its connection');
       res.destroy();
     }, CUT_OFF_GRACE_MS).unref();
   });

@@ -29,7 +29,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (typeof cause?.originalCode === 'string' && UNAVAILABLE_SQLSTATE.test(cause.originalCode)) return true;
     if (e.name.startsWith('PrismaClient') && UNAVAILABLE_MESSAGE.test(e.message)) return true;
     if (e.name === 'PrismaClientInitializationError') return true;
-    current = e.originalError ?? (e.name === 'DriverAdapterError' ? undefined : e.cause);
+    current = e.originalError ?? e.cause;
   }
   return false;
 }

@@ -1,6 +1,6 @@
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { type Logger, requestLogger, requestOf } from '../http/logging';
+import { type Logger, requestLogger } from '../http/logging';
 import { AppError } from './errors';
 
 /** The error of a query cut at its deadline (503 on REST, with Retry-After). */
@@ -60,7 +60,7 @@ export function useRequestDeadline(ms: number, logger: Logger): Plugin {
   return {
     onExecute({ args, executeFn, setExecuteFn, extendContext }) {
       if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
-      const request = requestOf((args.contextValue as { request?: Request }).request);
+      const { request } = args.contextValue as { request?: Request };
       const { signal, clear } = deadlineSignal(ms, {
         warn: (fields: object, message: string) => requestLogger(logger, request).warn(fields, message),
       });

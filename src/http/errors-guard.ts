@@ -2,7 +2,7 @@ import { createServerAdapter, type ServerAdapterInitialContext } from '@whatwg-n
 import { isDatabaseUnavailable } from '../db/errors';
 import { databaseUnavailable, RETRY_AFTER_SECONDS } from '../graphql/errors';
 import { useCompression } from './compression';
-import { type Logger, requestLogger, requestOf, useRequestLogging } from './logging';
+import { type Logger, requestLogger, useRequestLogging } from './logging';
 import type { Metrics } from './metrics';
 import { errorResponse } from './respond';
 import { useSecurityHeaders } from './security';
@@ -61,7 +61,7 @@ export function withErrorGuard(
 ) {
   const fail = (request: Request, error: unknown): Response =>
     failureResponse(error, new URL(request.url).pathname === graphqlEndpoint, {
-      logger: requestLogger(logger, requestOf(request)),
+      logger: requestLogger(logger, request),
       metrics,
     });
   return createServerAdapter<Context>(

@@ -113,8 +113,13 @@ function bindingsOf({ req_id, method, path, trace }: RequestFields): Record<stri
   return trace ? { req_id, method, path, trace_id: trace.traceId, span_id: trace.spanId } : { req_id, method, path };
 }
 
-/** The logger for lines written during a request (`base` outside one): each carries the request's id, method and path. */
-export function requestLogger(base: Logger, fields: RequestFields | undefined): Logger {
+/**
+ * The logger for lines written during a request, named by its fields or by the fetch Request being
+ * served (`base` outside one): each line carries the request's id, method and path.
+ */
+export function requestLogger(base: Logger, of: RequestFields | Request | undefined): Logger {
+  // Structurally: @whatwg-node's server may hand over its own Request class, not the global one.
+  const fields = of === undefined || 'req_id' in of ? of : requestOf(of);
   if (!fields) return base;
   // Made at the request's first such line, then kept: most requests log none.
   fields.logger ??= base.child(bindingsOf(fields));

@@ -100,7 +100,7 @@ export async function readDirectly(
       ctx.metrics.increment('graphql_errors_total', { code: 'SERVICE_UNAVAILABLE' });
       throw databaseUnavailable();
     }
-    requestLogger(ctx.logger, requestOf(ctx.request)).warn(
+    requestLogger(ctx.logger, ctx.request).warn(
       { err: error, route: route.path },
       'direct read failed: the route’s operation answers',
     );
@@ -127,7 +127,7 @@ async function withinDeadline<T>(read: () => Promise<T>, ctx: Context): Promise<
   if (ms === 0) return read();
   const endsAt = performance.now() + ms;
   const cut = () => {
-    requestLogger(ctx.logger, requestOf(ctx.request)).warn({ deadline_ms: ms }, 'query cut at its deadline');
+    requestLogger(ctx.logger, ctx.request).warn({ deadline_ms: ms }, 'query cut at its deadline');
     return new DeadlineError(deadlineExceeded(ms));
   };
   let timer: NodeJS.Timeout | undefined;

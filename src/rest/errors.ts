@@ -1,7 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import { isDatabaseUnavailable } from '../db/errors';
 import { databaseUnavailable, HTTP_STATUS_BY_CODE, httpStatusOf, RETRY_AFTER_SECONDS } from '../graphql/errors';
-import { type Logger, requestLogger, requestOf } from '../http/logging';
+import { type Logger, requestLogger } from '../http/logging';
 import { detailResponse } from '../http/respond';
 
 /**
@@ -38,7 +38,7 @@ export function restErrorHandler(options: { bearer: boolean; logger: Logger }) {
     }
     if (status >= 500) {
       // Yoga already logged what it masked; anything else failed outside execution.
-      if (!extensions.unexpected) requestLogger(options.logger, requestOf(request)).error(error, 'REST request failed');
+      if (!extensions.unexpected) requestLogger(options.logger, request).error(error, 'REST request failed');
       return detailResponse(status, 'Internal Server Error');
     }
     if (typeof extensions.retry_after === 'number') {

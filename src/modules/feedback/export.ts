@@ -2,7 +2,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Auth } from '../../auth/identify';
 import type { Db } from '../../db/client';
 import { AppError } from '../../graphql/errors';
-import { type Logger, requestLogger, requestOf } from '../../http/logging';
+import { type Logger, requestLogger } from '../../http/logging';
 import { detailResponse, downloadHeaders, refuseDownload } from '../../http/respond';
 import { type Cell, type Format, writer } from '../usage/export';
 import { FEEDBACK_COLUMNS, type FeedbackFilter, feedbackFilter, feedbackPage } from './rows';
@@ -103,7 +103,7 @@ export function useFeedbackExport(options: { db: Db; auth: Auth; logger: Logger;
       const socket = (serverContext as { req?: { socket?: { destroy(): void } } }).req?.socket;
       const abort = () => socket?.destroy();
       endResponse(
-        new Response(rowsStream(options.db, query, requestLogger(options.logger, requestOf(request)), abort), {
+        new Response(rowsStream(options.db, query, requestLogger(options.logger, request), abort), {
           headers,
         }),
       );

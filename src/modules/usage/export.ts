@@ -2,7 +2,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Auth } from '../../auth/identify';
 import type { Db } from '../../db/client';
 import { AppError } from '../../graphql/errors';
-import { type Logger, requestLogger, requestOf } from '../../http/logging';
+import { type Logger, requestLogger } from '../../http/logging';
 import { detailResponse, downloadHeaders, refuseDownload } from '../../http/respond';
 import { GROUP_KEYS, type GroupKey, parseInstant, usageSummary } from './summary';
 import { canonicalTimeZone } from './time-zones';
@@ -287,7 +287,7 @@ export function useUsageExport(options: { db: Db; auth: Auth; logger: Logger; be
       const socket = (serverContext as { req?: { socket?: { destroy(): void } } }).req?.socket;
       const abort = () => socket?.destroy();
       endResponse(
-        new Response(rowsStream(options.db, query, requestLogger(options.logger, requestOf(request)), abort), {
+        new Response(rowsStream(options.db, query, requestLogger(options.logger, request), abort), {
           headers,
         }),
       );
