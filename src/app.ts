@@ -202,7 +202,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
     });
     closers.push(() => rateLimit.close());
     const documentCache = createDocumentCache();
-    await prepareDb(db, config);
+    await prepareDb(db, config, logger);
     retention.start();
     alerts.start();
 

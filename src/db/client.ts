@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../http/logging';
 import { adapterFactory } from './adapters';
+import { isSqliteBusy } from './errors';
 import { patchAdapter, patchClient } from './patches';
 
 /**
@@ -45,9 +46,37 @@ export function createDb(
  * writer and survives a killed process; `synchronous = NORMAL` is the usual partner of WAL (a
  * power cut may lose the last commits, a crash of the process loses nothing).
  */
-export async function prepareDb(db: Db, config: Config): Promise<void> {
+export async function prepareDb(db: Db, config: Config, logger: Logger): Promise<void> {
   if (config.database.provider !== 'sqlite') return;
-  await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+  await switchToWal(db, logger);
   await db.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
   await db.$queryRawUnsafe('PRAGMA foreign_keys = ON');
+}
+
+/** How long start-up waits for another connection to let go of the file's write lock. */
+const WAL_SWITCH_WAIT_MS = 10_000;
+
+/**
+ * WAL is a property of the file: the first start on a new file switches it, later starts find it
+ * switched. The switch takes the file's write lock, and while another connection holds that lock
+ * SQLite answers SQLITE_BUSY at once, without waiting out the busy timeout (the connection already
+ * holds a read lock, and waiting could deadlock). The other connection may be a second cluster
+ * worker or instance making the same switch at the same moment, or any writer: so wait for it and
+ * look again, rather than fail to start.
+ */
+async function switchToWal(db: Db, logger: Logger): Promise<void> {
+  const deadline = Date.now() + WAL_SWITCH_WAIT_MS;
+  for (let delay = 10, warned = false; ; delay = Math.min(delay * 2, 250)) {
+    const [current] = await db.$queryRawUnsafe<{ journal_mode: string }[]>('PRAGMA journal_mode');
+    if (current?.journal_mode === 'wal') return;
+    try {
+      await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!isSqliteBusy(error) || Date.now() + delay > deadline) throw error;
+      if (!warned) logger.warn('the SQLite file is locked by another connection; switching it to WAL when it is free');
+      warned = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
 }

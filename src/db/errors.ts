@@ -48,6 +48,13 @@ export function isDriverUnavailable(error: unknown): boolean {
   return UNAVAILABLE_MESSAGE.test(error.message);
 }
 
+/** SQLite's busy or locked file, as the client reports it (SQLITE_BUSY and its extended codes). */
+export function isSqliteBusy(error: unknown): boolean {
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta
+    ?.driverAdapterError?.cause;
+  return typeof cause?.originalCode === 'string' && /^SQLITE_BUSY/.test(cause.originalCode);
+}
+
 /** A Prisma error with this code, e.g. P2002 (unique violation), P2003 (foreign key), P2025 (no row). */
 export function isPrismaError(error: unknown, code: string): boolean {
   return (
