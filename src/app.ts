@@ -14,6 +14,7 @@ import type { Prisma } from './generated/prisma/client';
 import { compileRouteOperations, useCompiledExecution } from './graphql/compiled-execution';
 import { type Context, contextFactory, type Services } from './graphql/context';
 import { useRequestDeadline } from './graphql/deadline';
+import { useDirectQueries } from './graphql/direct-queries';
 import { createDocumentCache } from './graphql/document-cache';
 import { databaseUnavailable } from './graphql/errors';
 import { useOperationMetrics } from './graphql/operation-metrics';
@@ -32,6 +33,7 @@ import { useAcceptCheck, useNoIntrospection } from './http/security';
 import { createTracing } from './http/tracing';
 import { packageVersion } from './lib/version';
 import { type AlertOutbox, createAlertOutbox } from './modules/budgets/outbox';
+import { DIRECT_QUERIES } from './modules/chats/direct-reads';
 import { useFeedbackExport } from './modules/feedback/export';
 import { useChatImport } from './modules/imports/route';
 import { createRetentionSweeper, type RetentionSweeper } from './modules/retention/sweep';
@@ -144,7 +146,8 @@ export async function createGateway(config: Config): Promise<Gateway> {
     const db = createDb(config, logger, pool ?? undefined, adapterSql.watch);
     db.$on('query', (event) => observeStatement(event.query, event.timestamp, event.duration));
     closers.push(() => db.$disconnect());
-    const sql = config.restDirectReads ? directSql(config.database, pool, observeStatement) : null;
+    const sql =
+      config.restDirectReads || config.graphqlDirectReads ? directSql(config.database, pool, observeStatement) : null;
     // Closed before the database (closers run last first).
     if (sql) closers.push(() => sql.close());
     const pubsub = createEventBus({
@@ -276,6 +279,8 @@ export async function createGateway(config: Config): Promise<Gateway> {
           compiledRoutes: compiledRoutes?.compiled ?? null,
           compileAfter: config.graphqlCompileAfter,
         }),
+        // After the compiled execution, which it falls back to.
+        useDirectQueries({ queries: DIRECT_QUERIES, routes: restRoutes, enabled: config.graphqlDirectReads }),
         useRequestDeadline(config.requestDeadlineMs, logger),
         useOperationMetrics(metrics),
       ],

@@ -63,6 +63,12 @@ export type Config = Readonly<{
    */
   restDirectReads: boolean;
   /**
+   * Answer the /graphql queries `chat` (with `messages`) and `chats` from SQL without the executor
+   * when they select only what the direct reads answer (src/graphql/direct-queries.ts); the answers
+   * are the same. Off: the executor answers every query.
+   */
+  graphqlDirectReads: boolean;
+  /**
    * A /graphql query is compiled to JavaScript (src/graphql/compiled-execution.ts) once it has run
    * this many times, and runs compiled after that; 0: /graphql queries are always interpreted.
    */
@@ -449,6 +455,7 @@ export function loadConfig(env: Env): Config {
     restNodePath: boolean(env, 'REST_NODE_PATH', true),
     restCompiledExecution: boolean(env, 'REST_COMPILED_EXECUTION', true),
     restDirectReads: boolean(env, 'REST_DIRECT_READS', true),
+    graphqlDirectReads: boolean(env, 'GRAPHQL_DIRECT_READS', true),
     graphqlCompileAfter: integer(env, 'GRAPHQL_COMPILE_AFTER', 2, 0, 1_000_000),
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 256),
     enableGraphiql: boolean(env, 'ENABLE_GRAPHIQL', !isProduction),

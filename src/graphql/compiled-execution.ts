@@ -14,6 +14,7 @@ import {
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { CompiledRoute } from '../rest/compile';
+import { untilAborted } from './deadline';
 import { MAX_CACHED_DOCUMENT } from './document-cache';
 
 /*
@@ -88,26 +89,10 @@ function runCompiled(query: CompiledQuery, args: Execution): ExecutionResult | P
     signal?.throwIfAborted();
     return asExecutorResult(run, document);
   }
-  const done = run.then((result) => {
-    signal?.throwIfAborted();
-    return asExecutorResult(result, document);
-  });
-  if (!signal) return done;
-  return new Promise<ExecutionResult>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    done.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+  return untilAborted(
+    run.then((result) => asExecutorResult(result, document)),
+    signal,
+  );
 }
 
 /**

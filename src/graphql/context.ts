@@ -19,8 +19,9 @@ export type Services = Readonly<{
   config: Config;
   db: Db;
   /**
-   * Read-only SQL without Prisma, for the REST reads served directly (src/rest/direct.ts); null
-   * when REST_DIRECT_READS is off. Resolvers use `db`.
+   * Read-only SQL without Prisma, for the reads served directly (src/rest/direct.ts,
+   * src/graphql/direct-queries.ts); null when REST_DIRECT_READS and GRAPHQL_DIRECT_READS are both
+   * off. Resolvers use `db`.
    */
   sql: SqlReader | null;
   /**

@@ -43,6 +43,35 @@ function deadlineSignal(
   return { signal, clear };
 }
 
+/**
+ * `done`, unless `signal` aborts first: then its reason, at once, whatever `done` still waits for;
+ * and its reason too when `done` settles after the deadline (the signal's check reads the clock),
+ * as the executor would have stopped at its next field. For what runs outside the executor (a
+ * compiled operation, a direct read), which checks no signal itself.
+ */
+export function untilAborted<T>(done: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  const checked = done.then((value) => {
+    signal?.throwIfAborted();
+    return value;
+  });
+  if (!signal) return checked;
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    checked.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** Where a query's context holds its deadline's signal. */
 export const DEADLINE = Symbol('deadline');
 

@@ -38,6 +38,10 @@ const COUNTERS = {
     help: 'GraphQL errors in answers, REST and /graphql, by extensions.code.',
     labels: ['code'],
   },
+  graphql_direct_reads_total: {
+    help: '/graphql queries answered straight from SQL (served), left to the executor (declined), or whose SQL or stored values could not be read (failed: then answered by the executor), by field.',
+    labels: ['field', 'outcome'],
+  },
   messages_written_total: { help: 'Messages added to chats, by sender.', labels: ['sender'] },
   model_tokens_total: {
     help: 'Model tokens recorded in the usage ledger, by model, provider and kind (prompt, completion).',

@@ -77,7 +77,7 @@ export async function readDirectly(
   ctx: Context,
   args: Record<string, unknown>,
 ): Promise<string | undefined> {
-  const sql = ctx.sql;
+  const sql = ctx.config.restDirectReads ? ctx.sql : null;
   const direct = sql && directReadOf(route, ctx.config);
   // Without a verified caller the resolvers' scope check answers (401/403).
   if (!direct || !ctx.authenticated) return undefined;

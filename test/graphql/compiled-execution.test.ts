@@ -21,14 +21,20 @@ import { addMessage, callFetch, newChat, newUser, type Reply, readReply } from '
  */
 
 // Without direct reads (test/rest/direct-reads.test.ts), so every REST read runs its operation.
-configureGateway({ GRAPHQL_COMPILE_AFTER: '1', REST_DIRECT_READS: 'false' });
+// Direct reads off: every query here is the executor's, compiled or interpreted.
+configureGateway({ GRAPHQL_COMPILE_AFTER: '1', REST_DIRECT_READS: 'false', GRAPHQL_DIRECT_READS: 'false' });
 
 const ADMIN = { 'x-admin-api-key': 'test-admin-key' };
 let interpreted: Gateway;
 
 beforeAll(async () => {
   interpreted = await createGateway(
-    testConfig({ REST_COMPILED_EXECUTION: 'false', GRAPHQL_COMPILE_AFTER: '0', REST_DIRECT_READS: 'false' }),
+    testConfig({
+      REST_COMPILED_EXECUTION: 'false',
+      GRAPHQL_COMPILE_AFTER: '0',
+      REST_DIRECT_READS: 'false',
+      GRAPHQL_DIRECT_READS: 'false',
+    }),
   );
 });
 afterAll(() => interpreted.close());
@@ -237,7 +243,7 @@ describe('compiled REST operations', () => {
   });
 
   it('compiles a /graphql query at its GRAPHQL_COMPILE_AFTER-th run, and never a mutation', async () => {
-    const second = await createGateway(testConfig({ GRAPHQL_COMPILE_AFTER: '2' }));
+    const second = await createGateway(testConfig({ GRAPHQL_COMPILE_AFTER: '2', GRAPHQL_DIRECT_READS: 'false' }));
     try {
       const post = async (query: string) => {
         const res = await second.yoga.fetch('http://localhost/graphql', {

@@ -33,7 +33,8 @@ describe.each([
   beforeAll(async () => {
     lines = [];
     capture();
-    gw = await createGateway(testConfig({ LOG_LEVEL: level }));
+    // The executor's errors (Prisma made to fail), so no query is answered by a direct read.
+    gw = await createGateway(testConfig({ LOG_LEVEL: level, GRAPHQL_DIRECT_READS: 'false' }));
     server = createServer(gw.listener);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -2,10 +2,13 @@ import { actingAs } from '../../auth/access';
 import type { Row, SqlReader } from '../../db/direct';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../../graphql/args';
 import type { Context } from '../../graphql/context';
+import type { DirectQuery } from '../../graphql/direct-queries';
+import { maxMessages, messagesLimit } from './types';
 
 /*
- * GET /chats/{chat_id} and GET /chats/ read straight from SQL (src/rest/direct.ts says when and
- * why). Each answers exactly what the route's GraphQL operation answers through the resolvers in
+ * GET /chats/{chat_id} and GET /chats/, and the /graphql queries `chat` and `chats` (DIRECT_QUERIES
+ * below), read straight from SQL (src/rest/direct.ts and src/graphql/direct-queries.ts say when
+ * and why). Each answers exactly what the route's GraphQL operation answers through the resolvers in
  * queries.ts and types.ts, or undefined when it cannot, and then the executor answers: a branched
  * chat, a chat not found, a tag filter, an argument the resolvers refuse, a caller the resolvers
  * refuse, a stored value the schema refuses. test/rest/direct-reads.test.ts sends the same
@@ -177,3 +180,40 @@ export async function listChats(sql: SqlReader, ctx: Context, args: Args): Promi
     created_at: isoTime(chat.created_at),
   }));
 }
+
+const MESSAGE_FIELDS = ['message_id', 'chat_id', 'content', 'sender', 'timestamp'] as const;
+const CHAT_FIELDS = ['chat_id', 'title', 'created_at', 'user_id'] as const;
+const scalars = (names: readonly string[]) => Object.fromEntries(names.map((name) => [name, 'scalar' as const]));
+
+/**
+ * The /graphql queries read directly (src/graphql/direct-queries.ts): `chat` with its scalar fields
+ * and `messages(limit)` with theirs, and `chats` with the fields the list reads.
+ */
+export const DIRECT_QUERIES: ReadonlyMap<string, DirectQuery> = new Map<string, DirectQuery>([
+  [
+    'chat',
+    {
+      fields: { ...scalars(CHAT_FIELDS), messages: { args: ['limit'], fields: MESSAGE_FIELDS } },
+      read: (sql, ctx, args, nested) => {
+        // Without `messages` selected, none are read.
+        if (!nested.messages) return readChatWithMessages(sql, ctx, args, 0);
+        const limit = nested.messages.limit;
+        // A limit the resolver refuses is the executor's to refuse.
+        if (
+          limit != null &&
+          (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > maxMessages(ctx))
+        ) {
+          return Promise.resolve(undefined);
+        }
+        return readChatWithMessages(sql, ctx, args, messagesLimit(limit as number | null | undefined, ctx));
+      },
+    },
+  ],
+  [
+    'chats',
+    {
+      fields: scalars(['chat_id', 'user_id', 'title', 'created_at']),
+      read: (sql, ctx, args) => listChats(sql, ctx, args),
+    },
+  ],
+]);

@@ -14,10 +14,10 @@ import { SNIPPETS_PER_CHAT } from './search';
  * nesting it (`messages { chat { messages } }`) goes over the complexity limit.
  */
 const DEFAULT_MESSAGES = 200;
-const maxMessages = (ctx: Context) => ctx.config.maxMessagesPerRead;
+export const maxMessages = (ctx: Context) => ctx.config.maxMessagesPerRead;
 const defaultMessages = (ctx: Context) => Math.min(DEFAULT_MESSAGES, maxMessages(ctx));
 /** The page size a read asks for; one over the maximum is refused by the resolver, not cut here. */
-const messagesLimit = (limit: number | null | undefined, ctx: Context) =>
+export const messagesLimit = (limit: number | null | undefined, ctx: Context) =>
   Math.min(limit ?? defaultMessages(ctx), maxMessages(ctx));
 
 /** Newest first; chats made in the same millisecond keep their creation order (reversed). */

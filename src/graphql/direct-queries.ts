@@ -1,0 +1,253 @@
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  type FieldNode,
+  type GraphQLField,
+  type GraphQLSchema,
+  getOperationAST,
+  getVariableValues,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionNode,
+  type VariableDefinitionNode,
+} from 'graphql';
+import { getArgumentValues } from 'graphql/execution/values';
+import type { Plugin } from 'graphql-yoga';
+import type { SqlReader } from '../db/direct';
+import { requestLogger } from '../http/logging';
+import type { CompiledRoute } from '../rest/compile';
+import type { Context } from './context';
+import { untilAborted } from './deadline';
+
+/*
+ * The most frequent /graphql reads answered from SQL without the executor and the Prisma client
+ * (GRAPHQL_DIRECT_READS), as REST's two most frequent reads are (src/rest/direct.ts), by the same
+ * reads (src/modules/chats/direct-reads.ts). A query is answered directly only when its document
+ * is exactly one query operation selecting one such field, with no alias, directive or fragment,
+ * and only fields the read answers (in any order, each once). Everything else the executor answers.
+ *
+ * What stays the same: Yoga parses, validates and caches the document; the context (the caller's
+ * identification) is the one the resolvers get; the variables and arguments are coerced by the
+ * executor's own functions; the access rules are the same functions (auth/access.ts); the
+ * deadline's signal holds the read. The depth and complexity limits need no check here: a query
+ * answered directly selects at most what GET /chats/{chat_id} or GET /chats/ selects, with at most
+ * their largest arguments (the reads decline larger ones), and start-up refuses limits that those
+ * routes exceed (rest/compile.ts).
+ * Whatever a read cannot answer exactly as the resolvers would (a caller they refuse, a chat not
+ * found, a branched chat, an argument out of range, a stored value the schema refuses), and any
+ * read that fails, is left to the executor, which answers it as it always has; so the answer is
+ * the resolvers' in every case. test/graphql/direct-queries.test.ts sends the same queries to a
+ * gateway without direct reads and compares the answers.
+ *
+ * Execution plugins after this one (the deadline, metrics) wrap it as they wrap the executor.
+ */
+
+/** A field of the read's answer: a scalar, or a list of objects with the scalar fields named. */
+export type DirectField = 'scalar' | { args: readonly string[]; fields: readonly string[] };
+
+/** A Query field a direct read answers. */
+export type DirectQuery = {
+  /** The fields of the answer the read gives, each to be selected at most once, in any order. */
+  fields: Readonly<Record<string, DirectField>>;
+  /**
+   * The field's answer as the resolvers would give it, serialized as the executor serializes it,
+   * with every field above; or undefined when it cannot give exactly that. `args` are the field's
+   * arguments and `nested` those of each list field selected, coerced as the executor coerces them.
+   */
+  read: (
+    sql: SqlReader,
+    ctx: Context,
+    args: Record<string, unknown>,
+    nested: Record<string, Record<string, unknown>>,
+  ) => Promise<unknown>;
+};
+
+/** Direct reads served, declined (left to the executor) and failed, for tests. */
+type Outcome = 'served' | 'declined' | 'failed';
+
+type Execution = {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  contextValue?: unknown;
+  variableValues?: Record<string, unknown> | null;
+  signal?: AbortSignal;
+};
+
+/** A selected list field and its definition. */
+type NestedList = { node: FieldNode; definition: GraphQLField<unknown, unknown>; fields: readonly string[] };
+
+/** An operation a direct read can answer: what to read, and the order of the answer's fields. */
+type Plan = {
+  name: string;
+  query: DirectQuery;
+  node: FieldNode;
+  definition: GraphQLField<unknown, unknown>;
+  variables: readonly VariableDefinitionNode[];
+  /** The selected fields in their order; each list's own fields in `lists`. */
+  fields: readonly string[];
+  lists: ReadonlyMap<string, NestedList>;
+};
+
+const plain = (node: SelectionNode): node is FieldNode =>
+  node.kind === Kind.FIELD && node.alias === undefined && !node.directives?.length;
+
+/** The names of `node`'s selections when each is a plain field selected once; null otherwise. */
+function plainFields(node: FieldNode): FieldNode[] | null {
+  const selections = node.selectionSet?.selections ?? [];
+  const seen = new Set<string>();
+  for (const selection of selections) {
+    if (!plain(selection) || seen.has(selection.name.value)) return null;
+    seen.add(selection.name.value);
+  }
+  return selections as FieldNode[];
+}
+
+/** How `operation` is answered directly, or null when the executor answers it. */
+function planOf(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  queries: ReadonlyMap<string, DirectQuery>,
+): Plan | null {
+  if (document.definitions.length !== 1 || operation.operation !== 'query' || operation.directives?.length) return null;
+  const [node, ...others] = operation.selectionSet.selections;
+  if (!node || others.length > 0 || !plain(node)) return null;
+  const query = queries.get(node.name.value);
+  const definition = schema.getQueryType()?.getFields()[node.name.value];
+  const selected = plainFields(node);
+  if (!query || !definition || !selected?.length) return null;
+  const lists = new Map<string, NestedList>();
+  for (const field of selected) {
+    const name = field.name.value;
+    const kind = query.fields[name];
+    if (kind === undefined) return null;
+    if (kind === 'scalar') {
+      if (field.arguments?.length || field.selectionSet) return null;
+      continue;
+    }
+    const listDefinition = fieldOf(schema, definition, name);
+    const nested = plainFields(field);
+    if (!listDefinition || !nested?.length) return null;
+    if (field.arguments?.some((argument) => !kind.args.includes(argument.name.value))) return null;
+    if (nested.some((leaf) => !kind.fields.includes(leaf.name.value) || leaf.arguments?.length || leaf.selectionSet)) {
+      return null;
+    }
+    lists.set(name, { node: field, definition: listDefinition, fields: nested.map((leaf) => leaf.name.value) });
+  }
+  return {
+    name: node.name.value,
+    query,
+    node,
+    definition,
+    variables: operation.variableDefinitions ?? [],
+    fields: selected.map((field) => field.name.value),
+    lists,
+  };
+}
+
+/** The definition of field `name` on the object type `parent` returns (through lists and non-nulls). */
+function fieldOf(schema: GraphQLSchema, parent: GraphQLField<unknown, unknown>, name: string) {
+  let type = parent.type as { ofType?: unknown; name?: string };
+  while (type.ofType) type = type.ofType as typeof type;
+  const object = schema.getType(type.name ?? '');
+  return object && 'getFields' in object ? (object.getFields()[name] as GraphQLField<unknown, unknown>) : undefined;
+}
+
+/** The read's value with the selected fields only, in the selection's order (as the executor answers). */
+function project(value: unknown, plan: Plan): unknown {
+  const one = (item: Record<string, unknown>) => {
+    const answer: Record<string, unknown> = {};
+    for (const name of plan.fields) {
+      const list = plan.lists.get(name);
+      answer[name] = list
+        ? (item[name] as Record<string, unknown>[]).map((entry) => pick(entry, list.fields))
+        : item[name];
+    }
+    return answer;
+  };
+  return Array.isArray(value) ? value.map(one) : one(value as Record<string, unknown>);
+}
+
+function pick(item: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  const answer: Record<string, unknown> = {};
+  for (const name of fields) answer[name] = item[name];
+  return answer;
+}
+
+/**
+ * The answer read directly, or undefined for the executor to answer. Arguments the executor would
+ * refuse, and a query over the limits, are the executor's to refuse.
+ */
+async function answer(plan: Plan, run: Execution, ctx: Context, sql: SqlReader): Promise<ExecutionResult | undefined> {
+  const variables = getVariableValues(run.schema, plan.variables, run.variableValues ?? {});
+  if (variables.errors) return undefined;
+  let args: Record<string, unknown>;
+  const nested: Record<string, Record<string, unknown>> = {};
+  try {
+    args = getArgumentValues(plan.definition, plan.node, variables.coerced);
+    for (const [name, list] of plan.lists)
+      nested[name] = getArgumentValues(list.definition, list.node, variables.coerced);
+  } catch {
+    return undefined;
+  }
+  const value = await plan.query.read(sql, ctx, args, nested);
+  return value === undefined ? undefined : { data: { [plan.name]: project(value, plan) } };
+}
+
+/**
+ * Answers the /graphql queries of `queries` directly when it can (see above). REST's operations
+ * are left alone: their direct reads come before the executor (src/rest/direct.ts). Comes after
+ * the compiled execution (which it falls back to) and before the plugins that wrap execution.
+ */
+export function useDirectQueries({
+  queries,
+  routes,
+  enabled,
+}: {
+  queries: ReadonlyMap<string, DirectQuery>;
+  routes: readonly CompiledRoute[];
+  /** GRAPHQL_DIRECT_READS. */
+  enabled: boolean;
+}): Plugin {
+  if (!enabled) return {};
+  const plans = new WeakMap<OperationDefinitionNode, Plan | null>();
+  const routeDocuments = new WeakSet(routes.map((route) => route.document));
+  return {
+    onExecute({ args, executeFn, setExecuteFn }) {
+      const execution = args as unknown as Execution;
+      if (routeDocuments.has(execution.document)) return;
+      const operation = getOperationAST(execution.document, (args as { operationName?: string }).operationName);
+      if (!operation) return;
+      let plan = plans.get(operation);
+      if (plan === undefined) {
+        plan = planOf(execution.schema, execution.document, operation, queries);
+        plans.set(operation, plan);
+      }
+      const ctx = execution.contextValue as Context;
+      const sql = ctx.sql;
+      // Without a verified caller the resolvers' scope check answers (401/403).
+      if (!plan || !sql || !ctx.authenticated) return;
+      const direct = plan;
+      const execute = executeFn as unknown as (run: Execution) => unknown;
+      const count = (outcome: Outcome) =>
+        ctx.metrics.increment('graphql_direct_reads_total', { field: direct.name, outcome });
+      setExecuteFn((async (run: Execution) => {
+        run.signal?.throwIfAborted();
+        let result: ExecutionResult | undefined;
+        try {
+          result = await untilAborted(answer(direct, run, ctx, sql), run.signal);
+        } catch (error) {
+          if (run.signal?.aborted) throw error;
+          count('failed');
+          requestLogger(ctx.logger, ctx.request).warn(
+            { err: error, field: direct.name },
+            'direct read failed: the executor answers',
+          );
+          return execute(run);
+        }
+        count(result === undefined ? 'declined' : 'served');
+        return result ?? execute(run);
+      }) as unknown as typeof executeFn);
+    },
+  };
+}
