@@ -14,10 +14,12 @@ import {
 import { getArgumentValues } from 'graphql/execution/values';
 import type { Plugin } from 'graphql-yoga';
 import type { SqlReader } from '../db/direct';
+import { isDriverUnavailable } from '../db/errors';
 import { requestLogger } from '../http/logging';
 import type { CompiledRoute } from '../rest/compile';
 import type { Context } from './context';
 import { untilAborted } from './deadline';
+import { databaseUnavailable } from './errors';
 
 /*
  * The most frequent /graphql reads answered from SQL without the executor and the Prisma client
@@ -36,7 +38,8 @@ import { untilAborted } from './deadline';
  * Whatever a read cannot answer exactly as the resolvers would (a caller they refuse, a chat not
  * found, a branched chat, an argument out of range, a stored value the schema refuses), and any
  * read that fails, is left to the executor, which answers it as it always has; so the answer is
- * the resolvers' in every case. test/graphql/direct-queries.test.ts sends the same queries to a
+ * the resolvers' in every case. One exception: a database that cannot be reached is answered
+ * SERVICE_UNAVAILABLE at once, as the executor answers it, rather than waited for a second time. test/graphql/direct-queries.test.ts sends the same queries to a
  * gateway without direct reads and compares the answers.
  *
  * Execution plugins after this one (the deadline, metrics) wrap it as they wrap the executor.
@@ -237,8 +240,16 @@ export function useDirectQueries({
         try {
           result = await untilAborted(answer(direct, run, ctx, sql), run.signal);
         } catch (error) {
+          // Past the deadline: its answer (the signal's check reads the clock).
           if (run.signal?.aborted) throw error;
+          run.signal?.throwIfAborted();
           count('failed');
+          if (isDriverUnavailable(error)) {
+            // As the executor answers it (its masking gives this error, without a path), at once
+            // rather than after waiting for the database a second time.
+            ctx.metrics.increment('database_unavailable_total');
+            return { errors: [databaseUnavailable()], data: null };
+          }
           requestLogger(ctx.logger, ctx.request).warn(
             { err: error, field: direct.name },
             'direct read failed: the executor answers',

@@ -39,7 +39,7 @@ const COUNTERS = {
     labels: ['code'],
   },
   graphql_direct_reads_total: {
-    help: '/graphql queries answered straight from SQL (served), left to the executor (declined), or whose SQL or stored values could not be read (failed: then answered by the executor), by field.',
+    help: '/graphql queries answered straight from SQL (served), left to the executor (declined), or whose SQL or stored values could not be read (failed: then answered by the executor, or SERVICE_UNAVAILABLE when the database is unreachable), by field.',
     labels: ['field', 'outcome'],
   },
   messages_written_total: { help: 'Messages added to chats, by sender.', labels: ['sender'] },

@@ -130,8 +130,30 @@ describe('/graphql queries read directly', () => {
         },
         { status: 200, direct: true },
       ],
+      [byId('messages(limit: 5) { content }', chats.long as number), { status: 200, direct: true }],
+      [byId('messages(limit: null) { content }', chats.long as number), { status: 200, direct: true }],
+      [{ query: `{ chat(chat_id: ${chats.plain}, user_id: null) { title } }` }, { status: 200, direct: true }],
+      [
+        {
+          query: 'query ($id: Int!, $n: Int = 2) { chat(chat_id: $id) { messages(limit: $n) { content } } }',
+          variables: { id: chats.long },
+        },
+        { status: 200, direct: true },
+      ],
+      [
+        {
+          query: `query A { chat(chat_id: ${chats.plain}) { title } } query B { chats { title } }`,
+          operationName: 'A',
+        } as Body,
+        { status: 200, direct: false },
+      ],
+      [
+        { query: `query Named { chat(chat_id: ${chats.plain}) { title } }`, operationName: 'Named' } as Body,
+        { status: 200, direct: true },
+      ],
       // Left to the executor: what the resolvers refuse or read differently.
       [byId(G, chats.branched as number), { status: 200, direct: false }],
+      [byId('title', chats.branched as number), { status: 200, direct: false }],
       [byId(G, chats.oddSender as number), { status: 200, direct: false }],
       [byId(G, chats.others as number, ', user_id: $u'), { status: 200, direct: false }],
       [byId(G, 2147483647), { status: 200, direct: false }],
@@ -191,6 +213,12 @@ describe('/graphql queries read directly', () => {
       [list(`(user_id: ${u}, archived: true, pinned: true)`, 'title chat_id'), { status: 200, direct: true }],
       [list(''), { status: 200, direct: true }],
       [
+        list('(user_id: null, pinned: null, archived: null, folder_id: null, tag: null)'),
+        { status: 200, direct: true },
+      ],
+      [list(`(user_id: ${u}, folder_id: 2147483647)`), { status: 200, direct: true }],
+      [list(`(user_id: ${u}, limit: null)`), { status: 200, direct: false }],
+      [
         { query: 'query ($n: Int) { chats(limit: $n) { chat_id } }', variables: { n: 3 } },
         { status: 200, direct: true },
       ],
@@ -230,6 +258,34 @@ describe('/graphql queries read directly', () => {
       expect(await directReads(gateway(), 'failed')).toBe(failed + 2);
     } finally {
       rows.mockRestore();
+    }
+  });
+
+  it('answers SERVICE_UNAVAILABLE at once when the database cannot be reached, as the executor does', async () => {
+    const sql = gateway().services.sql;
+    if (!sql) throw new Error('this gateway reads directly');
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const rows = jest.spyOn(sql, 'rows').mockRejectedValue(refused);
+    const findFirst = jest.spyOn(db().chat, 'findFirst');
+    // The executor's answer to the same outage, from the Prisma client.
+    const unreachable = Object.assign(new Error("Can't reach database server at 127.0.0.1:5432"), {
+      name: 'PrismaClientInitializationError',
+    });
+    const plainFindFirst = jest.spyOn(plain.services.db.chat, 'findFirst').mockRejectedValue(unreachable);
+    const unavailable = () => gateway().services.metrics.value('database_unavailable_total');
+    try {
+      const before = await unavailable();
+      const body = { query: `{ chat(chat_id: ${chats.plain}) { ${G} } }` };
+      const direct = await post(gateway(), body);
+      expect(answerOf(direct)).toEqual(answerOf(await post(plain, body)));
+      expect(direct.json.errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+      // Not asked twice: the executor did not run.
+      expect(findFirst).not.toHaveBeenCalled();
+      expect(await unavailable()).toBe(before + 1);
+    } finally {
+      rows.mockRestore();
+      findFirst.mockRestore();
+      plainFindFirst.mockRestore();
     }
   });
 
