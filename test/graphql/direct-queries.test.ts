@@ -1,9 +1,8 @@
-import { SignJWT } from 'jose';
 import { createGateway, type Gateway } from '../../src/app';
 import { createUser } from '../support/auth-matrix';
 import { configureGateway, db, gateway, testConfig } from '../support/gateway';
 import { addMessage, call, gql, newChat, newUser, type Reply, readReply } from '../support/http';
-import { JWT_AUTH, JWT_SECRET, SHORT_DEADLINE, SMALL_READS } from '../support/settings';
+import { bearerHeader, JWT_AUTH, SHORT_DEADLINE, SMALL_READS } from '../support/settings';
 
 /*
  * The /graphql queries `chat` and `chats` are answered from SQL (src/graphql/direct-queries.ts)
@@ -329,12 +328,7 @@ describe('/graphql queries read directly', () => {
 describe('/graphql queries read directly, with AUTH_MODE=jwt', () => {
   let secured: Gateway;
   let securedPlain: Gateway;
-  const key = new TextEncoder().encode(JWT_SECRET);
-  const bearer = async (claims: Record<string, unknown>, sub?: string) => {
-    const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m');
-    if (sub) jwt.setSubject(sub);
-    return { authorization: `Bearer ${await jwt.sign(key)}` };
-  };
+  const bearer = bearerHeader;
 
   beforeAll(async () => {
     secured = await createGateway(testConfig({ ...SMALL_READS, ...JWT_AUTH }));

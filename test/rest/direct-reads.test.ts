@@ -1,4 +1,3 @@
-import { SignJWT } from 'jose';
 import { createGateway, type Gateway } from '../../src/app';
 import type { Context } from '../../src/graphql/context';
 import { schema } from '../../src/graphql/schema';
@@ -8,7 +7,7 @@ import { createUser } from '../support/auth-matrix';
 import { usePostgres } from '../support/databases';
 import { configureGateway, db, gateway, testConfig } from '../support/gateway';
 import { addMessage, call, newChat, newUser, type Reply, readReply } from '../support/http';
-import { JWT_AUTH, JWT_SECRET, SMALL_READS } from '../support/settings';
+import { bearerHeader, JWT_AUTH, SMALL_READS } from '../support/settings';
 
 /*
  * GET /chats/{chat_id} and GET /chats/ are answered from SQL (src/rest/direct.ts) when they can
@@ -291,12 +290,7 @@ describe('direct reads', () => {
 describe('direct reads with AUTH_MODE=jwt', () => {
   let secured: Gateway;
   let securedPlain: Gateway;
-  const key = new TextEncoder().encode(JWT_SECRET);
-  const bearer = async (claims: Record<string, unknown>, sub?: string) => {
-    const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m');
-    if (sub) jwt.setSubject(sub);
-    return { authorization: `Bearer ${await jwt.sign(key)}` };
-  };
+  const bearer = bearerHeader;
 
   beforeAll(async () => {
     secured = await createGateway(testConfig({ ...SMALL_READS, ...JWT_AUTH }));

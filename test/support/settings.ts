@@ -1,11 +1,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SignJWT } from 'jose';
 
 /* Settings the test files build their gateways with (configureGateway), named for what they test. */
 
 export const JWT_SECRET = 'a-test-secret-that-is-at-least-32-characters-long';
 export const JWT_AUTH = { AUTH_MODE: 'jwt', JWT_SECRET };
+
+/** An Authorization header with a token signed by JWT_SECRET, valid for 5 minutes, for `sub` if given. */
+export async function bearerHeader(claims: Record<string, unknown>, sub?: string): Promise<Record<string, string>> {
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('5m');
+  if (sub) jwt.setSubject(sub);
+  return { authorization: `Bearer ${await jwt.sign(new TextEncoder().encode(JWT_SECRET))}` };
+}
 export const API_KEY_AUTH = { AUTH_MODE: 'api-key' };
 export const DEBUG_ROUTES_OFF = { ENABLE_DEBUG_ROUTES: 'false' };
 export const SHORT_DEADLINE = { REQUEST_DEADLINE_MS: '500' };
