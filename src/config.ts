@@ -38,6 +38,11 @@ export type Config = Readonly<{
   requestTimeoutMs: number;
   /** How far V8 lets the heap grow past what survived the last full GC, in percent. */
   heapGrowthPercent: number;
+  /**
+   * Whether V8 marks the heap for a full GC on helper threads beside the main one: `auto` does
+   * only when the process may run on more than one CPU (src/index.ts says why).
+   */
+  gcConcurrentMarking: 'auto' | 'on' | 'off';
   auth: AuthConfig;
   /** Requests per caller per minute; 0: no limit. */
   rateLimitPerMinute: number;
@@ -447,6 +452,7 @@ export function loadConfig(env: Env): Config {
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
     heapGrowthPercent: integer(env, 'HEAP_GROWTH_PERCENT', 50, 5, 300),
+    gcConcurrentMarking: oneOf(env, 'GC_CONCURRENT_MARKING', ['auto', 'on', 'off'] as const, 'auto'),
     auth: Object.freeze(auth(env)),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
     redisUrl: redis(env),
