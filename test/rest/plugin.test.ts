@@ -148,7 +148,7 @@ describe('unexpected errors', () => {
   });
 
   it('stay masked with NODE_ENV=development: no stack or original error reaches the client', async () => {
-    jest.spyOn(db().chat, 'findMany').mockRejectedValue(new Error('secret database detail'));
+    failing('secret database detail');
     process.env.NODE_ENV = 'development';
     try {
       const graphql = await gql('{ chats { chat_id } }');
