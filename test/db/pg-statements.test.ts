@@ -108,10 +108,11 @@ describe('StatementNames', () => {
       expect(read.status).toBe(200);
       expect(read.json.messages.map((m: { content: string }) => m.content)).toEqual(['prepared once']);
     }
-    // The same read through its GraphQL operation (the REST route reads straight from SQL, src/rest/direct.ts).
-    const query = 'query ($c: Int!) { chat(chat_id: $c) { title messages { content } } }';
+    // The same read through the resolvers and Prisma (the REST route and a plain /graphql query read
+    // straight from SQL; an alias is the executor's to answer, src/graphql/direct-queries.ts).
+    const query = 'query ($c: Int!) { chat(chat_id: $c) { title messages { text: content } } }';
     for (let i = 0; i < 2; i++) {
-      expect((await gql(query, { c: chat.chat_id })).json.data.chat.messages).toEqual([{ content: 'prepared once' }]);
+      expect((await gql(query, { c: chat.chat_id })).json.data.chat.messages).toEqual([{ text: 'prepared once' }]);
     }
     await addMessage(chat.chat_id, 'and again');
     // Its second use names this query too; the gateway has one connection (DATABASE_POOL_SIZE=1).
