@@ -110,18 +110,26 @@ async function main() {
   // throughput (npm run bench) and, unlike --max-old-space-size, sets no ceiling to crash into.
   v8.setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
   // V8 marks the heap for a full GC on helper threads beside the main one. With one CPU to run on
-  // (pinned, or a container given one CPU) those threads run only by preempting the main thread,
-  // tens of ms at a time, and every request in flight waits: p99 was 7 to 8 times p50 on the
-  // direct reads. Marked in small steps on the main thread instead, p99 halved at the same CPU
-  // per request, for about 30 MB more peak RSS (bench/README.md). With more CPUs the helper
-  // threads cost the main thread nothing, and are kept. The flag only decides how the next
-  // marking cycle starts (checked on Node 20 and 24, under load).
-  if (!concurrentMarking(config.gcConcurrentMarking, os.availableParallelism())) {
+  // (the process pinned to one, by taskset or a cpuset) those threads run only by preempting the
+  // main thread, tens of ms at a time, and every request in flight waits: p99 was 7 to 8 times
+  // p50 on the direct reads. Marked in small steps on the main thread instead, their p99 fell by
+  // 30 to 50% at the same CPU per request, for about 30 MB more peak RSS (bench/README.md). With
+  // more CPUs the helper threads cost the main thread nothing, and are kept. A container limited
+  // by a CPU quota rather than pinned may count as several CPUs here: set
+  // GC_CONCURRENT_MARKING=off there. Switching it at run time is safe as long as parallel marking
+  // stays on (its default): V8 then still joins a helper job already started when the marking
+  // cycle ends, and schedules no new one (checked on Node 20 and 24 under load; switching
+  // parallel marking off this way aborts V8).
+  const cpus = os.availableParallelism();
+  if (!concurrentMarking(config.gcConcurrentMarking, cpus)) {
     v8.setFlagsFromString('--no-concurrent-marking');
     logger.info(
-      { cpus: os.availableParallelism(), gc_concurrent_marking: config.gcConcurrentMarking },
+      { cpus, gc_concurrent_marking: config.gcConcurrentMarking },
       'V8 marks the heap on the main thread (one CPU to run on, or GC_CONCURRENT_MARKING=off)',
     );
+  } else if (config.gcConcurrentMarking === 'on') {
+    // As set, even against a --no-concurrent-marking in NODE_OPTIONS.
+    v8.setFlagsFromString('--concurrent-marking');
   }
 
   let gateway: Gateway | undefined;
