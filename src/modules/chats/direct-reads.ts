@@ -79,7 +79,10 @@ function placeholders(sql: SqlReader): () => string {
   return () => (sql.dialect === 'postgresql' ? `$${++n}` : '?');
 }
 
-/** `Query.chat(chat_id, user_id) { chat_id title created_at user_id messages(limit) { ... } }`. */
+/**
+ * `Query.chat(chat_id, user_id) { chat_id title created_at user_id messages(limit) { ... } }`; with
+ * `messageLimit` 0 the chat without messages (a selection without them), branched or not.
+ */
 export async function readChatWithMessages(
   sql: SqlReader,
   ctx: Context,
@@ -100,7 +103,7 @@ export async function readChatWithMessages(
       FROM "Chat" c WHERE ${chatCondition(sql, who.userId)}`,
       [...params, messageLimit],
     );
-    if (!chat || isTrue(chat.branched)) return undefined;
+    if (!chat || (messageLimit > 0 && isTrue(chat.branched))) return undefined;
     const messages = JSON.parse(chat.messages as string) as [number, string, string, string][];
     return chatAnswer(chat, messages);
   }
@@ -108,8 +111,11 @@ export async function readChatWithMessages(
     `SELECT c.chat_id, c.title, c.created_at, c.user_id, c.branched FROM "Chat" c WHERE ${chatCondition(sql, who.userId)}`,
     params,
   );
+  if (!chat) return undefined;
+  // None asked for (a /graphql query without `messages`): the chat alone.
+  if (messageLimit === 0) return chatAnswer(chat, []);
   // A branched chat's messages are the path to its active leaf: the resolvers read it.
-  if (!chat || isTrue(chat.branched)) return undefined;
+  if (isTrue(chat.branched)) return undefined;
   const newest = await sql.rows(
     'SELECT message_id, content, sender, "timestamp" FROM "Message" WHERE chat_id = ? ORDER BY message_id DESC LIMIT ?',
     [chat.chat_id, messageLimit],
@@ -195,7 +201,7 @@ export const DIRECT_QUERIES: ReadonlyMap<string, DirectQuery> = new Map<string, 
     {
       fields: { ...scalars(CHAT_FIELDS), messages: { args: ['limit'], fields: MESSAGE_FIELDS } },
       read: (sql, ctx, args, nested) => {
-        // Without `messages` selected, none are read.
+        // Without `messages` selected, none are read, and a branched chat is answered too.
         if (!nested.messages) return readChatWithMessages(sql, ctx, args, 0);
         const limit = nested.messages.limit;
         // A limit the resolver refuses is the executor's to refuse.
