@@ -65,7 +65,7 @@ export type DirectQuery = {
   ) => Promise<unknown>;
 };
 
-/** Direct reads served, declined (left to the executor) and failed, for tests. */
+/** What became of a direct read (the metric's `outcome`): served, declined (left to the executor), failed. */
 type Outcome = 'served' | 'declined' | 'failed';
 
 type Execution = {
@@ -178,8 +178,8 @@ function pick(item: Record<string, unknown>, fields: readonly string[]): Record<
 }
 
 /**
- * The answer read directly, or undefined for the executor to answer. Arguments the executor would
- * refuse, and a query over the limits, are the executor's to refuse.
+ * The answer read directly, or undefined for the executor to answer: variables or arguments it
+ * would refuse are its to refuse, with its own words.
  */
 async function answer(plan: Plan, run: Execution, ctx: Context, sql: SqlReader): Promise<ExecutionResult | undefined> {
   const variables = getVariableValues(run.schema, plan.variables, run.variableValues ?? {});
