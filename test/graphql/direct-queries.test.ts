@@ -2,7 +2,7 @@ import { createGateway, type Gateway } from '../../src/app';
 import { createUser } from '../support/auth-matrix';
 import { configureGateway, db, gateway, testConfig } from '../support/gateway';
 import { addMessage, call, gql, newChat, newUser, type Reply, readReply } from '../support/http';
-import { bearerHeader, JWT_AUTH, SHORT_DEADLINE, SMALL_READS } from '../support/settings';
+import { JWT_AUTH, jwtCallers, SHORT_DEADLINE, SMALL_READS } from '../support/settings';
 
 /*
  * The /graphql queries `chat` and `chats` are answered from SQL (src/graphql/direct-queries.ts)
@@ -330,7 +330,6 @@ describe('/graphql queries read directly', () => {
 describe('/graphql queries read directly, with AUTH_MODE=jwt', () => {
   let secured: Gateway;
   let securedPlain: Gateway;
-  const bearer = bearerHeader;
 
   beforeAll(async () => {
     secured = await createGateway(testConfig({ ...SMALL_READS, ...JWT_AUTH }));
@@ -346,13 +345,7 @@ describe('/graphql queries read directly, with AUTH_MODE=jwt', () => {
     const b = await createUser('gdirect-jwt-b');
     const chat = await newChat(a);
     await addMessage(chat.chat_id, 'mine');
-    const callers: [string, Record<string, string>][] = [
-      ['anonymous', {}],
-      ['owner', await bearer({}, String(a))],
-      ['other', await bearer({}, String(b))],
-      ['admin', await bearer({ role: 'admin' })],
-      ['bad token', { authorization: 'Bearer not.a.jwt' }],
-    ];
+    const callers = await jwtCallers(a, b);
     const seen: Record<string, string[]> = {};
     for (const [caller, headers] of callers) {
       seen[caller] = [];
@@ -372,6 +365,7 @@ describe('/graphql queries read directly, with AUTH_MODE=jwt', () => {
       owner: ['200 direct', '200 direct', '200 direct', '200 direct'],
       other: ['200 NOT_FOUND', '200 NOT_FOUND', '200 direct', '200 direct'],
       admin: ['200 direct', '200 direct', '200 direct', '200 direct'],
+      'admin who is a user': ['200 direct', '200 direct', '200 direct', '200 direct'],
       'bad token': ['200 UNAUTHENTICATED', '200 UNAUTHENTICATED', '200 UNAUTHENTICATED', '200 UNAUTHENTICATED'],
     });
   });

@@ -7,7 +7,7 @@ import { createUser } from '../support/auth-matrix';
 import { usePostgres } from '../support/databases';
 import { configureGateway, db, gateway, testConfig } from '../support/gateway';
 import { addMessage, call, newChat, newUser, type Reply, readReply } from '../support/http';
-import { bearerHeader, JWT_AUTH, SMALL_READS } from '../support/settings';
+import { JWT_AUTH, jwtCallers, SMALL_READS } from '../support/settings';
 
 /*
  * GET /chats/{chat_id} and GET /chats/ are answered from SQL (src/rest/direct.ts) when they can
@@ -290,7 +290,6 @@ describe('direct reads', () => {
 describe('direct reads with AUTH_MODE=jwt', () => {
   let secured: Gateway;
   let securedPlain: Gateway;
-  const bearer = bearerHeader;
 
   beforeAll(async () => {
     secured = await createGateway(testConfig({ ...SMALL_READS, ...JWT_AUTH }));
@@ -306,14 +305,7 @@ describe('direct reads with AUTH_MODE=jwt', () => {
     const b = await createUser('direct-jwt-b');
     const chat = await newChat(a);
     await addMessage(chat.chat_id, 'mine');
-    const callers: [string, Record<string, string>][] = [
-      ['anonymous', {}],
-      ['owner', await bearer({}, String(a))],
-      ['other', await bearer({}, String(b))],
-      ['admin', await bearer({ role: 'admin' })],
-      ['admin who is a user', await bearer({ role: 'admin' }, String(b))],
-      ['bad token', { authorization: 'Bearer not.a.jwt' }],
-    ];
+    const callers = await jwtCallers(a, b);
     const seen: Record<string, string[]> = {};
     for (const [caller, headers] of callers) {
       seen[caller] = [];

@@ -14,6 +14,18 @@ export async function bearerHeader(claims: Record<string, unknown>, sub?: string
   if (sub) jwt.setSubject(sub);
   return { authorization: `Bearer ${await jwt.sign(new TextEncoder().encode(JWT_SECRET))}` };
 }
+
+/** The callers a JWT_AUTH gateway tells apart, each with its headers: `owner` and `other` are user IDs. */
+export async function jwtCallers(owner: number, other: number): Promise<[string, Record<string, string>][]> {
+  return [
+    ['anonymous', {}],
+    ['owner', await bearerHeader({}, String(owner))],
+    ['other', await bearerHeader({}, String(other))],
+    ['admin', await bearerHeader({ role: 'admin' })],
+    ['admin who is a user', await bearerHeader({ role: 'admin' }, String(other))],
+    ['bad token', { authorization: 'Bearer not.a.jwt' }],
+  ];
+}
 export const API_KEY_AUTH = { AUTH_MODE: 'api-key' };
 export const DEBUG_ROUTES_OFF = { ENABLE_DEBUG_ROUTES: 'false' };
 export const SHORT_DEADLINE = { REQUEST_DEADLINE_MS: '500' };
