@@ -188,6 +188,7 @@ export async function listChats(sql: SqlReader, ctx: Context, args: Args): Promi
 }
 
 const MESSAGE_FIELDS = ['message_id', 'chat_id', 'content', 'sender', 'timestamp'] as const;
+/** A chat's scalar fields: what `chat` and `chats` read (the answer follows the selection's order). */
 const CHAT_FIELDS = ['chat_id', 'title', 'created_at', 'user_id'] as const;
 const scalars = (names: readonly string[]) => Object.fromEntries(names.map((name) => [name, 'scalar' as const]));
 
@@ -218,7 +219,7 @@ export const DIRECT_QUERIES: ReadonlyMap<string, DirectQuery> = new Map<string, 
   [
     'chats',
     {
-      fields: scalars(['chat_id', 'user_id', 'title', 'created_at']),
+      fields: scalars(CHAT_FIELDS),
       read: (sql, ctx, args) => listChats(sql, ctx, args),
     },
   ],
