@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type CORSOptions, createYoga, maskError } from 'graphql-yoga';
+import { type CORSOptions, createYoga, maskError, type YogaServerInstance } from 'graphql-yoga';
 import type pg from 'pg';
 import { createAuth } from './auth/identify';
 import { createStreamSlots } from './auth/stream-guard';
@@ -14,9 +14,10 @@ import type { Prisma } from './generated/prisma/client';
 import { compileRouteOperations, useCompiledExecution } from './graphql/compiled-execution';
 import { type Context, contextFactory, type Services } from './graphql/context';
 import { useRequestDeadline } from './graphql/deadline';
-import { useDirectQueries } from './graphql/direct-queries';
+import { createDirectQueries } from './graphql/direct-queries';
 import { createDocumentCache } from './graphql/document-cache';
 import { databaseUnavailable } from './graphql/errors';
+import { createNodeGraphQLPath } from './graphql/node-path';
 import { useOperationMetrics } from './graphql/operation-metrics';
 import { createEventBus } from './graphql/pubsub';
 import { schema } from './graphql/schema';
@@ -28,6 +29,7 @@ import { createHealthChecks, OPERATIONS_PATHS } from './http/health';
 import { useHomePage } from './http/home';
 import { createLogger, currentRequest, requestLogger, yogaLogger } from './http/logging';
 import { createMetrics } from './http/metrics';
+import { createNodeAnswers } from './http/node-answer';
 import { createRateLimit } from './http/rate-limit';
 import { useAcceptCheck, useNoIntrospection } from './http/security';
 import { createTracing } from './http/tracing';
@@ -49,17 +51,20 @@ import { useRestRoutes } from './rest/plugin';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
+type YogaServer = YogaServerInstance<Record<string, unknown>, Context>;
+
 /** One running gateway: its request handler, the services behind it, and how to stop it. */
 export type Gateway = Readonly<{
   /** The whole service as one fetch-API handler: `yoga.fetch(request)`. */
   yoga: ReturnType<typeof withErrorGuard>;
   /**
    * The whole service as a Node request listener, for `http.createServer(listener)`: plain REST
-   * requests take the Node fast path (src/rest/node-path.ts), everything else goes to `yoga`.
+   * requests and /graphql queries take the Node fast paths (src/rest/node-path.ts,
+   * src/graphql/node-path.ts), everything else goes to `yoga`.
    */
   listener: (req: IncomingMessage, res: ServerResponse) => void;
-  /** Requests the Node fast path served. */
-  nodePathStats(): { served: number };
+  /** Requests the Node fast paths served (REST's; GraphQL's, with those it handed to Yoga). */
+  nodePathStats(): { served: number; graphql: { served: number; handedOff: number } };
   services: Services;
   /**
    * On shutdown: from now on `/ready` answers 503, so load balancers send no new requests, and every
@@ -211,19 +216,40 @@ export async function createGateway(config: Config): Promise<Gateway> {
 
     const onRestErrors = restErrorHandler({ bearer: config.auth.mode === 'jwt', logger });
     let getEnveloped: GetEnveloped | undefined;
-    // Rate limits and CORS are applied by Yoga's plugins only: with either on, REST stays in Yoga.
+    // Set once Yoga and its outer layer are built, below; the fast paths take nothing before.
+    let yogaServer: YogaServer | undefined;
+    let viaYoga: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+    // Rate limits and CORS are applied by Yoga's plugins only: with either on, everything stays in Yoga.
+    const fastPaths = config.rateLimitPerMinute === 0 && config.corsOrigins.length === 0;
+    const answers = createNodeAnswers({ logger, metrics, tracing, propagate });
+    const directQueries = createDirectQueries({
+      queries: DIRECT_QUERIES,
+      routes: restRoutes,
+      enabled: config.graphqlDirectReads,
+    });
     const nodePath =
-      config.restNodePath && config.rateLimitPerMinute === 0 && config.corsOrigins.length === 0
+      config.restNodePath && fastPaths
         ? createNodeRestPath({
             routes: restRoutes,
             maxBodyBytes: config.maxBodyBytes,
             onErrors: onRestErrors,
             getEnveloped: () => getEnveloped,
             closed: health.stopped,
-            logger,
-            metrics,
-            tracing,
-            propagate,
+            answers,
+          })
+        : null;
+    const graphqlPath =
+      config.graphqlNodePath && fastPaths
+        ? createNodeGraphQLPath({
+            endpoint: GRAPHQL_ENDPOINT,
+            maxBodyBytes: config.maxBodyBytes,
+            closed: health.stopped,
+            answers,
+            parsed: documentCache.peek,
+            direct: directQueries,
+            schema,
+            yoga: () => (viaYoga ? yogaServer : undefined),
+            viaYoga: (req, res) => viaYoga?.(req, res),
           })
         : null;
 
@@ -280,11 +306,13 @@ export async function createGateway(config: Config): Promise<Gateway> {
           compileAfter: config.graphqlCompileAfter,
         }),
         // After the compiled execution, which it falls back to.
-        useDirectQueries({ queries: DIRECT_QUERIES, routes: restRoutes, enabled: config.graphqlDirectReads }),
+        directQueries.plugin,
         useRequestDeadline(config.requestDeadlineMs, logger),
         useOperationMetrics(metrics),
+        ...(graphqlPath ? [graphqlPath.plugin] : []),
       ],
     });
+    yogaServer = app;
 
     closers.push(() => app.dispose());
     // Requests after close() are refused before they reach anything closed (Prisma would reconnect).
@@ -293,14 +321,21 @@ export async function createGateway(config: Config): Promise<Gateway> {
     let closed: Promise<void> | undefined;
     // Request logging and security headers sit in the guard, so they cover its own answers too.
     const yoga = withErrorGuard(app, { graphqlEndpoint: GRAPHQL_ENDPOINT, logger, metrics, tracing, propagate });
+    viaYoga = yoga;
     return Object.freeze({
       yoga,
-      listener: nodePath
-        ? (req: IncomingMessage, res: ServerResponse) => {
-            if (!nodePath.take(req, res)) yoga(req, res);
-          }
-        : yoga,
-      nodePathStats: () => ({ served: nodePath?.stats.served ?? 0 }),
+      listener:
+        nodePath || graphqlPath
+          ? (req: IncomingMessage, res: ServerResponse) => {
+              // GraphQL's first: its check is one comparison of the path, REST's parses the URL.
+              if (graphqlPath?.take(req, res) || nodePath?.take(req, res)) return;
+              yoga(req, res);
+            }
+          : yoga,
+      nodePathStats: () => ({
+        served: nodePath?.stats.served ?? 0,
+        graphql: { served: graphqlPath?.stats.served ?? 0, handedOff: graphqlPath?.stats.handedOff ?? 0 },
+      }),
       services,
       drain() {
         // /ready answers 503 from now on, and every live-update stream ends with an event saying

@@ -74,6 +74,11 @@ export type Config = Readonly<{
    */
   graphqlDirectReads: boolean;
   /**
+   * Serve plain /graphql queries straight from Node's HTTP server (src/graphql/node-path.ts), with
+   * the same answers; only while CORS_ORIGINS and RATE_LIMIT_PER_MINUTE are off. Off: all through Yoga.
+   */
+  graphqlNodePath: boolean;
+  /**
    * A /graphql query is compiled to JavaScript (src/graphql/compiled-execution.ts) once it has run
    * this many times, and runs compiled after that; 0: /graphql queries are always interpreted.
    */
@@ -462,6 +467,7 @@ export function loadConfig(env: Env): Config {
     restCompiledExecution: boolean(env, 'REST_COMPILED_EXECUTION', true),
     restDirectReads: boolean(env, 'REST_DIRECT_READS', true),
     graphqlDirectReads: boolean(env, 'GRAPHQL_DIRECT_READS', true),
+    graphqlNodePath: boolean(env, 'GRAPHQL_NODE_PATH', true),
     graphqlCompileAfter: integer(env, 'GRAPHQL_COMPILE_AFTER', 2, 0, 1_000_000),
     webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 256),
     enableGraphiql: boolean(env, 'ENABLE_GRAPHIQL', !isProduction),

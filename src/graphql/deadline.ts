@@ -72,6 +72,43 @@ export function untilAborted<T>(done: Promise<T>, signal: AbortSignal | undefine
   });
 }
 
+/** A read cut at the request's deadline: `answer` is the error the executor answers it with. */
+export class DeadlineError extends Error {
+  constructor(readonly answer: AppError) {
+    super(answer.message);
+  }
+}
+
+/**
+ * The value of a read that runs outside the executor (a direct read), held to the deadline as the
+ * executor holds a query (useRequestDeadline below): no answer is awaited past it, and one that
+ * came after it is not used. The clock starts before the read does: a SQLite statement runs
+ * synchronously, within the call. Past the deadline: a DeadlineError, logged as the executor's cut is.
+ */
+export async function withinDeadline<T>(
+  read: () => Promise<T>,
+  ms: number,
+  { logger, request }: { logger: Logger; request?: Request },
+): Promise<T> {
+  if (ms === 0) return read();
+  const endsAt = performance.now() + ms;
+  const cut = () => {
+    requestLogger(logger, request).warn({ deadline_ms: ms }, 'query cut at its deadline');
+    return new DeadlineError(deadlineExceeded(ms));
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(cut()), ms).unref();
+  });
+  try {
+    const value = await Promise.race([read(), expired]);
+    if (performance.now() >= endsAt) throw cut();
+    return value;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Where a query's context holds its deadline's signal. */
 export const DEADLINE = Symbol('deadline');
 

@@ -15,11 +15,12 @@ import { getArgumentValues } from 'graphql/execution/values';
 import type { Plugin } from 'graphql-yoga';
 import type { SqlReader } from '../db/direct';
 import { isDriverUnavailable } from '../db/errors';
-import { requestLogger } from '../http/logging';
+import { requestLogger, requestOf } from '../http/logging';
 import type { CompiledRoute } from '../rest/compile';
 import type { Context } from './context';
-import { untilAborted } from './deadline';
+import { DeadlineError, untilAborted, withinDeadline } from './deadline';
 import { databaseUnavailable } from './errors';
+import { nameOperation } from './operation-metrics';
 
 /*
  * The most frequent /graphql reads answered from SQL without the executor and the Prisma client
@@ -80,7 +81,7 @@ type Execution = {
 type NestedList = { node: FieldNode; definition: GraphQLField<unknown, unknown>; fields: readonly string[] };
 
 /** An operation a direct read can answer: what to read, and the order of the answer's fields. */
-type Plan = {
+export type Plan = {
   name: string;
   query: DirectQuery;
   node: FieldNode;
@@ -197,12 +198,35 @@ async function answer(plan: Plan, run: Execution, ctx: Context, sql: SqlReader):
   return value === undefined ? undefined : { data: { [plan.name]: project(value, plan) } };
 }
 
+/** What became of a direct read, counted. */
+function counter(ctx: Context, field: string) {
+  return (outcome: Outcome) => ctx.metrics.increment('graphql_direct_reads_total', { field, outcome });
+}
+
+export type DirectQueries = {
+  /** The plugin that answers them inside the executor's pipeline (see above). */
+  plugin: Plugin;
+  /** How `operation` is answered directly, or null when the executor answers it. */
+  planOf(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): Plan | null;
+  /**
+   * For the /graphql Node fast path (graphql/node-path.ts), which calls it with the context Yoga's
+   * pipeline would build, in place of that pipeline's execution: the answer as the pipeline gives
+   * it for a direct read (the operation named, the deadline held, the same metrics), or undefined
+   * for the pipeline to answer the request, its executor without a second try of the read.
+   */
+  answerOutsideExecutor(
+    plan: Plan,
+    run: Execution & { operationName?: string | null },
+  ): Promise<ExecutionResult | undefined>;
+};
+
 /**
  * Answers the /graphql queries of `queries` directly when it can (see above). REST's operations
- * are left alone: their direct reads come before the executor (src/rest/direct.ts). Comes after
- * the compiled execution (which it falls back to) and before the plugins that wrap execution.
+ * are left alone: their direct reads come before the executor (src/rest/direct.ts). The plugin
+ * comes after the compiled execution (which it falls back to) and before the plugins that wrap
+ * execution.
  */
-export function useDirectQueries({
+export function createDirectQueries({
   queries,
   routes,
   enabled,
@@ -211,29 +235,37 @@ export function useDirectQueries({
   routes: readonly CompiledRoute[];
   /** GRAPHQL_DIRECT_READS. */
   enabled: boolean;
-}): Plugin {
-  if (!enabled) return {};
+}): DirectQueries {
   const plans = new WeakMap<OperationDefinitionNode, Plan | null>();
   const routeDocuments = new WeakSet(routes.map((route) => route.document));
-  return {
+  /** Requests whose read was tried outside the executor and left to it: not tried twice. */
+  const triedOutside = new WeakSet<Request>();
+
+  const planFor = (schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode) => {
+    let plan = plans.get(operation);
+    if (plan === undefined) {
+      plan = enabled ? planOf(schema, document, operation, queries) : null;
+      plans.set(operation, plan);
+    }
+    return plan;
+  };
+
+  const plugin: Plugin = {
     onExecute({ args, executeFn, setExecuteFn }) {
+      if (!enabled) return;
       const execution = args as unknown as Execution;
       if (routeDocuments.has(execution.document)) return;
       const operation = getOperationAST(execution.document, (args as { operationName?: string }).operationName);
       if (!operation) return;
-      let plan = plans.get(operation);
-      if (plan === undefined) {
-        plan = planOf(execution.schema, execution.document, operation, queries);
-        plans.set(operation, plan);
-      }
+      const plan = planFor(execution.schema, execution.document, operation);
       const ctx = execution.contextValue as Context;
       const sql = ctx.sql;
       // Without a verified caller the resolvers' scope check answers (401/403).
       if (!plan || !sql || !ctx.authenticated) return;
+      if (ctx.request && triedOutside.has(ctx.request)) return;
       const direct = plan;
       const execute = executeFn as unknown as (run: Execution) => unknown;
-      const count = (outcome: Outcome) =>
-        ctx.metrics.increment('graphql_direct_reads_total', { field: direct.name, outcome });
+      const count = counter(ctx, direct.name);
       setExecuteFn((async (run: Execution) => {
         run.signal?.throwIfAborted();
         let result: ExecutionResult | undefined;
@@ -261,4 +293,45 @@ export function useDirectQueries({
       }) as unknown as typeof executeFn);
     },
   };
+
+  const answerOutsideExecutor: DirectQueries['answerOutsideExecutor'] = async (plan, run) => {
+    const ctx = run.contextValue as Context;
+    const sql = ctx.sql;
+    if (!sql || !ctx.authenticated) return undefined;
+    const count = counter(ctx, plan.name);
+    // What the operation metrics plugin and the deadline plugin do for the executor's run.
+    const endSpan = nameOperation(ctx.metrics, requestOf(ctx.request), run.document, run.operationName);
+    const leaveToExecutor = () => {
+      if (ctx.request) triedOutside.add(ctx.request);
+      endSpan?.(0);
+      return undefined;
+    };
+    const answerWith = (result: ExecutionResult) => {
+      endSpan?.(result.errors?.length ?? 0);
+      return result;
+    };
+    let result: ExecutionResult | undefined;
+    try {
+      result = await withinDeadline(() => answer(plan, run, ctx, sql), ctx.config.requestDeadlineMs, ctx);
+    } catch (error) {
+      // As the pipeline answers a cut: the error alone, neither counted nor retried.
+      if (error instanceof DeadlineError) return answerWith({ errors: [error.answer] });
+      count('failed');
+      if (isDriverUnavailable(error)) {
+        // As the plugin answers it, with the operation metrics' count of its error.
+        ctx.metrics.increment('database_unavailable_total');
+        ctx.metrics.increment('graphql_errors_total', { code: 'SERVICE_UNAVAILABLE' });
+        return answerWith({ errors: [databaseUnavailable()], data: null });
+      }
+      requestLogger(ctx.logger, ctx.request).warn(
+        { err: error, field: plan.name },
+        'direct read failed: the executor answers',
+      );
+      return leaveToExecutor();
+    }
+    count(result === undefined ? 'declined' : 'served');
+    return result === undefined ? leaveToExecutor() : answerWith(result);
+  };
+
+  return { plugin, planOf: planFor, answerOutsideExecutor };
 }

@@ -27,6 +27,11 @@ class TextKeyedCache<V> {
     return value;
   }
 
+  /** The value, without counting a hit or moving it: for looking before Yoga's own lookup. */
+  peek(key: string): V | undefined {
+    return this.#entries.get(key);
+  }
+
   set(key: string, value: V): void {
     if (key.length > MAX_CACHED_DOCUMENT) return;
     if (this.#entries.delete(key)) this.#chars -= key.length;
@@ -57,6 +62,8 @@ export function createDocumentCache() {
   };
   return {
     option,
+    /** The parsed document of this text, if cached; Yoga's lookup counts the hit. */
+    peek: (text: string) => documents.peek(text),
     /** What the caches hold. */
     stats: () => ({
       chars: documents.chars + errors.chars,

@@ -1,6 +1,6 @@
-import { type ExecutionResult, type GraphQLError, getOperationAST } from 'graphql';
+import { type DocumentNode, type ExecutionResult, type GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { noteRequestOfErrors, requestOf } from '../http/logging';
+import { noteRequestOfErrors, type RequestFields, requestOf } from '../http/logging';
 import type { Metrics } from '../http/metrics';
 
 type ErrorLike = Partial<Pick<GraphQLError, 'extensions'>>;
@@ -9,6 +9,25 @@ const codeOf = (error: ErrorLike, fallback: string) =>
 
 const isResult = (value: unknown): value is ExecutionResult =>
   typeof value === 'object' && value !== null && !(Symbol.asyncIterator in value);
+
+/**
+ * Names the request's operation, as its log line, metrics and span carry it, when it runs: a REST
+ * route is named by its route, a GraphQL request by its operation. With tracing on, starts the
+ * operation's span (its SQL statements' spans go under it) and answers the function that ends it
+ * with the number of errors. For the plugin below, and for what answers a query outside the
+ * executor (the /graphql Node fast path's direct reads, graphql/node-path.ts).
+ */
+export function nameOperation(
+  metrics: Pick<Metrics, 'operationLabel'>,
+  request: RequestFields | undefined,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): ((errors: number) => void) | undefined {
+  const operation = request?.trace || request?.route === undefined ? getOperationAST(document, operationName) : null;
+  const name = operationName ?? operation?.name?.value;
+  if (request && request.route === undefined) request.operation = metrics.operationLabel(name) || 'anonymous';
+  return request?.trace?.operation(operation?.operation ?? 'query', name ?? 'anonymous');
+}
 
 /**
  * Names each GraphQL request's operation (its log line, metrics and span carry it) and counts the
@@ -50,13 +69,7 @@ export function useOperationMetrics(metrics: Pick<Metrics, 'increment' | 'operat
     },
     onExecute({ args }) {
       const request = requestOf((args.contextValue as { request?: Request }).request);
-      const operation =
-        request?.trace || request?.route === undefined ? getOperationAST(args.document, args.operationName) : null;
-      const name = args.operationName ?? operation?.name?.value;
-      // A REST route is named by its route; a GraphQL request by its operation.
-      if (request && request.route === undefined) request.operation = metrics.operationLabel(name) || 'anonymous';
-      // With tracing on, the operation's span (its SQL statements' spans go under it).
-      const endSpan = request?.trace?.operation(operation?.operation ?? 'query', name ?? 'anonymous');
+      const endSpan = nameOperation(metrics, request, args.document, args.operationName);
       return {
         onExecuteDone({ result }) {
           const errors = isResult(result) ? (result.errors as readonly ErrorLike[] | undefined) : undefined;

@@ -1,7 +1,7 @@
 import type { SqlReader } from '../db/direct';
 import { isDriverUnavailable } from '../db/errors';
 import type { Context } from '../graphql/context';
-import { deadlineExceeded } from '../graphql/deadline';
+import { DeadlineError, withinDeadline } from '../graphql/deadline';
 import { databaseUnavailable } from '../graphql/errors';
 import { requestLogger, requestOf } from '../http/logging';
 import { listChats, readChatWithMessages } from '../modules/chats/direct-reads';
@@ -86,7 +86,7 @@ export async function readDirectly(
   // The same span an operation has, so the statements' spans have a parent.
   const endSpan = requestOf(ctx.request)?.trace?.operation('query', route.fieldName);
   try {
-    const value = await withinDeadline(() => direct.read(sql, ctx, args), ctx);
+    const value = await withinDeadline(() => direct.read(sql, ctx, args), ctx.config.requestDeadlineMs, ctx);
     count(value === undefined ? 'declined' : 'served');
     return value === undefined ? undefined : JSON.stringify(value);
   } catch (error) {
@@ -107,38 +107,5 @@ export async function readDirectly(
     return undefined;
   } finally {
     endSpan?.(0);
-  }
-}
-
-/** A read cut at the request's deadline: answered as the executor answers it, never retried. */
-class DeadlineError extends Error {
-  constructor(readonly answer: Error) {
-    super(answer.message);
-  }
-}
-
-/**
- * The read's value, as REQUEST_DEADLINE_MS holds the route's operation to it (graphql/deadline.ts):
- * no answer is awaited past the deadline, and one that came after it is not used. The clock
- * starts before the read does: a SQLite statement runs synchronously, within the call.
- */
-async function withinDeadline<T>(read: () => Promise<T>, ctx: Context): Promise<T> {
-  const ms = ctx.config.requestDeadlineMs;
-  if (ms === 0) return read();
-  const endsAt = performance.now() + ms;
-  const cut = () => {
-    requestLogger(ctx.logger, ctx.request).warn({ deadline_ms: ms }, 'query cut at its deadline');
-    return new DeadlineError(deadlineExceeded(ms));
-  };
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(cut()), ms).unref();
-  });
-  try {
-    const value = await Promise.race([read(), expired]);
-    if (performance.now() >= endsAt) throw cut();
-    return value;
-  } finally {
-    clearTimeout(timer);
   }
 }
