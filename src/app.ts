@@ -64,7 +64,7 @@ export type Gateway = Readonly<{
    */
   listener: (req: IncomingMessage, res: ServerResponse) => void;
   /** Requests the Node fast paths served (REST's; GraphQL's, with those it handed to Yoga). */
-  nodePathStats(): { served: number; graphql: { served: number; handedOff: number } };
+  nodePathStats(): { served: number; graphql: { served: number; direct: number; handedOff: number } };
   services: Services;
   /**
    * On shutdown: from now on `/ready` answers 503, so load balancers send no new requests, and every
@@ -248,6 +248,7 @@ export async function createGateway(config: Config): Promise<Gateway> {
             parsed: documentCache.peek,
             direct: directQueries,
             schema,
+            logger,
             yoga: () => (viaYoga ? yogaServer : undefined),
             viaYoga: (req, res) => viaYoga?.(req, res),
           })
@@ -334,7 +335,11 @@ export async function createGateway(config: Config): Promise<Gateway> {
           : yoga,
       nodePathStats: () => ({
         served: nodePath?.stats.served ?? 0,
-        graphql: { served: graphqlPath?.stats.served ?? 0, handedOff: graphqlPath?.stats.handedOff ?? 0 },
+        graphql: {
+          served: graphqlPath?.stats.served ?? 0,
+          direct: graphqlPath?.stats.direct ?? 0,
+          handedOff: graphqlPath?.stats.handedOff ?? 0,
+        },
       }),
       services,
       drain() {

@@ -16,11 +16,11 @@ export const deadlineExceeded = (ms: number) =>
  */
 function deadlineSignal(
   ms: number,
+  endsAt: number,
   logger: { warn(fields: object, message: string): void },
 ): { signal: AbortSignal; clear: () => void } {
   const controller = new AbortController();
   const { signal } = controller;
-  const endsAt = performance.now() + ms;
   // Settled once cut or once execution is done (an execution that throws never reports done).
   let settled = false;
   const expire = () => {
@@ -30,7 +30,7 @@ function deadlineSignal(
     logger.warn({ deadline_ms: ms }, 'query cut at its deadline');
     controller.abort(deadlineExceeded(ms));
   };
-  const timer = setTimeout(expire, ms).unref();
+  const timer = setTimeout(expire, Math.max(0, endsAt - performance.now())).unref();
   const throwIfAborted = signal.throwIfAborted.bind(signal);
   signal.throwIfAborted = () => {
     if (!settled && performance.now() >= endsAt) expire();
@@ -91,7 +91,7 @@ export async function withinDeadline<T>(
   { logger, request }: { logger: Logger; request?: Request },
 ): Promise<T> {
   if (ms === 0) return read();
-  const endsAt = performance.now() + ms;
+  const endsAt = deadlineOf(request, ms);
   const cut = () => {
     requestLogger(logger, request).warn({ deadline_ms: ms }, 'query cut at its deadline');
     return new DeadlineError(deadlineExceeded(ms));
@@ -104,9 +104,30 @@ export async function withinDeadline<T>(
     const value = await Promise.race([read(), expired]);
     if (performance.now() >= endsAt) throw cut();
     return value;
+  } catch (error) {
+    // A read that failed past the deadline is cut, as the executor's next check would cut it.
+    if (!(error instanceof DeadlineError) && performance.now() >= endsAt) throw cut();
+    throw error;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * When each request's deadline ends, once something started its clock: a read outside the
+ * executor and then the executor, when the read leaves the request to it, share one deadline.
+ */
+const deadlines = new WeakMap<Request, number>();
+
+/** The end of the request's deadline, started now unless it already runs (a request outside one: now). */
+function deadlineOf(request: Request | undefined, ms: number): number {
+  if (!request) return performance.now() + ms;
+  let endsAt = deadlines.get(request);
+  if (endsAt === undefined) {
+    endsAt = performance.now() + ms;
+    deadlines.set(request, endsAt);
+  }
+  return endsAt;
 }
 
 /** Where a query's context holds its deadline's signal. */
@@ -127,7 +148,7 @@ export function useRequestDeadline(ms: number, logger: Logger): Plugin {
     onExecute({ args, executeFn, setExecuteFn, extendContext }) {
       if (getOperationAST(args.document, args.operationName)?.operation !== 'query') return;
       const { request } = args.contextValue as { request?: Request };
-      const { signal, clear } = deadlineSignal(ms, {
+      const { signal, clear } = deadlineSignal(ms, deadlineOf(request, ms), {
         warn: (fields: object, message: string) => requestLogger(logger, request).warn(fields, message),
       });
       (args as { signal?: AbortSignal }).signal = signal;

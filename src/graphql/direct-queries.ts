@@ -32,7 +32,7 @@ import { nameOperation } from './operation-metrics';
  * What stays the same: Yoga parses, validates and caches the document; the context (the caller's
  * identification) is the one the resolvers get; the variables and arguments are coerced by the
  * executor's own functions; the access rules are the same functions (auth/access.ts); the
- * deadline's signal holds the read. The depth and complexity limits need no check here: a query
+ * request's deadline holds the read. The depth and complexity limits need no check here: a query
  * answered directly selects at most what GET /chats/{chat_id} or GET /chats/ selects, with at most
  * their largest arguments (the reads decline larger ones), and start-up refuses limits that those
  * routes exceed (rest/compile.ts).
@@ -40,10 +40,16 @@ import { nameOperation } from './operation-metrics';
  * found, a branched chat, an argument out of range, a stored value the schema refuses), and any
  * read that fails, is left to the executor, which answers it as it always has; so the answer is
  * the resolvers' in every case. One exception: a database that cannot be reached is answered
- * SERVICE_UNAVAILABLE at once, as the executor answers it, rather than waited for a second time. test/graphql/direct-queries.test.ts sends the same queries to a
- * gateway without direct reads and compares the answers.
+ * SERVICE_UNAVAILABLE at once, as the executor answers it, rather than waited for a second time.
+ * test/graphql/direct-queries.test.ts sends the same queries to a gateway without direct reads and
+ * compares the answers.
  *
- * Execution plugins after this one (the deadline, metrics) wrap it as they wrap the executor.
+ * The reads run in one of two places. Inside Yoga's execution pipeline, as the plugin below: the
+ * execution plugins after it (the deadline, metrics) wrap it as they wrap the executor. Or, for a
+ * query the /graphql Node fast path serves (graphql/node-path.ts), outside it
+ * (answerOutsideExecutor): there the read does itself what those plugins would do around it, and
+ * a read left to the executor is not tried again inside it, and the executor gets what is left of
+ * the same deadline (graphql/deadline.ts).
  */
 
 /** A field of the read's answer: a scalar, or a list of objects with the scalar fields named. */
@@ -212,7 +218,9 @@ export type DirectQueries = {
    * For the /graphql Node fast path (graphql/node-path.ts), which calls it with the context Yoga's
    * pipeline would build, in place of that pipeline's execution: the answer as the pipeline gives
    * it for a direct read (the operation named, the deadline held, the same metrics), or undefined
-   * for the pipeline to answer the request, its executor without a second try of the read.
+   * for the pipeline to answer the request: its executor then runs without a second try of the
+   * read, within what is left of the same deadline. Its span is the read's; the executor's run
+   * has one of its own.
    */
   answerOutsideExecutor(
     plan: Plan,

@@ -1,36 +1,47 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { type DocumentNode, type ExecutionResult, type GraphQLSchema, getOperationAST } from 'graphql';
 import { type GraphQLParams, isAsyncIterable, type Plugin, processRegularResult, type YogaServer } from 'graphql-yoga';
 import { BodyError, codeOf, decodeUtf8, parseJsonObject, readNodeBody } from '../http/body';
-import type { RequestFields } from '../http/logging';
-import { type NodeAnswers, nodeRequestFields, toRequest } from '../http/node-answer';
+import { type Logger, type RequestFields, requestLogger } from '../http/logging';
+import { type NodeAnswers, nodeRequestFields, requestUrl, toRequest } from '../http/node-answer';
 import { errorResponse } from '../http/respond';
 import type { DirectQueries } from './direct-queries';
 
 /*
  * Plain /graphql queries served straight from Node's HTTP server (GRAPHQL_NODE_PATH), as the REST
- * routes are (src/rest/node-path.ts): without the fetch-API Response, Yoga's request parsing and
- * the plugin chain around them, which cost a directly read /graphql query about as much CPU as the
- * read itself (bench/README.md, "Changes measured").
+ * routes are (src/rest/node-path.ts): without the fetch-API Request and Response and Yoga's
+ * request plugins, which, with the execution plugins' chain, cost a directly read /graphql query
+ * more CPU than the read itself (bench/README.md, "Changes measured").
  *
- * What runs is Yoga's own handling of the request's parameters (`getResultForParams`): its
- * parameter checks, the document cache, validation, the context (the caller's identification),
- * every execution plugin (metrics, deadline, compiled execution, direct reads, error masking),
- * and the result is made an answer by Yoga's own function (`processRegularResult`). What this path
- * replaces is only the HTTP around it, as http/node-answer.ts does for REST; the answers are the
- * same (test/graphql/node-path.test.ts sends each request both ways and compares them).
- *
- * Taken, before the body is read, only: POST to exactly the endpoint, a JSON body with a
- * Content-Length within MAX_BODY_BYTES and no Content-Encoding, an Accept of nothing, `*` / `*` or
- * application/json (so the answer is application/json), no `Origin` or `Sec-Fetch-Site` (so no
- * CORS or cross-site check applies), while the gateway is open, and only with CORS_ORIGINS and
- * RATE_LIMIT_PER_MINUTE off (the gateway does not build this path otherwise). Anything else is
- * Yoga's, untouched.
+ * Taken, before the body is read, only: POST to exactly the endpoint (no query string) with a
+ * `Host`, a JSON body with a Content-Length within MAX_BODY_BYTES and no Content-Encoding, an
+ * Accept of nothing, `*` / `*` or application/json (so the answer is application/json), no `Origin`
+ * or `Sec-Fetch-Site` header (so no CORS or cross-site check applies), while the gateway is open,
+ * and only with CORS_ORIGINS and RATE_LIMIT_PER_MINUTE off (the gateway does not build this path
+ * otherwise). Anything else is Yoga's, untouched.
  *
  * Served here, once the body is read, only a body of `query`, `variables` and `operationName`,
  * whose document Yoga has already parsed and found valid (so parsing and validation cannot fail)
  * and whose operation is a query (a mutation is left where its side effects have always run, and
- * a subscription streams). Any other body is handed to Yoga with the bytes read (see handOff).
+ * a subscription streams), while the gateway is still open. Any other body is handed to Yoga with
+ * the bytes read (see handOff). A query served here is answered in one of two ways:
+ *
+ *  - A query the direct reads answer (graphql/direct-queries.ts: `chat`, `chats` with the fields
+ *    they give) is read by them outside the executor (readDirectly below): the document through
+ *    the pipeline's parse (a cache hit), the context Yoga's pipeline builds (the caller's
+ *    identification), and what the execution plugins would do around such a read done by the
+ *    direct reads themselves (the operation named for logs, metrics and spans; the deadline; the
+ *    direct-read and error metrics). Yoga's parameter checks and validation have nothing to refuse
+ *    in such a body; masking leaves their answers as they are.
+ *  - Any other query, and one the direct read leaves to the executor (or whose caller the context
+ *    refuses), is run by Yoga's own handling of a request's parameters (`getResultForParams`:
+ *    parameter checks, document cache, validation, context, every execution plugin, masking), and
+ *    an error result is made an answer by Yoga's own `processRegularResult`.
+ *
+ * The HTTP around both is http/node-answer.ts, shared with REST's fast path. The answers are
+ * Yoga's: test/graphql/node-path.test.ts sends each request both ways and compares status,
+ * headers and body, and checks which way each was answered.
  */
 
 type Yoga = Pick<
@@ -46,8 +57,11 @@ export type NodeGraphQLPath = {
   take(req: IncomingMessage, res: ServerResponse): boolean;
   /** Notes each document Yoga found valid: only those are served here. */
   plugin: Plugin;
-  /** Requests served here, and those taken and then handed to Yoga, for tests and metrics. */
-  readonly stats: { served: number; handedOff: number };
+  /**
+   * Requests served here (`direct`: of those, answered by a direct read outside the executor), and
+   * those taken and then handed to Yoga, for tests and metrics.
+   */
+  readonly stats: { served: number; direct: number; handedOff: number };
 };
 
 /** A query this path serves: its parameters, the request as the fetch API sees it, its log fields. */
@@ -91,14 +105,14 @@ export function createNodeGraphQLPath(options: {
   direct: DirectQueries;
   /** The schema Yoga serves. */
   schema: GraphQLSchema;
+  logger: Logger;
   /** The Yoga server, once built. */
   yoga: () => Yoga | undefined;
   /** Serves a request through Yoga (its outer layer included), as if this path had not taken it. */
   viaYoga: (req: IncomingMessage, res: ServerResponse) => void;
 }): NodeGraphQLPath {
-  const stats = { served: 0, handedOff: 0 };
+  const stats = { served: 0, direct: 0, handedOff: 0 };
   const valid = new WeakSet<DocumentNode>();
-  const url = new URL(`http://localhost${options.endpoint}`);
   const { answers } = options;
 
   const plugin: Plugin = {
@@ -133,41 +147,53 @@ export function createNodeGraphQLPath(options: {
    */
   const handOff = (req: IncomingMessage, res: ServerResponse, body: Uint8Array) => {
     stats.handedOff++;
-    (req as IncomingMessage & { body?: Uint8Array }).body = body;
+    // A stream of the bytes rather than the bytes: the adapter first counts the body's own keys,
+    // which for a Buffer means one string per byte.
+    (req as IncomingMessage & { body?: Readable }).body = Readable.from([body]);
     options.viaYoga(req, res);
   };
 
   const take = (req: IncomingMessage, res: ServerResponse): boolean => {
     const yoga = options.yoga();
     if (!yoga || !takes(req)) return false;
-    readNodeBody(req, options.maxBodyBytes).then(
-      (body) => {
-        const params = paramsOf(body);
-        const document = params && options.parsed(params.query);
-        const operation = document && valid.has(document) ? getOperationAST(document, params.operationName) : null;
-        if (!params || !operation || operation.operation !== 'query') return handOff(req, res, body);
-        stats.served++;
-        const { request, fields } = begin(req, res);
-        const query = { params, request, fields };
-        answers.handle(req, res, request, fields, true, () => serve(req, res, yoga, query));
-      },
-      (error: unknown) => {
-        // The client went away or broke the framing mid-body: answered as useGraphQLBody answers it.
-        const { request, fields } = begin(req, res);
-        answers.handle(req, res, request, fields, true, async () => {
-          if (!(error instanceof BodyError)) throw error;
-          const response = errorResponse(true, codeOf(error.problem, 'graphql'), error.message);
-          await answers.sendResponse(req, res, fields, response);
-        });
-      },
-    );
+    // Before the body is read, so the request's duration counts from its arrival, as Yoga's does.
+    let begun: { request: Request; fields: RequestFields };
+    try {
+      const url = requestUrl(req);
+      if (!url) return false;
+      begun = { request: toRequest(req, res, url, 'POST'), fields: nodeRequestFields(req, 'POST', options.endpoint) };
+    } catch {
+      // A header or host the fetch API refuses: Yoga's adapter answers as it does.
+      return false;
+    }
+    const { request, fields } = begun;
+    readNodeBody(req, options.maxBodyBytes)
+      .then(
+        (body) => {
+          const params = paramsOf(body);
+          const document = params && options.parsed(params.query);
+          const operation = document && valid.has(document) ? getOperationAST(document, params.operationName) : null;
+          // Closed while the body arrived: Yoga's health plugin answers 503.
+          if (!params || operation?.operation !== 'query' || options.closed()) return handOff(req, res, body);
+          stats.served++;
+          answers.handle(req, res, request, fields, true, () => serve(req, res, yoga, { params, request, fields }));
+        },
+        (error: unknown) => {
+          // The client went away or broke the framing mid-body: answered as useGraphQLBody answers it.
+          answers.handle(req, res, request, fields, true, async () => {
+            if (!(error instanceof BodyError)) throw error;
+            const response = errorResponse(true, codeOf(error.problem, 'graphql'), error.message);
+            await answers.sendResponse(req, res, fields, response);
+          });
+        },
+      )
+      .catch((error: unknown) => {
+        // Only if handing the request to Yoga failed: log it and end the connection rather than leave it hanging.
+        requestLogger(options.logger, fields).error({ err: error }, 'request failed outside GraphQL execution');
+        res.destroy();
+      });
     return true;
   };
-
-  const begin = (req: IncomingMessage, res: ServerResponse) => ({
-    request: toRequest(req, res, url, 'POST'),
-    fields: nodeRequestFields(req, 'POST', options.endpoint),
-  });
 
   /** The answer to a query: from a direct read when one answers it, else from Yoga's pipeline. */
   const serve = async (
@@ -222,13 +248,15 @@ export function createNodeGraphQLPath(options: {
     } catch {
       return undefined;
     }
-    return options.direct.answerOutsideExecutor(plan, {
+    const result = await options.direct.answerOutsideExecutor(plan, {
       schema: options.schema,
       document,
       contextValue,
       variableValues: params.variables,
       operationName: params.operationName,
     });
+    if (result) stats.direct++;
+    return result;
   };
 
   return { take, plugin, stats };

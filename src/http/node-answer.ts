@@ -77,8 +77,12 @@ export function createNodeAnswers(options: {
       headers.vary = varyOnEncoding(headers.vary);
       const encoding = chooseEncoding(req.headers['accept-encoding']);
       if (encoding && Buffer.byteLength(text) >= COMPRESS_MIN_BYTES) {
-        body = await compress(encoding, Buffer.from(text));
-        headers['content-encoding'] = encoding;
+        // As useCompression: an answer that fails to compress is sent as it is.
+        const compressed = await compress(encoding, Buffer.from(text)).catch(() => null);
+        if (compressed) {
+          body = compressed;
+          headers['content-encoding'] = encoding;
+        }
       }
     }
     res.statusCode = status;
@@ -118,10 +122,24 @@ export function nodeRequestFields(req: IncomingMessage, method: string, pathname
 }
 
 /**
+ * The request's URL as Yoga's Node adapter (@whatwg-node/server) builds it from the `Host` header
+ * and the target, so that what reads it (a share link's origin) reads the same; undefined for a
+ * request without `Host`, which the adapter addresses by the socket's local address: Yoga serves it.
+ * Throws when the URL parser refuses the host, as the adapter's does.
+ */
+export function requestUrl(req: IncomingMessage): URL | undefined {
+  const host = req.headers.host;
+  if (!host || !req.url) return undefined;
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  return new URL(`${scheme}://${host}${req.url}`);
+}
+
+/**
  * The request as the fetch API sees it, for the context factory (the caller's identity) and the
  * argument readers: its headers as Node reads them (a repeated `Authorization` or `Content-Type`
  * counts once, as Yoga sees it), and a signal that aborts when the client goes away before the
- * answer is sent. Its body is not in it: the fast paths read it from Node's request.
+ * answer is sent. Its body is not in it: the fast paths read it from Node's request. Throws for a
+ * header the fetch API refuses (Yoga's adapter answers that request).
  */
 export function toRequest(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Request {
   const headers = new Headers();

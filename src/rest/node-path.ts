@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readNodeBody } from '../http/body';
 import type { RequestFields } from '../http/logging';
-import { type NodeAnswers, nodeRequestFields, toRequest } from '../http/node-answer';
+import { type NodeAnswers, nodeRequestFields, requestUrl, toRequest } from '../http/node-answer';
 import type { CompiledRoute } from './compile';
 import { answerHeaders, type GetEnveloped, type Match, matchPath, routeArguments, routeFor, runRoute } from './execute';
 
@@ -52,8 +52,9 @@ export function createNodeRestPath(options: {
     if (req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined) return undefined;
     if (options.closed()) return undefined;
     const method = req.method ?? 'GET';
-    // Built as Yoga's Node adapter builds it (base + target), so both see the same path.
-    const url = new URL(`http://localhost${target}`);
+    // Built as Yoga's Node adapter builds it, so both see the same path and host.
+    const url = requestUrl(req);
+    if (!url) return undefined;
     const hit = routeFor(matchPath(options.routes, url.pathname), method);
     if (!hit) return undefined;
     return { hit, url, request: toRequest(req, res, url, method), method };

@@ -13,7 +13,11 @@ import { JWT_AUTH, jwtCallers, SHORT_DEADLINE } from '../support/settings';
  * case that silently stopped taking its path fails too.
  */
 
-type Outcome = 'served' | 'handed off' | 'left to Yoga';
+/**
+ * What the fast path did with a request: read it directly (a direct read outside the executor
+ * answered it), served it through Yoga's pipeline, handed it to Yoga with its body, or left it.
+ */
+type Outcome = 'read directly' | 'served' | 'handed off' | 'left to Yoga';
 
 const sockets = new Map<Gateway, Promise<{ port: number; close: () => Promise<void> }>>();
 
@@ -102,11 +106,15 @@ function comparable(r: Reply) {
   return { status: r.status, headers, body: r.body.toString('base64') };
 }
 
-function outcomeOf(target: Gateway, before: { served: number; handedOff: number }): Outcome | 'several' {
+function outcomeOf(
+  target: Gateway,
+  before: { served: number; direct: number; handedOff: number },
+): Outcome | 'several' {
   const after = target.nodePathStats().graphql;
   const served = after.served - before.served;
+  const direct = after.direct - before.direct;
   const handedOff = after.handedOff - before.handedOff;
-  if (served === 1 && handedOff === 0) return 'served';
+  if (served === 1 && handedOff === 0) return direct === 1 ? 'read directly' : 'served';
   if (served === 0 && handedOff === 1) return 'handed off';
   if (served === 0 && handedOff === 0) return 'left to Yoga';
   return 'several';
@@ -148,9 +156,9 @@ beforeAll(async () => {
 
 describe('the /graphql Node fast path serves queries as Yoga does', () => {
   it('a chat read directly, and the chat list', async () => {
-    const chat = await compare('served', { query: CHAT, variables: { id: chatId } });
+    const chat = await compare('read directly', { query: CHAT, variables: { id: chatId } });
     expect(JSON.parse(chat.text).data.chat.messages).toHaveLength(2);
-    await compare('served', { query: `{ chats(user_id: ${userId}, limit: 5) { chat_id title } }` });
+    await compare('read directly', { query: `{ chats(user_id: ${userId}, limit: 5) { chat_id title } }` });
   });
 
   it('a query the executor answers (an alias, a field the direct reads do not give)', async () => {
@@ -168,25 +176,30 @@ describe('the /graphql Node fast path serves queries as Yoga does', () => {
 
   it('operationName (one of two operations), and null variables and operationName', async () => {
     const two = `query A { chats(limit: 1) { chat_id } } query B { chats(limit: 2) { title } }`;
+    // A document of two operations is the executor's (the direct reads take one).
     await compare('served', { query: two, operationName: 'B' });
-    await compare('served', { query: `{ chats(limit: 1) { chat_id } }`, variables: null, operationName: null });
+    await compare('read directly', { query: `{ chats(limit: 1) { chat_id } }`, variables: null, operationName: null });
     // An operation name the document does not have: Yoga's error, from Yoga.
     await compare('handed off', { query: two, operationName: 'C' });
   });
 
   it('the request headers that do not change the answer’s format: a charset, Accept, X-Request-Id', async () => {
     const body = { query: CHAT, variables: { id: chatId } };
-    await compare('served', body, { 'content-type': 'application/json; charset=utf-8' });
-    await compare('served', body, { accept: 'application/json' });
-    await compare('served', body, { accept: '*/*' });
-    const given = await compare('served', body, { 'x-request-id': 'graphql-fast-1' });
+    await compare('read directly', body, { 'content-type': 'application/json; charset=utf-8' });
+    await compare('read directly', body, { accept: 'application/json' });
+    await compare('read directly', body, { accept: '*/*' });
+    const given = await compare('read directly', body, { 'x-request-id': 'graphql-fast-1' });
     expect(given.headers.get('x-request-id')).toBe('graphql-fast-1');
   });
 
   it('compresses a large answer as Yoga does', async () => {
     const long = (await newChat(userId)).chat_id;
     await addMessage(long, 'a long answer '.repeat(200), 'ai');
-    const reply = await compare('served', { query: CHAT, variables: { id: long } }, { 'accept-encoding': 'gzip' });
+    const reply = await compare(
+      'read directly',
+      { query: CHAT, variables: { id: long } },
+      { 'accept-encoding': 'gzip' },
+    );
     expect(reply.headers.get('content-encoding')).toBe('gzip');
   });
 
@@ -199,7 +212,7 @@ describe('the /graphql Node fast path serves queries as Yoga does', () => {
       return Number(line?.split(' ').at(-1) ?? 0);
     };
     const before = await countOf();
-    await compare('served', { query: `query FastRead { chats(limit: 1) { chat_id } }` });
+    await compare('read directly', { query: `query FastRead { chats(limit: 1) { chat_id } }` });
     // One through Yoga, one over the socket, with the same labels.
     expect(await countOf()).toBe(before + 2);
   });
@@ -215,7 +228,7 @@ describe('the direct reads on the /graphql fast path', () => {
     const served = await reads(gateway(), 'served');
     const findFirst = jest.spyOn(gateway().services.db.chat, 'findFirst');
     try {
-      await compare('served', body);
+      await compare('read directly', body);
       expect(findFirst).not.toHaveBeenCalled();
     } finally {
       findFirst.mockRestore();
@@ -261,7 +274,7 @@ describe('the direct reads on the /graphql fast path', () => {
     try {
       const unavailable = await metric('database_unavailable_total');
       const errors = await metric('graphql_errors_total', { code: 'SERVICE_UNAVAILABLE' });
-      const reply = await compare('served', body);
+      const reply = await compare('read directly', body);
       expect(JSON.parse(reply.text).errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
       expect(findFirst).not.toHaveBeenCalled();
       // Each way counted alike: once over the socket, once through Yoga.
@@ -286,11 +299,67 @@ describe('the direct reads on the /graphql fast path', () => {
     const findFirst = jest.spyOn(short.services.db.chat, 'findFirst');
     try {
       // The read never ends on its own (it is released below): only the deadline answers.
-      const reply = await compare('served', body, {}, { target: short });
+      const reply = await compare('read directly', body, {}, { target: short });
       expect(JSON.parse(reply.text).errors[0].extensions.code).toBe('DEADLINE_EXCEEDED');
       expect(findFirst).not.toHaveBeenCalled();
     } finally {
       for (const release of releases) release();
+      rows.mockRestore();
+      findFirst.mockRestore();
+      await short.close();
+    }
+  });
+});
+
+describe('the /graphql fast path against Yoga over a socket', () => {
+  // What yoga.fetch cannot show: the URL Yoga's Node adapter builds from the Host header.
+  let off: Gateway;
+  beforeAll(async () => {
+    off = await createGateway(testConfig({ GRAPHQL_NODE_PATH: 'false' }));
+  });
+  afterAll(() => off.close());
+
+  it.each([
+    ['a usual Host', 'gateway.example:3000'],
+    ['a Host with an underscore (a container name)', 'gateway_1:3000'],
+  ])('builds the request URL from the Host header as Yoga does: %s', async (_name, host) => {
+    const made = await throughYoga(
+      gateway(),
+      JSON.stringify({ query: `mutation { create_share(chat_id: ${chatId}) { share_id } }` }),
+      {},
+    );
+    expect(made.status).toBe(200);
+    const body = JSON.stringify({ query: `{ chat_shares(chat_id: ${chatId}) { share_id url } }` });
+    await throughYoga(gateway(), body, {});
+    const before = gateway().nodePathStats().graphql;
+    const fast = await overSocket(gateway(), body, { host });
+    expect(outcomeOf(gateway(), before)).toBe('served');
+    const reference = await overSocket(off, body, { host });
+    expect(comparable(fast)).toEqual(comparable(reference));
+    expect(fast.text).toContain(`//${host}/shared/`);
+  });
+});
+
+describe('the /graphql fast path’s deadline', () => {
+  it('gives the executor what is left of the deadline after a direct read left the query to it', async () => {
+    const short = await createGateway(testConfig(SHORT_DEADLINE));
+    const sql = short.services.sql;
+    if (!sql) throw new Error('this gateway reads directly');
+    const body = { query: CHAT, variables: { id: chatId } };
+    await throughYoga(short, JSON.stringify(body), {});
+    // The read finds nothing after 350 ms (left to the executor), whose read takes 300 ms more:
+    // past the 500 ms deadline, which cuts it, whichever way the request came.
+    const rows = jest
+      .spyOn(sql, 'rows')
+      .mockImplementation(() => new Promise((resolve) => setTimeout(() => resolve([]), 350)));
+    const findFirst = jest
+      .spyOn(short.services.db.chat, 'findFirst')
+      .mockImplementation((() => new Promise((resolve) => setTimeout(() => resolve(null), 300))) as never);
+    try {
+      const reply = await compare('served', body, {}, { target: short });
+      expect(JSON.parse(reply.text).errors[0].extensions.code).toBe('DEADLINE_EXCEEDED');
+      expect(findFirst).toHaveBeenCalled();
+    } finally {
       rows.mockRestore();
       findFirst.mockRestore();
       await short.close();
@@ -303,13 +372,25 @@ describe('what the /graphql fast path takes but hands to Yoga, with the body it 
     const query = `{ chats(limit: 3) { chat_id created_at } } # ${Date.now()}`;
     await compare('handed off', { query }, {}, { socketFirst: true });
     // The second time, Yoga has validated it.
-    await compare('served', { query });
+    await compare('read directly', { query });
   });
 
   it('a mutation, an invalid document, a syntax error', async () => {
     await compare('handed off', { query: 'mutation { delete_chat(chat_id: 999999999) { message } }' });
     await compare('handed off', { query: '{ chats { no_such_field } }' });
     await compare('handed off', { query: '{ chats { ' });
+  });
+
+  it('a large mutation, its body handed over whole', async () => {
+    const content = 'x'.repeat(gateway().services.config.maxMessageLength);
+    const body = JSON.stringify({
+      query: `mutation($c: String!) { add_message(chat_id: ${chatId}, content: $c, sender: user) { content } }`,
+      variables: { c: content },
+    });
+    const before = gateway().nodePathStats().graphql;
+    const reply = await overSocket(gateway(), body, {});
+    expect(outcomeOf(gateway(), before)).toBe('handed off');
+    expect(JSON.parse(reply.text).data.add_message.content).toBe(content);
   });
 
   it.each([
@@ -365,9 +446,18 @@ describe('the /graphql fast path under JWT authentication', () => {
 
   it('answers every caller as Yoga does, a refused token included', async () => {
     const body = { query: CHAT, variables: { id: chatId } };
+    // Read directly for the callers the direct read serves; the others are the executor's to refuse.
+    const outcomes: Record<string, Outcome> = {
+      anonymous: 'served',
+      owner: 'read directly',
+      other: 'served',
+      admin: 'read directly',
+      'admin who is a user': 'read directly',
+      'bad token': 'served',
+    };
     const answers = new Set<string>();
-    for (const [, headers] of await jwtCallers(userId, userId + 100_000)) {
-      answers.add((await compare('served', body, headers, { target: jwt })).text);
+    for (const [caller, headers] of await jwtCallers(userId, userId + 100_000)) {
+      answers.add((await compare(outcomes[caller] as Outcome, body, headers, { target: jwt })).text);
     }
     // The callers get different answers (the owner its chat, others an error), each Yoga's.
     expect(answers.size).toBeGreaterThan(2);
@@ -386,7 +476,7 @@ it('keeps serving after a client that went away mid-body', async () => {
     socket.on('close', () => resolve());
     socket.on('error', reject);
   });
-  await compare('served', { query: CHAT, variables: { id: chatId } });
+  await compare('read directly', { query: CHAT, variables: { id: chatId } });
 });
 
 it('is off with GRAPHQL_NODE_PATH=false', async () => {
