@@ -161,7 +161,7 @@ export function createNodeGraphQLPath(options: {
     try {
       const url = requestUrl(req);
       if (!url) return false;
-      begun = { request: toRequest(req, res, url, 'POST'), fields: nodeRequestFields(req, 'POST', options.endpoint) };
+      begun = { request: toRequest(req, url, 'POST'), fields: nodeRequestFields(req, 'POST', options.endpoint) };
     } catch {
       // A header or host the fetch API refuses: Yoga's adapter answers as it does.
       return false;

@@ -42,10 +42,7 @@ export function createNodeRestPath(options: {
   const { answers } = options;
 
   /** The request, if this path serves it: anything unusual goes to Yoga. */
-  const accept = (
-    req: IncomingMessage,
-    res: ServerResponse,
-  ): { hit: Match; url: URL; request: Request; method: string } | undefined => {
+  const accept = (req: IncomingMessage): { hit: Match; url: URL; request: Request; method: string } | undefined => {
     const target = req.url;
     // Origin-form targets only (`/chats/1?...`), without the backslashes URL parsing reads as `/`.
     if (!target?.startsWith('/') || target.includes('\\')) return undefined;
@@ -57,7 +54,7 @@ export function createNodeRestPath(options: {
     if (!url) return undefined;
     const hit = routeFor(matchPath(options.routes, url.pathname), method);
     if (!hit) return undefined;
-    return { hit, url, request: toRequest(req, res, url, method), method };
+    return { hit, url, request: toRequest(req, url, method), method };
   };
 
   const take = (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -65,7 +62,7 @@ export function createNodeRestPath(options: {
     if (!getEnveloped) return false;
     let accepted: ReturnType<typeof accept>;
     try {
-      accepted = accept(req, res);
+      accepted = accept(req);
     } catch {
       // E.g. a header the fetch API refuses: Yoga's adapter answers as it does.
       return false;
