@@ -98,7 +98,7 @@ export async function withinDeadline<T>(
   };
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(cut()), ms).unref();
+    timer = setTimeout(() => reject(cut()), Math.max(0, endsAt - performance.now())).unref();
   });
   try {
     const value = await Promise.race([read(), expired]);

@@ -121,15 +121,19 @@ export function nodeRequestFields(req: IncomingMessage, method: string, pathname
   return requestFields(req.headers['x-request-id'] as string | undefined, method, pathname);
 }
 
+/** A host and port, or a bracketed IPv6 address and port: nothing that could move the path. */
+const PLAIN_HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
 /**
  * The request's URL as Yoga's Node adapter (@whatwg-node/server) builds it from the `Host` header
- * and the target, so that what reads it (a share link's origin) reads the same; undefined for a
- * request without `Host`, which the adapter addresses by the socket's local address: Yoga serves it.
- * Throws when the URL parser refuses the host, as the adapter's does.
+ * and the target, so that what reads it (a share link's origin) reads the same. Undefined, and
+ * Yoga serves the request, without `Host` (the adapter then uses the socket's local address) or
+ * with one that is not a plain host and port: a `/`, `?` or `#` in it would move the path Yoga
+ * routes by (`Host: gw#` puts every target at `/`).
  */
 export function requestUrl(req: IncomingMessage): URL | undefined {
   const host = req.headers.host;
-  if (!host || !req.url) return undefined;
+  if (!host || !PLAIN_HOST.test(host) || !req.url) return undefined;
   const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
   return new URL(`${scheme}://${host}${req.url}`);
 }

@@ -338,6 +338,19 @@ describe('the /graphql fast path against Yoga over a socket', () => {
     expect(comparable(fast)).toEqual(comparable(reference));
     expect(fast.text).toContain(`//${host}/shared/`);
   });
+
+  it.each([
+    ['a fragment mark', 'gw#'],
+    ['a path', 'gw/nowhere?'],
+    ['userinfo', 'user@gw'],
+  ])('leaves to Yoga a Host that could move the path Yoga routes by: %s', async (_name, host) => {
+    const body = JSON.stringify({ query: '{ chats(limit: 1) { chat_id } }' });
+    await throughYoga(gateway(), body, {});
+    const before = gateway().nodePathStats().graphql;
+    const fast = await overSocket(gateway(), body, { host });
+    expect(outcomeOf(gateway(), before)).toBe('left to Yoga');
+    expect(comparable(fast)).toEqual(comparable(await overSocket(off, body, { host })));
+  });
 });
 
 describe('the /graphql fast path’s deadline', () => {

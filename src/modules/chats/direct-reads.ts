@@ -45,8 +45,12 @@ function asUtcText(text: string): string {
  * adapter writes (milliseconds, `+00:00`). Date parsing and formatting was the largest part of a
  * chat read's own JavaScript (21 times per read); anything else takes the Date path below.
  */
-const POSTGRES_TIME = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,3}))?$/;
-const ADAPTER_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$/;
+const DAY = '\\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\\d|2[0-8])';
+const TIME = '(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d';
+// Only days that exist in every month: a Date rolls an impossible one over (2025-02-29 is March's
+// first) or refuses it, so the 29th to the 31st, like any other form, take the Date path.
+const POSTGRES_TIME = new RegExp(`^(${DAY}) (${TIME})(?:\\.(\\d{1,3}))?$`);
+const ADAPTER_TIME = new RegExp(`^${DAY}T${TIME}\\.\\d{3}\\+00:00$`);
 
 /** A stored time as the DateTime scalar answers it (the ISO 8601 form of the instant). */
 export function isoTime(value: unknown): string {

@@ -46,13 +46,22 @@ describe('isoTime', () => {
   });
 
   it('reads the other forms through a Date', () => {
-    for (const stored of [
-      '2024-01-03 04:05:06',
+    const others = [
+      '2024-01-03 04:05:06.1234',
       '2024-01-03T04:05:06+02:00',
       '2024-01-03',
       '2024-01-03 04:05:06.5+01',
-    ]) {
+      // Impossible times only text written outside Prisma could hold: a Date rolls them over.
+      '2025-02-29 10:00:00',
+      '2025-01-01T24:00:00.000+00:00',
+      '2025-04-31T10:00:00.000+00:00',
+    ];
+    for (const stored of others) {
       expect({ stored, iso: isoTime(stored) }).toEqual({ stored, iso: dateIsoTime(stored) });
+    }
+    // And times a Date refuses are refused (the read then fails and the executor answers).
+    for (const stored of ['2025-13-01 00:00:00', '2025-01-01 10:60:00']) {
+      expect(() => isoTime(stored)).toThrow(RangeError);
     }
     expect(isoTime(Date.UTC(2024, 0, 3))).toBe('2024-01-03T00:00:00.000Z');
     expect(() => isoTime('not a time')).toThrow(RangeError);
