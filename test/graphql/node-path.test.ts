@@ -1,8 +1,8 @@
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { createGateway, type Gateway } from '../../src/app';
 import { gateway, testConfig } from '../support/gateway';
-import { addMessage, newChat, newUser, type Reply, readReply } from '../support/http';
+import { addMessage, newChat, newUser, type Reply, readReply, sendRaw } from '../support/http';
 import { JWT_AUTH, jwtCallers, SHORT_DEADLINE } from '../support/settings';
 
 /*
@@ -55,31 +55,9 @@ async function overSocket(
   path = '/graphql',
 ): Promise<Reply> {
   const { port } = await socketOf(target);
-  return new Promise((resolve, reject) => {
-    const sent: Record<string, string> = { 'content-type': 'application/json', ...headers };
-    if (method !== 'GET') sent['content-length'] ??= String(Buffer.byteLength(body));
-    const req = request({ host: '127.0.0.1', port, method, path, headers: sent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        const received = new Headers();
-        for (let i = 0; i < res.rawHeaders.length; i += 2) {
-          received.append(res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string);
-        }
-        const bytes = Buffer.concat(chunks);
-        resolve({
-          status: res.statusCode ?? 0,
-          json: undefined,
-          text: bytes.toString('utf8'),
-          headers: received,
-          body: bytes,
-        });
-      });
-    });
-    req.on('error', reject);
-    req.end(method === 'GET' ? undefined : body);
-  });
+  const sent: Record<string, string> = { 'content-type': 'application/json', ...headers };
+  if (method !== 'GET') sent['content-length'] ??= String(Buffer.byteLength(body));
+  return sendRaw(port, { method, path, headers: sent, body: method === 'GET' ? undefined : body });
 }
 
 async function throughYoga(

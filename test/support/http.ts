@@ -41,24 +41,38 @@ function send(
     // Node's client frames a DELETE body only with an explicit length (as fetch sends it).
     sent['content-length'] ??= String(Buffer.byteLength(payload));
   }
+  return sendRaw(port, { method, path: `${target.pathname}${target.search}`, headers: sent, body: payload, agent });
+}
+
+/**
+ * One request over a socket to `port` on 127.0.0.1, its target, headers and body sent exactly as
+ * given; the answer as it came (raw header names, the body's bytes).
+ */
+export function sendRaw(
+  port: number,
+  {
+    method,
+    path,
+    headers,
+    body,
+    agent,
+  }: { method: string; path: string; headers: Record<string, string>; body?: string | Buffer; agent?: Agent },
+): Promise<Reply> {
   return new Promise<Reply>((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, method, path: `${target.pathname}${target.search}`, headers: sent, agent },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const received = new Headers();
-          for (let i = 0; i < res.rawHeaders.length; i += 2) {
-            received.append(res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string);
-          }
-          resolve(replyOf(res.statusCode ?? 0, Buffer.concat(chunks), received));
-        });
-      },
-    );
+    const req = request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const received = new Headers();
+        for (let i = 0; i < res.rawHeaders.length; i += 2) {
+          received.append(res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string);
+        }
+        resolve(replyOf(res.statusCode ?? 0, Buffer.concat(chunks), received));
+      });
+    });
     req.on('error', reject);
-    req.end(payload);
+    req.end(body);
   });
 }
 
