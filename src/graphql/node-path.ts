@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { type DocumentNode, type ExecutionResult, type GraphQLSchema, getOperationAST } from 'graphql';
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  getOperationAST,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { type GraphQLParams, isAsyncIterable, type Plugin, processRegularResult, type YogaServer } from 'graphql-yoga';
 import { BodyError, codeOf, decodeUtf8, parseJsonObject, readNodeBody } from '../http/body';
 import { type Logger, type RequestFields, requestLogger } from '../http/logging';
@@ -65,7 +71,14 @@ export type NodeGraphQLPath = {
 };
 
 /** A query this path serves: its parameters, the request as the fetch API sees it, its log fields. */
-type Query = { params: Params; request: Request; fields: RequestFields };
+type Query = {
+  params: Params;
+  /** The parsed document of `params.query`, and its operation, as this path found them. */
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  request: Request;
+  fields: RequestFields;
+};
 
 /** The parameters of a body this path serves (what Yoga's parameter check allows, and no `extensions`). */
 type Params = { query: string; variables?: Record<string, unknown> | null; operationName?: string | null };
@@ -174,9 +187,11 @@ export function createNodeGraphQLPath(options: {
           const document = params && options.parsed(params.query);
           const operation = document && valid.has(document) ? getOperationAST(document, params.operationName) : null;
           // Closed while the body arrived: Yoga's health plugin answers 503.
-          if (!params || operation?.operation !== 'query' || options.closed()) return handOff(req, res, body);
+          if (!params || !document || operation?.operation !== 'query' || options.closed())
+            return handOff(req, res, body);
           stats.served++;
-          answers.handle(req, res, request, fields, true, () => serve(req, res, yoga, { params, request, fields }));
+          const query: Query = { params, document, operation, request, fields };
+          answers.handle(req, res, request, fields, true, () => serve(req, res, yoga, query));
         },
         (error: unknown) => {
           // The client went away or broke the framing mid-body: answered as useGraphQLBody answers it.
@@ -196,18 +211,14 @@ export function createNodeGraphQLPath(options: {
   };
 
   /** The answer to a query: from a direct read when one answers it, else from Yoga's pipeline. */
-  const serve = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    yoga: Yoga,
-    { params, request, fields }: Query,
-  ): Promise<void> => {
+  const serve = async (req: IncomingMessage, res: ServerResponse, yoga: Yoga, query: Query): Promise<void> => {
+    const { params, request, fields } = query;
     // The server context Yoga's Node adapter gives (Node's req and res), with what Yoga adds: the
     // request, and the params as its JSON parser gives them (a null operationName included). One
     // object for both tries, so the caller is identified once (auth/identify.ts keeps it there).
     const serverContext = { req, res, request, params: params as GraphQLParams };
     const result =
-      (await readDirectly(yoga, serverContext)) ??
+      (await readDirectly(yoga, serverContext, query)) ??
       (await yoga.getResultForParams({ params: serverContext.params, request }, serverContext));
     // A query without @defer or @stream (which the schema does not have) has one result.
     if (isAsyncIterable(result)) throw new Error('a /graphql query answered a stream');
@@ -232,16 +243,13 @@ export function createNodeGraphQLPath(options: {
   const readDirectly = async (
     yoga: Yoga,
     serverContext: { req: IncomingMessage; res: ServerResponse; request: Request; params: GraphQLParams },
+    { params, document: known, operation }: Query,
   ): Promise<ExecutionResult | undefined> => {
-    const { params } = serverContext;
-    const query = params.query as string;
-    const known = options.parsed(query);
-    const operation = known && getOperationAST(known, params.operationName);
-    const plan = operation && options.direct.planOf(options.schema, known, operation);
+    const plan = options.direct.planOf(options.schema, known, operation);
     if (!plan) return undefined;
     const enveloped = yoga.getEnveloped(serverContext);
     // Through the pipeline's parse (the same document, from the cache), which counts the use.
-    const document = enveloped.parse(query);
+    const document = enveloped.parse(params.query);
     let contextValue: unknown;
     try {
       contextValue = await enveloped.contextFactory();
